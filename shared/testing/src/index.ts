@@ -1,0 +1,12 @@
+export { MissingBinaryError, postgresBinDir, redisBinary } from './binaries';
+export { countRedisClients, killRedisClients, pauseRedis, sleepRedis } from './faults';
+export { freeClusterPort, freePort, isPortFree } from './free-port';
+export { createDatabase, uniquePrefix } from './isolation';
+export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
+export { type RedisCluster, type RedisClusterNode, startRedisCluster } from './redis-cluster';
+export {
+  ping as pingRedis,
+  type RedisServer,
+  type RedisServerOptions,
+  startRedisServer,
+} from './redis-server';

@@ -1,0 +1,59 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+
+/** A child server process whose last output lines are kept for error messages. */
+export interface ManagedProcess {
+  readonly child: ChildProcess;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** The last lines the process wrote, for diagnostics. */
+  output(): string;
+}
+
+export function spawnManaged(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): ManagedProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 50) lines.splice(0, lines.length - 50);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  });
+  return { child, exited, output: () => lines.join('\n') };
+}
+
+/** Sends a signal and waits for the exit; escalates to SIGKILL after `graceMs`. */
+export async function stopProcess(proc: ManagedProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000) {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill(signal);
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+/** Polls `probe` until it resolves true, the process exits, or the deadline passes. */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  proc: ManagedProcess,
+  timeoutMs = 15000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void proc.exited.then(() => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${what} exited before it was ready:\n${proc.output()}`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} was not ready within ${timeoutMs} ms:\n${proc.output()}`);
+}

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { redisBinary } from './binaries';
+import { freePort } from './free-port';
+import { type ManagedProcess, spawnManaged, stopProcess, waitUntil } from './process-handle';
+
+export interface RedisServerOptions {
+  /** Port to listen on. @default a free port */
+  port?: number;
+  /** Allow DEBUG SLEEP and friends. Test servers only. @default false */
+  enableDebug?: boolean;
+  /** Redis `maxmemory-policy`. @default 'noeviction' */
+  maxmemoryPolicy?: string;
+  /** Keep data in this folder with an append-only file, so a restart keeps it. @default ephemeral, no persistence */
+  dataDir?: string;
+  /** An ACL file to load (`aclfile`). */
+  aclFile?: string;
+  /** Extra `--name value` pairs passed to redis-server. */
+  extraArgs?: readonly string[];
+}
+
+/** A redis-server child process on loopback. */
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** Stops the process (SIGTERM, then SIGKILL). Safe to call twice. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (and data dir), e.g. after `stop()` in an outage test. */
+  start(): Promise<void>;
+  readonly running: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const binary = redisBinary('redis-server');
+  const port = options.port ?? (await freePort());
+  const workDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-redis-'));
+  fs.mkdirSync(workDir, { recursive: true });
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    workDir,
+    '--save',
+    '',
+    '--appendonly',
+    options.dataDir ? 'yes' : 'no',
+    '--maxmemory-policy',
+    options.maxmemoryPolicy ?? 'noeviction',
+    ...(options.enableDebug ? ['--enable-debug-command', 'local'] : []),
+    ...(options.aclFile ? ['--aclfile', options.aclFile] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  let proc: ManagedProcess | undefined;
+  const url = `redis://127.0.0.1:${port}`;
+
+  const start = async () => {
+    proc = spawnManaged(binary, args);
+    const current = proc;
+    await waitUntil(`redis-server on port ${port}`, () => ping(port), current, 10000);
+  };
+  await start();
+
+  return {
+    host: '127.0.0.1',
+    port,
+    url,
+    get running() {
+      return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+    },
+    async stop() {
+      if (proc) await stopProcess(proc, 'SIGTERM');
+    },
+    start,
+  };
+}
+
+/** PING over a throwaway connection; a NOAUTH reply still proves the server is up. */
+export async function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const client = new Redis({
+    port,
+    host,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch (error) {
+    return error instanceof Error && /NOAUTH|NOPERM|WRONGPASS/.test(error.message);
+  } finally {
+    client.disconnect();
+  }
+}

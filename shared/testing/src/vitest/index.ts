@@ -1,0 +1,1 @@
+export { freshDatabase, type SharedTestServers, sharedServers } from './shared-servers';
