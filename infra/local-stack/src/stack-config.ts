@@ -1,0 +1,60 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** What `npm start` runs, read once from the environment. Every port can be moved so the stack never collides. */
+export interface StackConfig {
+  readonly redisPort: number;
+  readonly postgresPort: number;
+  readonly gatewayPort: number;
+  readonly gatewayAdminPort: number;
+  readonly userPort: number;
+  readonly authPort: number;
+  /** Keep Redis and PostgreSQL data here across runs; ephemeral (a temp folder removed on exit) when unset. */
+  readonly dataDir: string | undefined;
+  /** Development-only identity key; production deployments supply their own (see .env.example). */
+  readonly identitySigningKey: string;
+  readonly adminEmails: string;
+  readonly logLevel: string;
+  /** Passed through to the services so traces reach a collector when one is configured. */
+  readonly otelEnv: Readonly<Record<string, string>>;
+}
+
+/** The development identity key. Services refuse it when NODE_ENV=production. */
+export const DEV_IDENTITY_SIGNING_KEY = 'dev-only-identity-signing-key-do-not-use-in-production';
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    problems.push(`${name} must be a port (1-65535), got "${raw}"`);
+  return value;
+}
+
+export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
+  const problems: string[] = [];
+  const config: StackConfig = {
+    redisPort: port(env, 'REDWIRE_REDIS_PORT', 6390, problems),
+    postgresPort: port(env, 'REDWIRE_POSTGRES_PORT', 5433, problems),
+    gatewayPort: port(env, 'REDWIRE_GATEWAY_PORT', 8080, problems),
+    gatewayAdminPort: port(env, 'REDWIRE_GATEWAY_ADMIN_PORT', 9080, problems),
+    userPort: port(env, 'REDWIRE_USER_PORT', 8081, problems),
+    authPort: port(env, 'REDWIRE_AUTH_PORT', 8082, problems),
+    dataDir: env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined,
+    identitySigningKey: env.IDENTITY_SIGNING_KEY ?? DEV_IDENTITY_SIGNING_KEY,
+    adminEmails: env.ADMIN_EMAILS ?? 'admin@redwire.local',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    otelEnv: Object.fromEntries(
+      Object.entries(env).filter(
+        (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+      ),
+    ),
+  };
+  if (problems.length > 0) throw new Error(`invalid local stack configuration:\n  ${problems.join('\n  ')}`);
+  return config;
+}
+
+/** Where ephemeral data goes: under the system temp dir, which the `postgres` user can traverse (root's home cannot). */
+export function ephemeralRoot(): string {
+  return os.tmpdir();
+}
