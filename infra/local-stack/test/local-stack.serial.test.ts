@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { freePort, isPortFree } from '@redwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const runner = path.join(repoRoot, 'infra/local-stack/dist/main.js');
+
+/** `npm start` as a user runs it: the compiled runner, every port moved to a free one. */
+describe('the local stack (npm start)', () => {
+  let child: ChildProcess;
+  const ports: Record<string, number> = {};
+  const stdout: string[] = [];
+  let readyLine = '';
+
+  beforeAll(async () => {
+    if (!fs.existsSync(runner))
+      throw new Error('run `npm run build` before this test: the runner is compiled');
+    for (const name of [
+      'REDWIRE_REDIS_PORT',
+      'REDWIRE_POSTGRES_PORT',
+      'REDWIRE_GATEWAY_PORT',
+      'REDWIRE_GATEWAY_ADMIN_PORT',
+      'REDWIRE_USER_PORT',
+      'REDWIRE_AUTH_PORT',
+    ]) {
+      ports[name] = await freePort();
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+    for (const [name, port] of Object.entries(ports)) env[name] = String(port);
+    delete env.REDWIRE_DATA_DIR;
+    const proc = spawn(process.execPath, [runner], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const stderr: string[] = [];
+    proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    readyLine = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ready line in 90 s:\n${stderr.join('')}`)), 90000);
+      proc.once('exit', (code) => reject(new Error(`runner exited with ${code}:\n${stderr.join('')}`)));
+      readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+        stdout.push(line);
+        if (line.startsWith('redwire ready:')) {
+          clearTimeout(timer);
+          resolve(line);
+        }
+      });
+    });
+  }, 120000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('when everything is ready, then it prints the ready line of API.md exactly once, with no password', async () => {
+    expect(readyLine).toBe(
+      `redwire ready: gateway=http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT} redis=redis://127.0.0.1:${ports.REDWIRE_REDIS_PORT} ` +
+        `postgres=postgres://redwire@127.0.0.1:${ports.REDWIRE_POSTGRES_PORT}/redwire`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stdout.filter((line) => line.startsWith('redwire ready:'))).toHaveLength(1);
+  });
+
+  it('when it is ready, then each service answers /healthz on its own port', async () => {
+    for (const name of ['REDWIRE_GATEWAY_PORT', 'REDWIRE_USER_PORT', 'REDWIRE_AUTH_PORT']) {
+      const response = await fetch(`http://127.0.0.1:${ports[name]}/healthz`);
+      expect(response.status, name).toBe(200);
+    }
+    const ready = await fetch(`http://127.0.0.1:${ports.REDWIRE_GATEWAY_ADMIN_PORT}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+
+  it('when /users/… and /auth/… are called through the gateway, then each reaches its own service', async () => {
+    const gateway = `http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT}`;
+    // Only the user service knows this code: the gateway answers unknown routes with E_NOT_FOUND.
+    const user = await fetch(`${gateway}/users/01890a5d-ac96-774b-bcce-b302099a8057`);
+    expect(user.status).toBe(404);
+    expect(((await user.json()) as { code: string }).code).toBe('E_USER_NOT_FOUND');
+    // Only the auth service answers a failed login with E_INVALID_CREDENTIALS.
+    const login = await fetch(`${gateway}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'not-the-password-123' }),
+    });
+    expect(login.status).toBe(401);
+    expect(((await login.json()) as { code: string }).code).toBe('E_INVALID_CREDENTIALS');
+  });
+
+  it('when it gets Ctrl-C (SIGINT), then it exits 0 and leaves no process and no port behind', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    for (const [name, port] of Object.entries(ports)) {
+      expect(await isPortFree(port), `${name} (${port}) still open`).toBe(true);
+    }
+  }, 60000);
+});
