@@ -1,1 +1,5 @@
-export {};
+export { ConfigError, type ConfigIssue } from './config-error';
+export { type DeepReadonly, deepFreeze } from './deep-freeze';
+export { env, type UrlOptions } from './env-schemas';
+export { type Env, loadConfig } from './load-config';
+export { assertNoDevSecrets, DEV_SECRET_MARKER, type DevSecretGuardOptions } from './production-guard';
