@@ -1,0 +1,247 @@
+import type pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { classifyDbError } from '../db/db-errors';
+import type { TraceCarrier, User, UserEvent, UserEventType } from './user.model';
+
+/**
+ * Fault-injection points for tests (the "connection killed between UPDATE and outbox INSERT" case).
+ * Production code never sets them.
+ */
+export interface RepositoryHooks {
+  /** Runs inside the write transaction, after the row statement and before the outbox INSERT. */
+  afterRowWrite?: (client: pg.PoolClient) => Promise<void>;
+}
+
+/** Options of {@link UserRepository}. */
+export interface UserRepositoryOptions {
+  /** Test-only fault injection. @default none */
+  hooks?: RepositoryHooks;
+  /** Counts every statement issued, by operation (the DB-query metric and the "exactly 1 query" tests). @default none */
+  onQuery?: (operation: 'find' | 'list' | 'create' | 'update' | 'delete' | 'sweep') => void;
+}
+
+export type UpdateResult =
+  | { kind: 'updated'; user: User; event: UserEvent }
+  | { kind: 'not_found' }
+  | { kind: 'version_conflict'; currentVersion: number };
+
+export type CreateResult =
+  | { kind: 'created'; user: User; event: UserEvent }
+  | { kind: 'exists'; user: User }
+  | { kind: 'email_taken' };
+
+export type DeleteResult = { kind: 'deleted'; event: UserEvent } | { kind: 'not_found' };
+
+/** The newest version written per user since a point in time (the cache's recovery sweep). */
+export interface RecentWrite {
+  readonly userId: string;
+  readonly version: number;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  bio: string;
+  version: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const USER_COLUMNS = 'id, email, name, bio, version, created_at, updated_at';
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    bio: row.bio,
+    version: Number(row.version),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/**
+ * Data access for `users.users` and `users.outbox`. Every write changes the row and inserts its outbox
+ * event in one transaction, so an event exists if and only if the change committed. Unavailability is
+ * reported as DatabaseUnavailableError.
+ */
+export class UserRepository {
+  readonly #pool: pg.Pool;
+  readonly #hooks: RepositoryHooks;
+  readonly #onQuery: NonNullable<UserRepositoryOptions['onQuery']>;
+
+  constructor(pool: pg.Pool, options: UserRepositoryOptions = {}) {
+    this.#pool = pool;
+    this.#hooks = options.hooks ?? {};
+    this.#onQuery = options.onQuery ?? (() => {});
+  }
+
+  /** The user, or undefined when no row has this id. Always reads the primary (cache fills rely on it). */
+  async findById(id: string): Promise<User | undefined> {
+    this.#onQuery('find');
+    try {
+      const { rows } = await this.#pool.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users.users WHERE id = $1`,
+        [id],
+      );
+      return rows[0] ? toUser(rows[0]) : undefined;
+    } catch (error) {
+      return classifyDbError(error);
+    }
+  }
+
+  /** Up to `limit` users with id greater than `after`, in id order (keyset pagination). */
+  async list(after: string | undefined, limit: number): Promise<User[]> {
+    this.#onQuery('list');
+    try {
+      // Two statements rather than `$1 IS NULL OR id > $1`, which would keep the planner off the index.
+      const { rows } = after
+        ? await this.#pool.query<UserRow>(
+            `SELECT ${USER_COLUMNS} FROM users.users WHERE id > $1 ORDER BY id LIMIT $2`,
+            [after, limit],
+          )
+        : await this.#pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1`, [limit]);
+      return rows.map(toUser);
+    } catch (error) {
+      return classifyDbError(error);
+    }
+  }
+
+  /** Creates the profile, idempotently on `id`: the same id and email again returns the existing row. */
+  async create(
+    input: { id: string; email: string; name: string },
+    trace: TraceCarrier = {},
+  ): Promise<CreateResult> {
+    this.#onQuery('create');
+    return this.#transaction(async (client) => {
+      const inserted = await client.query<UserRow>(
+        `INSERT INTO users.users (id, email, name) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING ${USER_COLUMNS}`,
+        [input.id, input.email, input.name],
+      );
+      const row = inserted.rows[0];
+      if (row) {
+        await this.#hooks.afterRowWrite?.(client);
+        const event = await insertEvent(client, 'user.created', row.id, Number(row.version), trace);
+        return { kind: 'created', user: toUser(row), event };
+      }
+      const existing = await client.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users WHERE id = $1`, [
+        input.id,
+      ]);
+      const current = existing.rows[0];
+      if (current && current.email === input.email) return { kind: 'exists', user: toUser(current) };
+      return { kind: 'email_taken' };
+    });
+  }
+
+  /** Applies `patch`; with `expectedVersion`, only if the row is still at that version (If-Match). */
+  async update(
+    id: string,
+    patch: { name?: string | undefined; bio?: string | undefined },
+    options: { expectedVersion?: number | undefined; trace?: TraceCarrier } = {},
+  ): Promise<UpdateResult> {
+    this.#onQuery('update');
+    return this.#transaction(async (client) => {
+      const updated = await client.query<UserRow>(
+        `UPDATE users.users SET name = COALESCE($2, name), bio = COALESCE($3, bio)
+         WHERE id = $1 AND ($4::bigint IS NULL OR version = $4::bigint)
+         RETURNING ${USER_COLUMNS}`,
+        [id, patch.name ?? null, patch.bio ?? null, options.expectedVersion ?? null],
+      );
+      const row = updated.rows[0];
+      if (!row) {
+        const current = await client.query<{ version: string }>(
+          'SELECT version FROM users.users WHERE id = $1',
+          [id],
+        );
+        const found = current.rows[0];
+        return found ? { kind: 'version_conflict', currentVersion: Number(found.version) } : { kind: 'not_found' };
+      }
+      await this.#hooks.afterRowWrite?.(client);
+      const event = await insertEvent(client, 'user.updated', id, Number(row.version), options.trace ?? {});
+      return { kind: 'updated', user: toUser(row), event };
+    });
+  }
+
+  /** Deletes the profile; the event's version is the deleted row's version + 1. */
+  async delete(id: string, trace: TraceCarrier = {}): Promise<DeleteResult> {
+    this.#onQuery('delete');
+    return this.#transaction(async (client) => {
+      const deleted = await client.query<{ version: string }>(
+        'DELETE FROM users.users WHERE id = $1 RETURNING version',
+        [id],
+      );
+      const row = deleted.rows[0];
+      if (!row) return { kind: 'not_found' };
+      await this.#hooks.afterRowWrite?.(client);
+      const event = await insertEvent(client, 'user.deleted', id, Number(row.version) + 1, trace);
+      return { kind: 'deleted', event };
+    });
+  }
+
+  /**
+   * The newest event version per user among outbox rows created at or after `since` (published or not).
+   * The cache replays these as invalidations before it trusts entries again after a Redis outage.
+   */
+  async writesSince(since: Date): Promise<RecentWrite[]> {
+    this.#onQuery('sweep');
+    try {
+      const { rows } = await this.#pool.query<{ user_id: string; version: string }>(
+        `SELECT user_id, max(version) AS version FROM users.outbox WHERE created_at >= $1 GROUP BY user_id`,
+        [since],
+      );
+      return rows.map((r) => ({ userId: r.user_id, version: Number(r.version) }));
+    } catch (error) {
+      return classifyDbError(error);
+    }
+  }
+
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      return classifyDbError(error);
+    }
+    let broken: Error | undefined;
+    // A checked-out client reports a dropped connection as an 'error' event, which would crash the
+    // process without a listener; the failing query reports it to us as well.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError; // the connection is unusable: destroy it instead of pooling it
+      });
+      return classifyDbError(error);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+}
+
+async function insertEvent(
+  client: pg.PoolClient,
+  type: UserEventType,
+  userId: string,
+  version: number,
+  trace: TraceCarrier,
+): Promise<UserEvent> {
+  const eventId = uuidv7();
+  const { rows } = await client.query<{ created_at: Date }>(
+    `INSERT INTO users.outbox (event_id, type, user_id, version, traceparent, tracestate)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at`,
+    [eventId, type, userId, version, trace.traceparent ?? null, trace.tracestate ?? null],
+  );
+  const occurredAt = (rows[0]?.created_at ?? new Date()).toISOString();
+  return { eventId, type, userId, version, occurredAt, traceparent: trace.traceparent, tracestate: trace.tracestate };
+}
