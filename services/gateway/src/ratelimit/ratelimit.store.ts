@@ -1,0 +1,182 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { CheckResult, CheckStatus } from './algorithms';
+import { decideScript, type LimiterScript, refundScript } from './limiter-scripts';
+import type { PolicyCheck } from './policy-set';
+
+/** Options of {@link RateLimitStore}. */
+export interface RateLimitStoreOptions {
+  /** The state-role client (standalone or cluster), with no offline queue. */
+  readonly redis: Redis | Cluster;
+  /** Prefix of every limiter key. @default 'rl' */
+  readonly keyPrefix?: string;
+  /** Deadline of one decision, in ms, including a cluster rollback. @default 50 */
+  readonly deadlineMs?: number;
+}
+
+/** What Redis decided for one request. */
+export interface StoreDecision {
+  /** Every non-shadow policy allowed, and its quota was spent. */
+  readonly admitted: boolean;
+  /** The Redis time (µs) the decision used; on a cluster, the first slot group's node. */
+  readonly timeUs: number;
+  /** One result per check, in the order of the checks. */
+  readonly results: readonly CheckResult[];
+  /** Redis calls made: 1 on a single node; one per slot group (+ refunds) on a cluster. */
+  readonly calls: number;
+}
+
+/** Redis did not answer within the deadline, or failed; the caller applies each policy's failure mode. */
+export class RateLimitStoreError extends Error {
+  override name = 'RateLimitStoreError';
+  constructor(
+    message: string,
+    readonly kind: 'timeout' | 'error',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const STATUS: readonly CheckStatus[] = ['allowed', 'denied', 'unsatisfiable'];
+
+interface Group {
+  readonly indexes: number[];
+}
+
+/**
+ * Evaluates a request's policies in Redis. On a single node (or Sentinel) that is one EVALSHA of
+ * decide-N.lua: atomic and all-or-nothing. On a Redis Cluster a request's keys belong to different
+ * identities (user, IP, global), so they cannot share a slot without funnelling every identity into one
+ * slot; keys of one identity do share a slot (`{identity}` hash tag), each identity's group is decided
+ * atomically and in parallel, and the groups that admitted are refunded when another group denied
+ * (reserve-then-rollback; see the README for what that does and does not guarantee).
+ */
+export class RateLimitStore {
+  readonly keyPrefix: string;
+  readonly deadlineMs: number;
+  readonly #redis: Redis | Cluster;
+  readonly #cluster: boolean;
+
+  constructor(options: RateLimitStoreOptions) {
+    this.#redis = options.redis;
+    this.#cluster = options.redis.isCluster;
+    this.keyPrefix = options.keyPrefix ?? 'rl';
+    this.deadlineMs = options.deadlineMs ?? 50;
+    if (!/^[A-Za-z0-9:_-]{1,32}$/.test(this.keyPrefix))
+      throw new Error('keyPrefix must be 1-32 of A-Za-z0-9:_-');
+    if (!(this.deadlineMs > 0)) throw new Error('deadlineMs must be > 0');
+  }
+
+  /** The state key of one policy for one identity: no timestamp, and the identity is the hash tag. */
+  key(check: PolicyCheck): string {
+    return `${this.keyPrefix}:{${check.identity}}:${check.policy.name}`;
+  }
+
+  /** Decides within the deadline or throws {@link RateLimitStoreError}. Never retries a decision. */
+  async decide(checks: readonly PolicyCheck[]): Promise<StoreDecision> {
+    let timer: NodeJS.Timeout | undefined;
+    let expired = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        reject(new RateLimitStoreError(`no rate-limit decision within ${this.deadlineMs} ms`, 'timeout'));
+      }, this.deadlineMs);
+    });
+    const work = this.#decide(checks, () => expired);
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (error) {
+      if (error instanceof RateLimitStoreError) throw error;
+      throw new RateLimitStoreError('rate-limit decision failed', 'error', { cause: error });
+    } finally {
+      clearTimeout(timer);
+      work.catch(() => {});
+    }
+  }
+
+  async #decide(checks: readonly PolicyCheck[], expired: () => boolean): Promise<StoreDecision> {
+    const groups = this.#groups(checks);
+    const replies = await Promise.all(groups.map((g) => this.#run(decideScript, g, checks)));
+    const parsed = replies.map((reply, gi) => parseDecide(reply, (groups[gi] as Group).indexes.length));
+    const results: CheckResult[] = new Array(checks.length);
+    parsed.forEach((p, gi) => {
+      (groups[gi] as Group).indexes.forEach((ci, j) => {
+        results[ci] = p.results[j] as CheckResult;
+      });
+    });
+    const admitted = parsed.every((p) => p.admitted);
+    let calls = groups.length;
+    if (!admitted && groups.length > 1 && !expired()) {
+      const refunds = parsed.flatMap((p, gi) =>
+        p.admitted ? [this.#refund(groups[gi] as Group, checks, results, p.timeUs)] : [],
+      );
+      calls += refunds.length;
+      await Promise.all(refunds);
+    }
+    return { admitted, timeUs: parsed[0]?.timeUs ?? 0, results, calls };
+  }
+
+  #groups(checks: readonly PolicyCheck[]): Group[] {
+    if (!this.#cluster) return [{ indexes: checks.map((_, i) => i) }];
+    const byIdentity = new Map<string, Group>();
+    checks.forEach((check, i) => {
+      const group = byIdentity.get(check.identity) ?? { indexes: [] };
+      group.indexes.push(i);
+      byIdentity.set(check.identity, group);
+    });
+    return [...byIdentity.values()];
+  }
+
+  #run(script: LimiterScript, group: Group, checks: readonly PolicyCheck[]): Promise<unknown> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const i of group.indexes) {
+      const check = checks[i] as PolicyCheck;
+      const { policy } = check;
+      keys.push(this.key(check));
+      args.push(policy.algorithm.code, policy.p1, policy.p2, check.cost, policy.spec.shadow ? 1 : 0);
+    }
+    return this.#eval(script, keys, args);
+  }
+
+  #refund(group: Group, checks: readonly PolicyCheck[], results: CheckResult[], reservedAt: number) {
+    const keys: string[] = [];
+    const args: (string | number)[] = [reservedAt];
+    for (const i of group.indexes) {
+      const check = checks[i] as PolicyCheck;
+      const spent = results[i]?.status === 'allowed' ? check.cost : 0;
+      keys.push(this.key(check));
+      args.push(check.policy.algorithm.code, check.policy.p1, check.policy.p2, spent);
+    }
+    return this.#eval(refundScript, keys, args);
+  }
+
+  // TODO(redis-kit): replace with redis-kit's runScript once it lands; same contract (EVAL only on NOSCRIPT).
+  async #eval(script: LimiterScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return this.#redis.eval(script.lua, keys.length, ...keys, ...args);
+      }
+      throw error;
+    }
+  }
+}
+
+function parseDecide(reply: unknown, count: number) {
+  if (!Array.isArray(reply) || reply.length !== 3 + count * 3) {
+    throw new RateLimitStoreError('malformed reply from decide-N.lua', 'error');
+  }
+  const timeUs = Number(reply[0]) * 1_000_000 + Number(reply[1]);
+  const results: CheckResult[] = [];
+  for (let j = 0; j < count; j++) {
+    const b = 3 + j * 3;
+    results.push({
+      status: STATUS[Number(reply[b])] ?? 'denied',
+      remaining: Number(reply[b + 1]),
+      waitUs: Number(reply[b + 2]),
+    });
+  }
+  return { admitted: reply[2] === 1, timeUs, results };
+}
