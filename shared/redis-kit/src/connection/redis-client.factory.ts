@@ -1,0 +1,158 @@
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { backoffDelay } from '../internal/backoff';
+import { backoffSchema, functionSchema, positiveInt, resolveOptions } from '../internal/options';
+import { type RedisTarget, resolveTarget } from './redis-target';
+
+/** The two Redis deployments of DESIGN.md: `state` (REDIS_URL, noeviction) and `cache` (CACHE_REDIS_URL, evictable). */
+export type RedisRole = 'state' | 'cache';
+
+/**
+ * `request`: fail fast for request paths (no offline queue, a command timeout, nothing ever re-sent).
+ * `blocking`: for stream consumers and BullMQ (commands wait for a reconnect, reconnecting forever).
+ */
+export type RedisClientKind = 'request' | 'blocking';
+
+/** A single-node or Cluster client; both expose the same command API. */
+export type RedisClient = Redis | Cluster;
+
+/** Settings shared by every client, besides where it connects. */
+export interface RedisClientSettings {
+  /** The service using the connection; part of the connection name. Required. */
+  service: string;
+  /** Which Redis deployment this client talks to. @default 'state' */
+  role?: RedisRole;
+  /** Fail-fast request-path client or blocking/worker client. @default 'request' */
+  kind?: RedisClientKind;
+  /** What a blocking connection is for (`user-events`, `bullmq`); appended to the connection name. @default none */
+  purpose?: string;
+  /**
+   * Request-path clients only: a command without a reply after this long is rejected with "Command timed
+   * out". The command may still run on the server: it is never re-sent.
+   * @default 250
+   */
+  commandTimeoutMs?: number;
+  /** How long a TCP connect plus handshake may take before it is retried. @default 2000 */
+  connectTimeoutMs?: number;
+  /** Background reconnection back-off (full jitter), forever, for both kinds. @default { initialMs: 50, maxMs: 2000 } */
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** ACL user; overrides the one in the URL. @default from the URL, else none */
+  username?: string;
+  /** Password; overrides the one in the URL. @default from the URL, else none */
+  password?: string;
+  /**
+   * Blocking clients only: a blocking command (XREADGROUP BLOCK, BZPOPMIN) still unanswered this long after
+   * its own timeout resolves as a timeout, so a silently dead TCP connection cannot hang a worker.
+   * @default 2000
+   */
+  blockingGraceMs?: number;
+  /** Connect on the first command or `connect()` instead of at once. @default false */
+  lazyConnect?: boolean;
+  /**
+   * Receives connection errors (refused, reset, auth). Without it they are dropped: ioredis would print
+   * each one to stderr. Pass a rate-limited logger.
+   * @default ignore
+   */
+  onError?: (error: Error) => void;
+}
+
+/** Where to connect plus the client settings. */
+export type RedisClientOptions = RedisTarget & RedisClientSettings;
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+const settingsSchema = z.object({
+  service: z.string().regex(NAME, 'lowercase name ([a-z0-9._-])'),
+  role: z.enum(['state', 'cache']).default('state'),
+  kind: z.enum(['request', 'blocking']).default('request'),
+  purpose: z.string().regex(NAME, 'lowercase name ([a-z0-9._-])').optional(),
+  commandTimeoutMs: positiveInt().default(250),
+  connectTimeoutMs: positiveInt().default(2000),
+  reconnect: backoffSchema.default({ initialMs: 50, maxMs: 2000 }),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  blockingGraceMs: positiveInt().default(2000),
+  lazyConnect: z.boolean().default(false),
+  onError: functionSchema<(error: Error) => void>().optional(),
+});
+
+/** The CLIENT SETNAME of a connection: `<service>:<role>:<kind>[:<purpose>]`, for CLIENT LIST/KILL. */
+export function connectionName(parts: {
+  service: string;
+  role?: RedisRole;
+  kind?: RedisClientKind;
+  purpose?: string;
+}): string {
+  const base = `${parts.service}:${parts.role ?? 'state'}:${parts.kind ?? 'request'}`;
+  return parts.purpose ? `${base}:${parts.purpose}` : base;
+}
+
+/**
+ * Creates a client for one role and kind, single-node or Cluster from the same options. Connecting starts
+ * at once (unless `lazyConnect`); a request-path client rejects commands until it is ready, so await
+ * `waitForReady()` at start-up when that matters.
+ */
+export function createRedisClient(options: RedisClientOptions): RedisClient {
+  const settings = resolveOptions('RedisClient', settingsSchema, options);
+  const target = resolveTarget(options, 'RedisClient');
+  const retry = (attempt: number) =>
+    backoffDelay(attempt - 1, settings.reconnect.initialMs, settings.reconnect.maxMs);
+
+  const common: RedisOptions = {
+    connectionName: connectionName(settings),
+    connectTimeout: settings.connectTimeoutMs,
+    username: settings.username ?? target.username,
+    password: settings.password ?? target.password,
+    ...(target.tls ? { tls: {} } : {}),
+    // Pipelining many callers' commands into one write measured slower here (ENVIRONMENT.md).
+    enableAutoPipelining: false,
+    reconnectOnError: null,
+  };
+  const perKind: RedisOptions =
+    settings.kind === 'request'
+      ? {
+          commandTimeout: settings.commandTimeoutMs,
+          // A command that was written may have run: never queue, retry or re-send it, so a timed-out
+          // INCR or EVALSHA cannot be applied twice.
+          maxRetriesPerRequest: 0,
+          autoResendUnfulfilledCommands: false,
+        }
+      : {
+          // BullMQ requires null; stream loops rely on commands waiting for the reconnect.
+          maxRetriesPerRequest: null,
+          autoResendUnfulfilledCommands: true,
+          blockingTimeout: 60_000,
+          blockingTimeoutGrace: settings.blockingGraceMs,
+        };
+  const offlineQueue = settings.kind === 'blocking';
+
+  let client: RedisClient;
+  if (target.mode === 'standalone') {
+    const node = target.nodes[0] as { host: string; port: number };
+    client = new Redis({
+      ...common,
+      ...perKind,
+      host: node.host,
+      port: node.port,
+      db: target.db,
+      enableOfflineQueue: offlineQueue,
+      retryStrategy: retry,
+      lazyConnect: settings.lazyConnect,
+    });
+  } else {
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...common, ...perKind },
+      enableOfflineQueue: offlineQueue,
+      clusterRetryStrategy: retry,
+      lazyConnect: settings.lazyConnect,
+      // On "Connection is closed" ioredis Cluster re-sends the command after this delay: a replay of a
+      // command that may already have run. Request paths turn it off; blocking clients keep it.
+      retryDelayOnFailover: settings.kind === 'request' ? 0 : 100,
+    };
+    client = new Cluster(target.nodes, clusterOptions);
+  }
+  const onError = settings.onError ?? (() => {});
+  client.on('error', onError);
+  if (client instanceof Cluster) client.on('node error', onError);
+  return client;
+}
