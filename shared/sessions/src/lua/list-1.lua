@@ -1,0 +1,19 @@
+--[[
+  Lists a user's live sessions and prunes index members whose session is gone.
+
+  KEYS[1] session index zset    <prefix>{tag}:ix
+  ARGV[1] session key prefix (<prefix>{tag}:s:); sibling keys share the {tag} slot (see create-3.lua)
+
+  Reply: flat array, 7 entries per live session, oldest first: member, ca, la, ax, idle, ua, ip
+]]
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local s = redis.call('HMGET', ARGV[1] .. m, 'ca', 'la', 'ax', 'it', 'ua', 'ip')
+  if s[1] then
+    out[#out + 1] = m
+    for i = 1, 6 do out[#out + 1] = s[i] end
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out

@@ -1,0 +1,30 @@
+--[[
+  Revokes one session if it belongs to the given user (and, for a logout, if the secret matches).
+
+  KEYS[1] session hash          <prefix>{tag}:s:<member>
+  KEYS[2] session index zset    <prefix>{tag}:ix
+  ARGV[1] index member
+  ARGV[2] expected user id, or '' to skip the owner check (the caller proved possession of the secret)
+  ARGV[3] hex SHA-256 of the secret, or '' to skip the secret check (the caller proved ownership)
+
+  Reply: 1 revoked | 0 already gone | -1 not the owner's or wrong secret (nothing changed)
+  Errors: NO_PROOF (both checks skipped)
+]]
+if ARGV[2] == '' and ARGV[3] == '' then return redis.error_reply('NO_PROOF') end
+local s = redis.call('HMGET', KEYS[1], 'uid', 'sh')
+if not s[1] then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 0
+end
+if ARGV[2] ~= '' and s[1] ~= ARGV[2] then return -1 end
+if ARGV[3] ~= '' then
+  if #ARGV[3] ~= #s[2] then return -1 end
+  local diff = 0
+  for i = 1, #s[2] do
+    diff = bit.bor(diff, bit.bxor(string.byte(s[2], i), string.byte(ARGV[3], i)))
+  end
+  if diff ~= 0 then return -1 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseToken } from '../src';
+import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './support/backends';
+
+describe.each(backends)('session store and reader on %s', (backend) => {
+  let redis: Redis | Cluster;
+  beforeAll(() => {
+    redis = connect(backend);
+  });
+  afterAll(() => redis.disconnect());
+
+  it('when a session is created, then its token validates with the account role and tier', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const account = anAccount({ role: 'admin', tier: 'pro' });
+    const { token, session } = await created(store, account);
+    const result = await reader.validate(token);
+    expect(result).toMatchObject({
+      valid: true,
+      session: {
+        userId: account.userId,
+        sessionId: session.sessionId,
+        role: 'admin',
+        tier: 'pro',
+        touched: false,
+      },
+    });
+    if (!result.valid) return;
+    expect(result.session.createdAt).toEqual(session.createdAt);
+    expect(result.session.expiresAt).toEqual(session.expiresAt);
+    expect(result.session.absoluteExpiresAt.getTime() - session.createdAt.getTime()).toBe(8 * 3600_000);
+  });
+
+  it('when a token is malformed or tampered, then it is invalid and nothing throws', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const { token } = await created(store, anAccount());
+    expect(await reader.validate(token.slice(0, -1))).toEqual({ valid: false, reason: 'malformed' });
+    expect(await reader.validate('')).toEqual({ valid: false, reason: 'malformed' });
+    const flipped = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+    expect(await reader.validate(flipped)).toEqual({ valid: false, reason: 'mismatch' });
+    const otherMember = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
+    expect(await reader.validate(otherMember)).toEqual({ valid: false, reason: 'unknown' });
+    expect((await reader.validate(token)).valid).toBe(true);
+  });
+
+  it('when Redis is scanned after logins, then it holds no token or secret, only digests', async () => {
+    const { store, keyPrefix } = sessionsOn(redis);
+    const account = anAccount();
+    const tokens = await Promise.all(
+      Array.from({ length: 5 }, async () => (await created(store, account)).token),
+    );
+    const dump: string[] = [];
+    for (const key of await keysUnder(redis, keyPrefix)) {
+      dump.push(key);
+      const type = await redis.type(key);
+      if (type === 'hash') dump.push(...Object.entries(await redis.hgetall(key)).flat());
+      else if (type === 'zset') dump.push(...(await redis.zrange(key, '0', '-1')));
+      else throw new Error(`unexpected ${type} ${key}`);
+    }
+    const text = dump.join('\n');
+    for (const token of tokens) {
+      const secret = token.split('.')[1] as string;
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(secret);
+      expect(text).toContain(parseToken(token)?.secretHash);
+    }
+  });
+
+  it('when every key the store writes is inspected, then each has an expiry', async () => {
+    const { store, reader, keyPrefix } = sessionsOn(redis, { touchIntervalMs: 0 });
+    const account = anAccount();
+    const { token } = await created(store, account);
+    await reader.validate(token);
+    await store.syncAccount({ ...account, revision: 2, tier: 'pro' });
+    const keys = await keysUnder(redis, keyPrefix);
+    expect(keys).toHaveLength(3);
+    for (const key of keys) expect(await redis.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('when the cap is reached, then a new login evicts the oldest session', async () => {
+    const { store, reader } = sessionsOn(redis, { maxSessionsPerUser: 3 });
+    const account = anAccount();
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) tokens.push((await created(store, account)).token);
+    const valid = await Promise.all(tokens.map(async (t) => (await reader.validate(t)).valid));
+    expect(valid).toEqual([false, false, true, true, true]);
+    expect((await store.list(account.tag)).map((s) => s.sessionId)).toEqual(
+      tokens.slice(2).map((t) => parseToken(t)?.sessionId),
+    );
+  });
+
+  it("when a user revokes another user's session id, then it is refused and that session survives", async () => {
+    const { store, reader } = sessionsOn(redis);
+    const alice = anAccount();
+    const bob = anAccount();
+    const bobs = await created(store, bob);
+    expect(await store.revoke(bobs.session.sessionId, alice.userId)).toBe('refused');
+    expect((await reader.validate(bobs.token)).valid).toBe(true);
+    expect(await store.revoke(bobs.session.sessionId, bob.userId)).toBe('revoked');
+    expect(await store.revoke(bobs.session.sessionId, bob.userId)).toBe('gone');
+    expect(await reader.validate(bobs.token)).toEqual({ valid: false, reason: 'unknown' });
+  });
+
+  it('when logging out with a token, then only the matching secret revokes it', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const { token } = await created(store, anAccount());
+    const forged = `${token.slice(0, 39)}${'A'.repeat(43)}`;
+    expect(await store.revokeToken(forged)).toBe('refused');
+    expect((await reader.validate(token)).valid).toBe(true);
+    expect(await store.revokeToken(token)).toBe('revoked');
+    expect(await store.revokeToken(token)).toBe('gone');
+    expect(await store.revokeToken('garbage')).toBe('gone');
+  });
+
+  it('when revoking all but the current session, then exactly that one survives and the index matches', async () => {
+    const { store, reader, keyPrefix } = sessionsOn(redis, { revokeBatchSize: 2 });
+    const account = anAccount();
+    const all = [];
+    for (let i = 0; i < 7; i++) all.push(await created(store, account));
+    const keep = all[3];
+    if (!keep) throw new Error('unreachable');
+    expect(await store.revokeAll(account.tag, { keepSessionId: keep.session.sessionId })).toBe(6);
+    const valid = await Promise.all(all.map(async (s) => (await reader.validate(s.token)).valid));
+    expect(valid).toEqual([false, false, false, true, false, false, false]);
+    expect((await store.list(account.tag)).map((s) => s.sessionId)).toEqual([keep.session.sessionId]);
+    expect(await store.revokeAll(account.tag)).toBe(1);
+    expect(await keysUnder(redis, `${keyPrefix}{${account.tag}}:ix`)).toEqual([]);
+  });
+
+  it('when role or tier changes, then live sessions see it at their next validation', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const account = anAccount();
+    const { token } = await created(store, account);
+    await store.syncAccount({ ...account, revision: 2, role: 'admin', tier: 'pro' });
+    expect(await reader.validate(token)).toMatchObject({
+      valid: true,
+      session: { role: 'admin', tier: 'pro' },
+    });
+    // A late writer with an older revision cannot roll it back.
+    expect((await store.syncAccount({ ...account, revision: 1 })).applied).toBe(false);
+    expect(await reader.validate(token)).toMatchObject({
+      valid: true,
+      session: { role: 'admin', tier: 'pro' },
+    });
+  });
+
+  it('when a login read the account before its version was bumped, then that login is refused', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const account = anAccount();
+    const { token } = await created(store, account);
+    await store.syncAccount({ ...account, authVersion: 2, revision: 2 });
+    expect(await reader.validate(token)).toEqual({ valid: false, reason: 'superseded' });
+    expect(await store.create(account)).toEqual({ created: false, reason: 'stale' });
+    expect(await store.list(account.tag)).toEqual([]);
+    const fresh = await created(store, { ...account, authVersion: 2, revision: 2 });
+    expect((await reader.validate(fresh.token)).valid).toBe(true);
+  });
+
+  it('when the account state is missing, then its sessions fail closed', async () => {
+    const { store, reader, keyPrefix } = sessionsOn(redis);
+    const account = anAccount();
+    const { token } = await created(store, account);
+    await redis.del(`${keyPrefix}{${account.tag}}:u`);
+    expect(await reader.validate(token)).toEqual({ valid: false, reason: 'superseded' });
+  });
+
+  it('when the list is read, then it shows live sessions oldest first and prunes dead entries', async () => {
+    const { store, keyPrefix } = sessionsOn(redis);
+    const account = anAccount();
+    const a = await created(store, account);
+    const b = await created(store, account);
+    // A member whose hash vanished (e.g. expired between index prunes) must not be listed.
+    await redis.del(`${keyPrefix}{${account.tag}}:s:${parseToken(a.token)?.member}`);
+    const list = await store.list(account.tag);
+    expect(list).toEqual([b.session]);
+    expect(list[0]).toMatchObject({ userAgent: 'vitest', ip: '127.0.0.1' });
+    expect(await redis.zcard(`${keyPrefix}{${account.tag}}:ix`)).toBe(1);
+  });
+
+  it('when the script cache is flushed, then validation reloads the script and still works', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const { token } = await created(store, anAccount());
+    if ('nodes' in redis) await Promise.all(redis.nodes('master').map((n) => n.script('FLUSH')));
+    else await redis.script('FLUSH');
+    expect((await reader.validate(token)).valid).toBe(true);
+  });
+
+  it('when each script is loaded with SCRIPT LOAD, then Redis reports the SHA the runner uses', async () => {
+    const dir = path.join(__dirname, '../src/lua');
+    for (const file of ['validate-3', 'create-3', 'revoke-2', 'revoke-all-1', 'list-1', 'sync-account-1']) {
+      const lua = readFileSync(path.join(dir, `${file}.lua`), 'utf8');
+      const node = 'nodes' in redis ? (redis.nodes('master')[0] as Redis) : redis;
+      expect(await node.script('LOAD', lua)).toBe(createHash('sha1').update(lua).digest('hex'));
+    }
+  });
+});
