@@ -1,0 +1,124 @@
+import { uniquePrefix } from '@redwire/testing';
+import { Cluster, type Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decideScript, refundScript } from '../../src/ratelimit/limiter-scripts';
+import type { PolicyInput } from '../../src/ratelimit/policy.schema';
+import { type PolicyCheck, PolicySet, type RequestFacts } from '../../src/ratelimit/policy-set';
+import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
+import { redisTargets } from '../support/redis-targets';
+
+const alice: RequestFacts = {
+  method: 'GET',
+  path: '/users/1',
+  ipKey: '192.0.2.7',
+  user: { id: 'alice', tier: 'free' },
+};
+const peek = (checks: PolicyCheck[]) => checks.map((c) => ({ ...c, cost: 0 }));
+
+async function masters(redis: Redis | Cluster): Promise<Redis[]> {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis as Redis];
+}
+
+describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
+  let redis: Redis | Cluster;
+  beforeAll(() => {
+    redis = target.connect();
+  });
+  afterAll(() => redis.quit());
+
+  const storeWith = (policies: PolicyInput[]) => ({
+    store: new RateLimitStore({ redis, keyPrefix: uniquePrefix('rl'), deadlineMs: 2000 }),
+    set: new PolicySet(policies),
+  });
+
+  it('when the scripts are loaded, then SCRIPT LOAD returns the SHA the store sends', async () => {
+    for (const node of await masters(redis)) {
+      expect(await node.script('LOAD', decideScript.lua)).toBe(decideScript.sha);
+      expect(await node.script('LOAD', refundScript.lua)).toBe(refundScript.sha);
+    }
+  });
+
+  it.each([
+    ['gcra', { algorithm: 'gcra', limit: 10, period: 3600 }],
+    ['sliding-window', { algorithm: 'sliding-window', limit: 10, period: 3600 }],
+    ['fixed-window', { algorithm: 'fixed-window', limit: 10, period: 3600 }],
+  ] as const)(
+    'when %s has 2 units left and a request costs 5, then it is denied and 2 units remain',
+    async (_, policy) => {
+      const { store, set } = storeWith([{ name: 'w', identity: 'user', ...policy }]);
+      const checks = set.checksFor(alice);
+      const eight = await store.decide(checks.map((c) => ({ ...c, cost: 8 })));
+      expect(eight.admitted).toBe(true);
+      expect(eight.results[0]?.remaining).toBe(2);
+      const five = await store.decide(checks.map((c) => ({ ...c, cost: 5 })));
+      expect(five.admitted).toBe(false);
+      expect(five.results[0]).toMatchObject({ status: 'denied', remaining: 2 });
+      expect(five.results[0]?.waitUs).toBeGreaterThan(0);
+      expect((await store.decide(peek(checks))).results[0]?.remaining).toBe(2);
+      const two = await store.decide(checks.map((c) => ({ ...c, cost: 2 })));
+      expect(two.results[0]).toMatchObject({ status: 'allowed', remaining: 0 });
+    },
+  );
+
+  it('when a request costs more than the burst, then it is unsatisfiable, spends nothing and has no wait', async () => {
+    const { store, set } = storeWith([{ name: 'b', identity: 'user', limit: 10, period: 60, burst: 4 }]);
+    const checks = set.checksFor(alice).map((c) => ({ ...c, cost: 5 }));
+    const decision = await store.decide(checks);
+    expect(decision.admitted).toBe(false);
+    expect(decision.results[0]).toMatchObject({ status: 'unsatisfiable', remaining: 4, waitUs: -1 });
+    expect((await store.decide(peek(set.checksFor(alice)))).results[0]?.remaining).toBe(4);
+  });
+
+  it('when one policy denies, then no other policy of the request spends quota', async () => {
+    const { store, set } = storeWith([
+      { name: 'user', identity: 'user', limit: 1, period: 3600 },
+      { name: 'ip', identity: 'ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
+      { name: 'all', identity: 'global', algorithm: 'fixed-window', limit: 100, period: 3600 },
+    ]);
+    const checks = set.checksFor(alice);
+    expect((await store.decide(checks)).admitted).toBe(true);
+    const denied = await store.decide(checks);
+    expect(denied.admitted).toBe(false);
+    expect(denied.results.map((r) => r.status)).toEqual(['denied', 'allowed', 'allowed']);
+    const after = await store.decide(peek(checks));
+    expect(after.results.map((r) => r.remaining)).toEqual([0, 99, 99]);
+  });
+
+  it('when a shadow policy would deny, then the request is admitted and the shadow policy reports the deny', async () => {
+    const { store, set } = storeWith([
+      { name: 'real', identity: 'user', limit: 100, period: 60 },
+      { name: 'trial', identity: 'ip', limit: 1, period: 3600, shadow: true },
+    ]);
+    const checks = set.checksFor(alice);
+    await store.decide(checks);
+    const second = await store.decide(checks);
+    expect(second.admitted).toBe(true);
+    expect(second.results.map((r) => r.status)).toEqual(['allowed', 'denied']);
+    expect((await store.decide(peek(checks))).results.map((r) => r.remaining)).toEqual([98, 0]);
+  });
+
+  it('when 40 users behind one IP race (per-user 10, per-IP 100), then the IP counter grows by exactly the admitted requests', async () => {
+    const { store, set } = storeWith([
+      { name: 'per-user', identity: 'user', algorithm: 'sliding-window', limit: 10, period: 3600 },
+      { name: 'per-ip', identity: 'ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
+    ]);
+    const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    const attempts = users.flatMap((id) => Array.from({ length: 6 }, () => id));
+    const decisions = await Promise.all(
+      attempts.map((id) => store.decide(set.checksFor({ ...alice, user: { id, tier: 'free' } }))),
+    );
+    const admitted = decisions.filter((d) => d.admitted).length;
+    expect(admitted).toBe(100);
+    const ipLeft = await store.decide(
+      peek(set.checksFor({ ...alice, user: { id: 'nobody', tier: 'free' } })),
+    );
+    expect(ipLeft.results[1]?.remaining).toBe(0);
+    // Per user: exactly what that user was admitted.
+    let spentByUsers = 0;
+    for (const id of users) {
+      const left = await store.decide(peek(set.checksFor({ ...alice, user: { id, tier: 'free' } })));
+      spentByUsers += 10 - (left.results[0]?.remaining ?? 0);
+    }
+    expect(spentByUsers).toBe(admitted);
+  });
+});
