@@ -24,7 +24,8 @@ afterAll(async () => {
 });
 
 const outboxRows = async (userId: string) =>
-  (await admin.query('SELECT type, version FROM users.outbox WHERE user_id = $1 ORDER BY seq', [userId])).rows;
+  (await admin.query('SELECT type, version FROM users.outbox WHERE user_id = $1 ORDER BY seq', [userId]))
+    .rows;
 
 describe('UserRepository', () => {
   it('when migrations run twice, then the second run applies nothing', async () => {
@@ -34,7 +35,10 @@ describe('UserRepository', () => {
   it('when a user is created, updated and deleted, then each write bumps the version and leaves one outbox event', async () => {
     const repo = new UserRepository(pool);
     const id = uuidv7();
-    const created = await repo.create({ id, email: `${id}@example.com`, name: 'Ada' }, { traceparent: 'tp-1' });
+    const created = await repo.create(
+      { id, email: `${id}@example.com`, name: 'Ada' },
+      { traceparent: 'tp-1' },
+    );
     expect(created.kind).toBe('created');
     const updated = await repo.update(id, { bio: 'hello' });
     expect(updated).toMatchObject({ kind: 'updated', user: { version: 2, name: 'Ada', bio: 'hello' } });
@@ -45,7 +49,10 @@ describe('UserRepository', () => {
       { type: 'user.updated', version: '2' },
       { type: 'user.deleted', version: '3' },
     ]);
-    const { rows } = await admin.query('SELECT traceparent FROM users.outbox WHERE user_id = $1 AND version = 1', [id]);
+    const { rows } = await admin.query(
+      'SELECT traceparent FROM users.outbox WHERE user_id = $1 AND version = 1',
+      [id],
+    );
     expect(rows[0].traceparent).toBe('tp-1');
   });
 
@@ -54,7 +61,10 @@ describe('UserRepository', () => {
     const id = uuidv7();
     const email = `${id}@example.com`;
     await repo.create({ id, email, name: 'A' });
-    expect(await repo.create({ id, email, name: 'B' })).toMatchObject({ kind: 'exists', user: { name: 'A' } });
+    expect(await repo.create({ id, email, name: 'B' })).toMatchObject({
+      kind: 'exists',
+      user: { name: 'A' },
+    });
     expect(await repo.create({ id, email: `other-${email}`, name: 'B' })).toEqual({ kind: 'email_taken' });
     expect(await repo.create({ id: uuidv7(), email, name: 'B' })).toEqual({ kind: 'email_taken' });
     expect(await outboxRows(id)).toHaveLength(1);
@@ -64,7 +74,7 @@ describe('UserRepository', () => {
     const repo = new UserRepository(pool);
     const id = uuidv7();
     await repo.create({ id, email: `${id}@example.com`, name: 'A' });
-    expect(await repo.update(id, { name: 'B' }, { expectedVersion: 7 })).toEqual({
+    expect(await repo.update(id, { name: 'B' }, { expectedVersions: [7] })).toEqual({
       kind: 'version_conflict',
       currentVersion: 1,
     });
@@ -104,7 +114,10 @@ describe('UserRepository', () => {
   });
 
   it('when PostgreSQL is unreachable, then reads and writes fail as unavailable within the connection timeout', async () => {
-    const dead = createPool({ connectionString: 'postgres://postgres@127.0.0.1:1/nowhere', connectionTimeoutMs: 300 });
+    const dead = createPool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/nowhere',
+      connectionTimeoutMs: 300,
+    });
     const repo = new UserRepository(dead);
     const started = Date.now();
     await expect(repo.findById(uuidv7())).rejects.toBeInstanceOf(DatabaseUnavailableError);

@@ -102,7 +102,9 @@ export class UserRepository {
             `SELECT ${USER_COLUMNS} FROM users.users WHERE id > $1 ORDER BY id LIMIT $2`,
             [after, limit],
           )
-        : await this.#pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1`, [limit]);
+        : await this.#pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1`, [
+            limit,
+          ]);
       return rows.map(toUser);
     } catch (error) {
       return classifyDbError(error);
@@ -136,19 +138,19 @@ export class UserRepository {
     });
   }
 
-  /** Applies `patch`; with `expectedVersion`, only if the row is still at that version (If-Match). */
+  /** Applies `patch`; with `expectedVersions`, only if the row is at one of them (If-Match). */
   async update(
     id: string,
     patch: { name?: string | undefined; bio?: string | undefined },
-    options: { expectedVersion?: number | undefined; trace?: TraceCarrier } = {},
+    options: { expectedVersions?: readonly number[] | undefined; trace?: TraceCarrier } = {},
   ): Promise<UpdateResult> {
     this.#onQuery('update');
     return this.#transaction(async (client) => {
       const updated = await client.query<UserRow>(
         `UPDATE users.users SET name = COALESCE($2, name), bio = COALESCE($3, bio)
-         WHERE id = $1 AND ($4::bigint IS NULL OR version = $4::bigint)
+         WHERE id = $1 AND ($4::bigint[] IS NULL OR version = ANY($4::bigint[]))
          RETURNING ${USER_COLUMNS}`,
-        [id, patch.name ?? null, patch.bio ?? null, options.expectedVersion ?? null],
+        [id, patch.name ?? null, patch.bio ?? null, options.expectedVersions ?? null],
       );
       const row = updated.rows[0];
       if (!row) {
@@ -157,7 +159,9 @@ export class UserRepository {
           [id],
         );
         const found = current.rows[0];
-        return found ? { kind: 'version_conflict', currentVersion: Number(found.version) } : { kind: 'not_found' };
+        return found
+          ? { kind: 'version_conflict', currentVersion: Number(found.version) }
+          : { kind: 'not_found' };
       }
       await this.#hooks.afterRowWrite?.(client);
       const event = await insertEvent(client, 'user.updated', id, Number(row.version), options.trace ?? {});
@@ -243,5 +247,13 @@ async function insertEvent(
     [eventId, type, userId, version, trace.traceparent ?? null, trace.tracestate ?? null],
   );
   const occurredAt = (rows[0]?.created_at ?? new Date()).toISOString();
-  return { eventId, type, userId, version, occurredAt, traceparent: trace.traceparent, tracestate: trace.tracestate };
+  return {
+    eventId,
+    type,
+    userId,
+    version,
+    occurredAt,
+    traceparent: trace.traceparent,
+    tracestate: trace.tracestate,
+  };
 }

@@ -1,0 +1,64 @@
+import {
+  errorHandler,
+  errors,
+  healthzHandler,
+  type IdentityVerifier,
+  notFoundHandler,
+  type ReadinessCheck,
+  readinessHandler,
+  requestId,
+} from '@redwire/http-kit';
+import { httpLogger, type Logger, type Metrics } from '@redwire/observability';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { DatabaseUnavailableError } from './db/db-errors';
+import { internalUserRoutes, userRoutes } from './users/user.routes';
+import type { UserService } from './users/user.service';
+
+/** Everything the HTTP app needs, built by main.ts (or a test) and injected. */
+export interface AppDeps {
+  readonly service: UserService;
+  readonly verifier: IdentityVerifier;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** `/readyz` checks (redis, postgres). */
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** Reports not-ready while draining. @default () => false */
+  readonly isShuttingDown?: () => boolean;
+}
+
+/** PostgreSQL being down is a 503 (API.md failure policy), never a 500. */
+const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+  next(err instanceof DatabaseUnavailableError ? errors.E_UNAVAILABLE(undefined, { cause: err }) : err);
+};
+
+/** Builds the user service's Express app. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // ETags are the row version, set explicitly; Express's body hash would contradict them.
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(deps.metrics.httpMetrics);
+  app.use(requestId());
+  app.use(httpLogger({ logger: deps.logger }));
+
+  app.get('/healthz', healthzHandler());
+  app.get(
+    '/readyz',
+    readinessHandler({
+      checks: deps.readiness,
+      logger: deps.logger,
+      ...(deps.isShuttingDown ? { isShuttingDown: deps.isShuttingDown } : {}),
+    }),
+  );
+  app.get('/metrics', deps.metrics.metricsHandler);
+
+  app.use(userRoutes(deps.service, deps.verifier));
+  app.use(internalUserRoutes(deps.service, deps.verifier));
+
+  app.use(notFoundHandler());
+  app.use(dependencyErrors);
+  app.use(errorHandler({ logger: deps.logger }));
+  return app;
+}

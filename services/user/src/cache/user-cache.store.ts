@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { compareAndDelete, defineScript, type RedisClient, runScript } from '@redwire/redis-kit';
+import { ENVELOPE_SCHEMA_VERSION } from './cache-envelope';
+import type { UserCacheKeys } from './user-cache.keys';
+
+const scripts = {
+  readOrLease: defineScript({ file: path.join(__dirname, 'read-or-lease-3.lua') }),
+  fill: defineScript({ file: path.join(__dirname, 'fill-3.lua') }),
+  invalidate: defineScript({ file: path.join(__dirname, 'invalidate-3.lua') }),
+} as const;
+
+/** The Lua scripts of the user cache (exported for the SHA check against SCRIPT LOAD). */
+export const userCacheScripts = scripts;
+
+/** Reply of {@link UserCacheStore.readOrLease}. */
+export type LeaseReply =
+  | { kind: 'hit'; raw: string }
+  | { kind: 'wait'; leaseTtlLeftMs: number }
+  | { kind: 'lease'; token: string; floor: number };
+
+/** Outcome of a fill; the metric label of `cache_fills_total`. */
+export type FillOutcome = 'stored' | 'lease_lost' | 'version_rejected';
+
+/** Outcome of an invalidation. */
+export type InvalidateOutcome = 'invalidated' | 'skipped';
+
+/** Thrown when a script answers something its wrapper does not know (a bug or a foreign script). */
+export class UnexpectedReplyError extends Error {
+  override readonly name = 'UnexpectedReplyError';
+  constructor(script: string) {
+    super(`unexpected reply from the ${script} script`);
+  }
+}
+
+/** TTLs a fill stores an entry with (already jittered and capped by the caller). */
+export interface FillTtls {
+  /** Until this passes the entry is served as a HIT. */
+  readonly freshMs: number;
+  /** The key's lifetime (fresh + grace): how long it can still be served STALE. */
+  readonly lifetimeMs: number;
+}
+
+/**
+ * The user cache's Redis operations (cache role): one command each. A hit is a plain GET; misses go through
+ * the lease script; fills and invalidations are guarded by leases, versions and the floor (tombstone).
+ */
+export class UserCacheStore {
+  readonly #client: RedisClient;
+  readonly #keys: UserCacheKeys;
+
+  constructor(client: RedisClient, keys: UserCacheKeys) {
+    this.#client = client;
+    this.#keys = keys;
+  }
+
+  /** The raw entry, or null. The whole cost of a hit: one GET. */
+  async get(id: string): Promise<string | null> {
+    return this.#client.get(this.#keys.forUser(id).entry);
+  }
+
+  /** Returns the entry if it appeared (mode 'miss'), or grants the lease, or says who holds it. */
+  async readOrLease(
+    id: string,
+    token: string,
+    leaseTtlMs: number,
+    mode: 'miss' | 'refresh',
+  ): Promise<LeaseReply> {
+    const k = this.#keys.forUser(id);
+    const reply = await runScript(
+      this.#client,
+      scripts.readOrLease,
+      [k.entry, k.lease, k.floor],
+      [token, leaseTtlMs, mode],
+    );
+    if (Array.isArray(reply) && reply.length === 2) {
+      const [kind, value] = reply as [unknown, unknown];
+      if (kind === 'hit' && typeof value === 'string') return { kind: 'hit', raw: value };
+      if (kind === 'wait' && typeof value === 'number') return { kind: 'wait', leaseTtlLeftMs: value };
+      if (kind === 'lease' && typeof value === 'string')
+        return { kind: 'lease', token, floor: Number(value) };
+    }
+    throw new UnexpectedReplyError('read-or-lease');
+  }
+
+  /** Stores `dataJson` at `version` (0 = negative entry) if the lease `token` is still ours. */
+  async fill(
+    id: string,
+    token: string,
+    version: number,
+    dataJson: string,
+    ttls: FillTtls,
+  ): Promise<FillOutcome> {
+    const k = this.#keys.forUser(id);
+    const reply = await runScript(
+      this.#client,
+      scripts.fill,
+      [k.entry, k.lease, k.floor],
+      [token, version, dataJson, ttls.freshMs, ttls.lifetimeMs, ENVELOPE_SCHEMA_VERSION],
+    );
+    if (reply === 'stored' || reply === 'lease_lost' || reply === 'version_rejected') return reply;
+    throw new UnexpectedReplyError('fill');
+  }
+
+  /** Gives the lease back (only if still ours), so a waiter may take over at once after a failed load. */
+  async release(id: string, token: string): Promise<void> {
+    await compareAndDelete(this.#client, this.#keys.forUser(id).lease, token);
+  }
+
+  /**
+   * Deletes the entry and any lease unless the entry already holds `version` or newer, and raises the
+   * floor to `version`. `version` 0 deletes unconditionally.
+   */
+  async invalidate(id: string, version: number, floorTtlMs: number): Promise<InvalidateOutcome> {
+    const k = this.#keys.forUser(id);
+    const reply = await runScript(
+      this.#client,
+      scripts.invalidate,
+      [k.entry, k.lease, k.floor],
+      [version, floorTtlMs],
+    );
+    if (reply === 'invalidated' || reply === 'skipped') return reply;
+    throw new UnexpectedReplyError('invalidate');
+  }
+}

@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DatabaseUnavailableError } from '../db/db-errors';
+import type { User } from '../users/user.model';
+import {
+  type CacheResult,
+  type InvalidationPath,
+  noopCacheMetrics,
+  type UserCacheMetrics,
+} from './cache.metrics';
+import { type CacheEnvelope, decodeEnvelope, encodeEnvelopeData } from './cache-envelope';
+import type { CacheAvailability } from './cache-gate';
+import { FlightCoalescer } from './flight-coalescer';
+import type { L1Cache } from './l1-cache';
+import { type ResolvedCacheOptions, resolveCacheOptions, type UserCacheOptions } from './user-cache.options';
+import type { FillTtls, UserCacheStore } from './user-cache.store';
+
+/** The answer to a read: the user (undefined = no such user) and how the cache answered. */
+export interface CacheRead {
+  readonly user: User | undefined;
+  readonly cache: CacheResult;
+}
+
+/** Dependencies of {@link UserCache}. */
+export interface UserCacheDeps {
+  readonly store: UserCacheStore;
+  /** Reads the row from the primary; throws DatabaseUnavailableError when PostgreSQL cannot answer. */
+  readonly load: (id: string) => Promise<User | undefined>;
+  readonly availability: CacheAvailability;
+  /** The optional in-process layer. @default none */
+  readonly l1?: L1Cache | undefined;
+  /** @default no metrics */
+  readonly metrics?: UserCacheMetrics;
+}
+
+/** What {@link UserCache.invalidate} reports. */
+export type InvalidationOutcome = 'invalidated' | 'skipped' | 'failed';
+
+/**
+ * Cache-aside for user profiles: L1 (optional) → Redis GET → lease-guarded fill from PostgreSQL.
+ *
+ * Guarantees (README "Consistency"): an entry is stored only by the holder of a lease granted after the
+ * last invalidation, so a fill can never store data older than a write whose invalidation completed; a
+ * request never receives a result read before it arrived (see FlightCoalescer); one PostgreSQL query per
+ * cold key across all instances while the lease holder is alive.
+ */
+export class UserCache {
+  readonly options: ResolvedCacheOptions;
+  readonly #deps: Required<Omit<UserCacheDeps, 'l1'>> & { l1: L1Cache | undefined };
+  readonly #fills = new FlightCoalescer<CacheRead>();
+  readonly #bypassReads = new FlightCoalescer<CacheRead>();
+
+  constructor(deps: UserCacheDeps, options: UserCacheOptions = {}) {
+    this.options = resolveCacheOptions(options);
+    this.#deps = { ...deps, l1: deps.l1, metrics: deps.metrics ?? noopCacheMetrics };
+  }
+
+  /** Reads user `id` (a validated UUID) through the cache. Throws DatabaseUnavailableError → 503. */
+  async read(id: string): Promise<CacheRead> {
+    const { l1, availability, store, metrics } = this.#deps;
+    const fromL1 = l1?.get(id);
+    if (fromL1) {
+      metrics.request('l1', 'hit');
+      return { user: fromL1.user, cache: 'HIT' };
+    }
+    if (!availability.usable) return this.#bypass(id, 'bypass');
+
+    const startedAt = l1?.now() ?? 0;
+    let raw: string | null;
+    try {
+      raw = await availability.call(() => store.get(id));
+    } catch {
+      return this.#bypass(id, 'error');
+    }
+    if (raw !== null) {
+      const envelope = decodeEnvelope(raw);
+      if (envelope && envelope.freshUntil > Date.now()) return this.#hit(id, envelope, startedAt);
+    }
+    return this.#fills.run(id, () => this.#fill(id));
+  }
+
+  /**
+   * Invalidates `id` after a write of `version`: the local L1 at once, then Redis within the budget
+   * (attempted even while the breaker is open: it is the correctness path). 'failed' means the outbox
+   * path will apply it; it never throws.
+   */
+  async invalidate(
+    id: string,
+    version: number,
+    context: { path: InvalidationPath; occurredAt?: string | undefined },
+  ): Promise<InvalidationOutcome> {
+    const { l1, availability, store, metrics } = this.#deps;
+    l1?.invalidate(id);
+    let outcome: InvalidationOutcome;
+    try {
+      outcome = await withDeadline(
+        availability.invalidate(() => store.invalidate(id, version, this.options.floorTtlMs)),
+        this.options.invalidationBudgetMs,
+      );
+    } catch {
+      outcome = 'failed';
+    }
+    metrics.invalidation(context.path, outcome);
+    if (outcome !== 'failed' && context.occurredAt) {
+      const lagMs = Date.now() - Date.parse(context.occurredAt);
+      if (Number.isFinite(lagMs)) metrics.invalidationLag(context.path, Math.max(0, lagMs) / 1000);
+    }
+    return outcome;
+  }
+
+  #hit(id: string, envelope: CacheEnvelope, readStartedAt: number): CacheRead {
+    this.#deps.metrics.request('l2', 'hit');
+    this.#remember(id, envelope.user, envelope.version, readStartedAt, envelope.freshUntil - Date.now());
+    return { user: envelope.user, cache: 'HIT' };
+  }
+
+  #remember(
+    id: string,
+    user: User | undefined,
+    version: number,
+    readStartedAt: number,
+    maxAgeMs: number,
+  ): void {
+    this.#deps.l1?.set(id, { user, version }, readStartedAt, maxAgeMs);
+  }
+
+  /** One flight: get the entry, or the lease and fill it, or wait for the lease holder's entry. */
+  async #fill(id: string): Promise<CacheRead> {
+    const { availability, store, metrics, l1 } = this.#deps;
+    const deadline = Date.now() + this.options.leaseTtlMs + this.options.waitMarginMs;
+    let mode: 'miss' | 'refresh' = 'miss';
+    let stale: CacheEnvelope | undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (!availability.usable) return this.#bypass(id, 'bypass');
+      const token = randomBytes(12).toString('base64url');
+      const startedAt = l1?.now() ?? 0;
+      let reply: Awaited<ReturnType<UserCacheStore['readOrLease']>>;
+      try {
+        reply = await availability.call(() => store.readOrLease(id, token, this.options.leaseTtlMs, mode));
+      } catch {
+        return stale ? this.#stale(stale) : this.#bypass(id, 'error');
+      }
+
+      if (reply.kind === 'hit') {
+        const envelope = decodeEnvelope(reply.raw);
+        if (envelope && envelope.freshUntil > Date.now()) return this.#hit(id, envelope, startedAt);
+        // Past its fresh time (or unreadable): refresh it; a STALE answer is allowed while another refreshes.
+        if (envelope) stale = envelope;
+        mode = 'refresh';
+        continue;
+      }
+      if (reply.kind === 'wait') {
+        if (stale) return this.#stale(stale);
+        const left = deadline - Date.now();
+        if (left <= 0) return this.#bypass(id, 'bypass');
+        await sleep(Math.min(waitStepMs(attempt), reply.leaseTtlLeftMs, left));
+        continue;
+      }
+      return this.#loadAndFill(id, reply.token, stale);
+    }
+  }
+
+  async #loadAndFill(id: string, token: string, stale: CacheEnvelope | undefined): Promise<CacheRead> {
+    const { availability, store, metrics, load, l1 } = this.#deps;
+    const startedAt = l1?.now() ?? 0;
+    let user: User | undefined;
+    try {
+      user = await load(id);
+    } catch (error) {
+      // Let the next caller take the lease at once instead of waiting for it to expire.
+      void availability.call(() => store.release(id, token)).catch(() => {});
+      if (stale && error instanceof DatabaseUnavailableError) return this.#stale(stale);
+      throw error;
+    }
+    const version = user?.version ?? 0;
+    try {
+      const outcome = await availability.call(() =>
+        store.fill(id, token, version, encodeEnvelopeData(user), this.#ttls(user !== undefined)),
+      );
+      metrics.fill(outcome);
+      if (outcome === 'stored') this.#remember(id, user, version, startedAt, Number.POSITIVE_INFINITY);
+    } catch {
+      // The value is still correct for this caller; only the cache did not get it.
+    }
+    metrics.request('l2', 'miss');
+    return { user, cache: 'MISS' };
+  }
+
+  #stale(envelope: CacheEnvelope): CacheRead {
+    this.#deps.metrics.request('l2', 'stale');
+    return { user: envelope.user, cache: 'STALE' };
+  }
+
+  /** Reads around the cache (Redis unusable): PostgreSQL only, one query per key per instance, no fill. */
+  #bypass(id: string, reason: 'bypass' | 'error'): Promise<CacheRead> {
+    this.#deps.metrics.request('l2', reason);
+    return this.#bypassReads.run(id, async () => ({ user: await this.#deps.load(id), cache: 'BYPASS' }));
+  }
+
+  #ttls(positive: boolean): FillTtls {
+    const o = this.options;
+    if (!positive) return { freshMs: o.negativeTtlMs, lifetimeMs: o.negativeTtlMs };
+    const jitter = 1 + (Math.random() * 2 - 1) * o.ttlJitter;
+    const freshMs = Math.max(1, Math.min(Math.round(o.ttlMs * jitter), o.maxTtlMs));
+    return { freshMs, lifetimeMs: Math.min(freshMs + o.staleMs, o.maxTtlMs) };
+  }
+}
+
+/** Poll interval while another caller holds the lease: 5 ms growing to 50 ms, with jitter. */
+function waitStepMs(attempt: number): number {
+  const base = Math.min(5 * 1.5 ** attempt, 50);
+  return Math.max(1, Math.round(base * (0.5 + Math.random() * 0.5)));
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`deadline of ${ms} ms exceeded`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

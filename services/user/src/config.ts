@@ -1,0 +1,88 @@
+import { assertNoDevSecrets, type DeepReadonly, type Env, env, loadConfig } from '@redwire/config';
+import { z } from 'zod';
+
+// The only place the user service and its worker read the environment (STYLE.md 4).
+
+const common = {
+  NODE_ENV: env.oneOf(['development', 'test', 'production']).default('development'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: env.postgresUrl(),
+  /** State Redis (noeviction): the user-events stream, BullMQ, the L1 fan-out. */
+  REDIS_URL: env.redisUrl(),
+  /** Cache Redis (evictable); defaults to REDIS_URL. */
+  CACHE_REDIS_URL: env.redisUrl().optional(),
+  /** Prefix for every Redis key and stream (a Redis shared by several deployments, or tests). */
+  REDIS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/)
+    .optional(),
+  REDIS_COMMAND_TIMEOUT: env.duration().default(100),
+  DB_POOL_MAX: env.int(1, 200).default(10),
+  DB_STATEMENT_TIMEOUT: env.duration().default(1500),
+  DB_CONNECT_TIMEOUT: env.duration().default(1000),
+  USER_CACHE_FLOOR_TTL: env.duration().default(30_000),
+  USER_CACHE_INVALIDATION_BUDGET: env.duration().default(250),
+};
+
+const serviceSchema = z
+  .object({
+    ...common,
+    PORT: env.port().default(8081),
+    IDENTITY_SIGNING_KEY: env.secret(32),
+    USER_CACHE_TTL: env.duration().default(300_000),
+    USER_CACHE_TTL_JITTER_PERCENT: env.int(0, 50).default(10),
+    USER_CACHE_MAX_TTL: env.duration().default(3_600_000),
+    USER_CACHE_STALE: env.duration().default(60_000),
+    USER_CACHE_NEGATIVE_TTL: env.duration().default(5_000),
+    USER_CACHE_LEASE_TTL: env.duration().default(2_000),
+    USER_CACHE_L1: env.bool().default(false),
+    USER_CACHE_L1_TTL: env.duration().default(1_000),
+    USER_CACHE_L1_MAX_ENTRIES: env.positiveInt(10_000_000).default(10_000),
+    /** Breaker: open when ≥ 50 % of at least this many calls in a 5 s window failed. */
+    USER_CACHE_BREAKER_MIN_CALLS: env.int(1, 10_000).default(5),
+    /** Breaker: how long it stays open before its half-open probe. */
+    USER_CACHE_BREAKER_OPEN: env.duration().default(1_000),
+    USER_CACHE_PROBE_INTERVAL: env.duration().default(500),
+    USER_CACHE_SWEEP_MARGIN: env.duration().default(15_000),
+  })
+  .refine((c) => c.USER_CACHE_LEASE_TTL > c.DB_STATEMENT_TIMEOUT, {
+    path: ['USER_CACHE_LEASE_TTL'],
+    message: 'must exceed DB_STATEMENT_TIMEOUT, so a fill cannot outlive its lease',
+  });
+
+const workerSchema = z.object({
+  ...common,
+  /** /healthz and /metrics of the worker; 0 turns the listener off. */
+  METRICS_PORT: env.port().default(9091),
+  OUTBOX_POLL_INTERVAL: env.duration().default(500),
+  OUTBOX_BATCH_SIZE: env.int(1, 1000).default(100),
+  /** How long published outbox rows are kept (the cache's recovery sweep reads them); ≥ USER_CACHE_MAX_TTL. */
+  OUTBOX_RETENTION: env.duration().default(7_200_000),
+  USER_EVENTS_MAXLEN: env.positiveInt().default(100_000),
+});
+
+const migrateSchema = z.object({ DATABASE_URL: env.postgresUrl() });
+
+export type ServiceConfig = DeepReadonly<z.output<typeof serviceSchema>>;
+export type WorkerConfig = DeepReadonly<z.output<typeof workerSchema>>;
+
+function guard<T extends { NODE_ENV: string }>(config: T): T {
+  assertNoDevSecrets(config, { production: config.NODE_ENV === 'production' });
+  return config;
+}
+
+/** The HTTP service's configuration (throws one ConfigError listing every bad key). */
+export function loadServiceConfig(source: Env): ServiceConfig {
+  return guard(loadConfig(serviceSchema, source));
+}
+
+/** The worker's configuration. */
+export function loadWorkerConfig(source: Env): WorkerConfig {
+  return guard(loadConfig(workerSchema, source));
+}
+
+/** The migration entry point's configuration. */
+export function loadMigrateConfig(source: Env): { readonly DATABASE_URL: string } {
+  return loadConfig(migrateSchema, source);
+}

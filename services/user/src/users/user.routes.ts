@@ -1,0 +1,124 @@
+import {
+  assertSelfOrAdmin,
+  errors,
+  getIdentity,
+  type IdentityVerifier,
+  jsonBody,
+  optionalIdentity,
+  parseWith,
+  requireIdentity,
+  requireServiceIdentity,
+  type VerifiedIdentity,
+} from '@redwire/http-kit';
+import { type Request, type Response, Router } from 'express';
+import type { User } from './user.model';
+import {
+  createUserSchema,
+  decodeCursor,
+  encodeCursor,
+  etagOf,
+  listQuerySchema,
+  parseIfMatch,
+  patchUserSchema,
+  userIdSchema,
+} from './user.schemas';
+import type { UserService } from './user.service';
+
+const DEFAULT_PAGE_SIZE = 20;
+
+/** The GET shape of API.md; `email` only for the user themself, an admin, or a calling service. */
+export function presentUser(user: User, viewer: VerifiedIdentity | null): Record<string, unknown> {
+  const showEmail = viewer !== null && (viewer.role !== 'user' || viewer.sub === user.id);
+  return {
+    id: user.id,
+    ...(showEmail ? { email: user.email } : {}),
+    name: user.name,
+    bio: user.bio,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    version: user.version,
+  };
+}
+
+function idParam(req: Request): string {
+  return parseWith(userIdSchema, req.params.id);
+}
+
+function sendUser(res: Response, status: number, user: User): void {
+  res.status(status).setHeader('ETag', etagOf(user.version));
+  res.json(presentUser(user, getIdentity(res)));
+}
+
+/** `/users/*` (API.md "Users"): identity comes only from the verified X-Redwire-Identity token. */
+export function userRoutes(service: UserService, verifier: IdentityVerifier): Router {
+  const router = Router();
+
+  router.get('/users/:id', optionalIdentity(verifier), async (req, res) => {
+    const id = idParam(req);
+    const { user, cache } = await service.get(id);
+    res.setHeader('X-Cache', cache);
+    if (!user) throw errors.E_USER_NOT_FOUND();
+    const etag = etagOf(user.version);
+    const ifNoneMatch = req.get('if-none-match');
+    if (ifNoneMatch?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+      res.status(304).setHeader('ETag', etag).end();
+      return;
+    }
+    sendUser(res, 200, user);
+  });
+
+  router.get('/users', optionalIdentity(verifier), async (req, res) => {
+    const query = parseWith(listQuerySchema, req.query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const { items, hasMore } = await service.list(after, query.limit ?? DEFAULT_PAGE_SIZE);
+    const viewer = getIdentity(res);
+    const last = items.at(-1);
+    res.json({
+      items: items.map((u) => presentUser(u, viewer)),
+      nextCursor: hasMore && last ? encodeCursor(last.id) : null,
+    });
+  });
+
+  router.patch('/users/:id', requireIdentity(verifier), jsonBody(), async (req, res) => {
+    const id = idParam(req);
+    assertSelfOrAdmin(getIdentity(res), id);
+    const expectedVersions = parseIfMatch(req.get('if-match'));
+    const patch = parseWith(patchUserSchema, req.body ?? {});
+    const result = await service.update(id, patch, expectedVersions);
+    if (result.kind === 'not_found') throw errors.E_USER_NOT_FOUND();
+    if (result.kind === 'version_conflict') {
+      throw errors.E_VERSION_CONFLICT(undefined, { headers: { ETag: etagOf(result.currentVersion) } });
+    }
+    sendUser(res, 200, result.user);
+  });
+
+  router.delete('/users/:id', requireIdentity(verifier), async (req, res) => {
+    const id = idParam(req);
+    assertSelfOrAdmin(getIdentity(res), id);
+    const result = await service.delete(id);
+    if (result.kind === 'not_found') throw errors.E_USER_NOT_FOUND();
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+/** `/internal/users*`: auth's registration and its compensation; service identities (auth) only. */
+export function internalUserRoutes(service: UserService, verifier: IdentityVerifier): Router {
+  const router = Router();
+  const onlyAuth = requireServiceIdentity(verifier, { services: ['auth'] });
+
+  router.post('/internal/users', onlyAuth, jsonBody(), async (req, res) => {
+    const input = parseWith(createUserSchema, req.body ?? {});
+    const result = await service.create(input);
+    if (result.kind === 'email_taken') throw errors.E_EMAIL_TAKEN();
+    sendUser(res, result.kind === 'created' ? 201 : 200, result.user);
+  });
+
+  router.delete('/internal/users/:id', onlyAuth, async (req, res) => {
+    await service.delete(idParam(req));
+    res.status(204).end();
+  });
+
+  return router;
+}
