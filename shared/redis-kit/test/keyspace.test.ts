@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeKeyPart, hashTagOf, InvalidKeyError, keySlot, Keyspace } from '../src/index';
+import { encodeKeyPart, hashTagOf, InvalidKeyError, Keyspace, keySlot } from '../src/index';
 import { useRedis } from './support/topologies';
 
 describe('Keyspace', () => {

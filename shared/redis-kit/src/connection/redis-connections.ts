@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { disconnectNow, isDisconnected } from '../internal/disconnect';
 import { functionSchema, resolveOptions } from '../internal/options';
 import {
   connectionName,
@@ -46,7 +47,8 @@ const schema = z.object({
 const QUIT_TIMEOUT_MS = 1000;
 
 async function closeClient(client: RedisClient): Promise<void> {
-  if (client.status === 'end') return;
+  // A consumer already dropped its own blocking connection.
+  if (isDisconnected(client)) return disconnectNow(client);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     client.quit().catch(() => {}),
@@ -55,7 +57,7 @@ async function closeClient(client: RedisClient): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-  client.disconnect();
+  await disconnectNow(client, 200);
 }
 
 /**

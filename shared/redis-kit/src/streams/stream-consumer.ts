@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import { IdempotencyInProgressError } from '../errors';
 import { backoffDelay, sleep } from '../internal/backoff';
+import { disconnectNow } from '../internal/disconnect';
 import { counter, histogram } from '../internal/metrics';
 import { MESSAGING_SYSTEM, SpanAttributes, SpanNames, tracer } from '../telemetry';
 import { deadLetter } from './dead-letter';
@@ -89,7 +90,7 @@ export class StreamConsumer {
 
   private async shutdown(): Promise<void> {
     this.abort.abort();
-    if (this.phase !== 'handler') this.options.connection.disconnect();
+    const ended = this.phase === 'handler' ? undefined : disconnectNow(this.options.connection);
     if (this.loop) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -101,7 +102,7 @@ export class StreamConsumer {
       clearTimeout(timer);
     }
     this.stopWatching();
-    this.options.connection.disconnect();
+    await (ended ?? disconnectNow(this.options.connection));
   }
 
   private get stopped(): boolean {

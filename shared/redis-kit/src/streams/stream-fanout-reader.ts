@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RedisClient } from '../connection/redis-client.factory';
 import { backoffDelay, sleep } from '../internal/backoff';
+import { disconnectNow } from '../internal/disconnect';
 import {
   backoffSchema,
   functionSchema,
@@ -94,8 +95,9 @@ export class StreamFanoutReader {
     this.closing ??= (async () => {
       this.abort.abort();
       this.stopWatching();
-      this.options.connection.disconnect();
+      const ended = disconnectNow(this.options.connection);
       await this.loop;
+      await ended;
     })();
     return this.closing;
   }
