@@ -2,6 +2,13 @@ export { MissingBinaryError, postgresBinDir, redisBinary } from './binaries';
 export { countRedisClients, killRedisClients, pauseRedis, sleepRedis } from './faults';
 export { freeClusterPort, freePort, isPortFree } from './free-port';
 export { createDatabase, uniquePrefix } from './isolation';
+export {
+  decodeOtlpJson,
+  type OtlpReceiver,
+  type ReceivedExport,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from './otlp-receiver';
 export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
 export { type RedisCluster, type RedisClusterNode, startRedisCluster } from './redis-cluster';
 export {
