@@ -1,5 +1,6 @@
 import type { webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { ExpiringCache } from './expiring-cache';
 import { IDENTITY_TOKEN_TYPE, type Identity, type ServiceName, serviceIdentity } from './identity.types';
 import { type IdentityKey, importIdentityKey } from './identity-key';
 
@@ -16,6 +17,13 @@ export interface IdentitySignerOptions {
    */
   readonly ttlSeconds?: number;
   /**
+   * How many tokens to keep for reuse. A token is reused while less than half its lifetime has passed, so a
+   * busy session costs one signature per ~15 s instead of one per request (WebCrypto HMAC through jose
+   * costs ~40 µs of CPU). 0 disables reuse.
+   * @default 10000
+   */
+  readonly cacheSize?: number;
+  /**
    * Clock in ms since the epoch (tests).
    * @default Date.now
    */
@@ -31,6 +39,7 @@ export class IdentitySigner {
   readonly #key: Promise<webcrypto.CryptoKey>;
   readonly #ttlSeconds: number;
   readonly #now: () => number;
+  readonly #cache: ExpiringCache<string>;
 
   constructor(options: IdentitySignerOptions) {
     const ttl = options.ttlSeconds ?? MAX_IDENTITY_TTL_SECONDS;
@@ -43,18 +52,25 @@ export class IdentitySigner {
     this.#key.catch(() => {}); // surfaced by sign(); not an unhandled rejection in between
     this.#ttlSeconds = ttl;
     this.#now = options.now ?? Date.now;
+    this.#cache = new ExpiringCache(options.cacheSize ?? 10_000);
   }
 
   /** A token asserting `identity` to the service `audience`. */
   async sign(identity: Identity, audience: ServiceName): Promise<string> {
-    const iat = Math.floor(this.#now() / 1000);
-    return new SignJWT({ role: identity.role, tier: identity.tier, sid: identity.sid })
+    const nowMs = this.#now();
+    const cacheKey = JSON.stringify([audience, identity.sub, identity.role, identity.tier, identity.sid]);
+    const cached = this.#cache.get(cacheKey, nowMs);
+    if (cached !== undefined) return cached;
+    const iat = Math.floor(nowMs / 1000);
+    const token = await new SignJWT({ role: identity.role, tier: identity.tier, sid: identity.sid })
       .setProtectedHeader({ alg: 'HS256', typ: IDENTITY_TOKEN_TYPE })
       .setSubject(identity.sub)
       .setAudience(audience)
       .setIssuedAt(iat)
       .setExpirationTime(iat + this.#ttlSeconds)
       .sign(await this.#key);
+    this.#cache.set(cacheKey, token, (iat + this.#ttlSeconds / 2) * 1000);
+    return token;
   }
 
   /** A token for a call from service `self` to service `audience` (subject `service:<self>`, role `service`). */

@@ -154,6 +154,29 @@ describe('identity tokens', () => {
     expect(() => new IdentitySigner({ key: KEY, ttlSeconds: 31 })).toThrow(RangeError);
   });
 
+  it('when the same identity is signed again within half the lifetime, then the token is reused; later, re-signed', async () => {
+    let now = Date.now();
+    const clocked = new IdentitySigner({ key: KEY, now: () => now });
+    const first = await clocked.sign(alice, 'user');
+    now += 14_000;
+    expect(await clocked.sign(alice, 'user')).toBe(first);
+    expect(await clocked.sign({ ...alice, tier: 'pro' }, 'user')).not.toBe(first);
+    expect(await clocked.sign(alice, 'auth')).not.toBe(first);
+    now += 2_000;
+    expect(await clocked.sign(alice, 'user')).not.toBe(first);
+  });
+
+  it('when a cached token passes its expiry, then it is verified again and rejected', async () => {
+    let now = Date.now();
+    const clocked = new IdentityVerifier({ key: KEY, audience: 'user', now: () => now });
+    const token = await signer.sign(alice, 'user');
+    const identity = await clocked.verify(token);
+    expect(Object.isFrozen(identity)).toBe(true);
+    expect(await clocked.verify(token)).toBe(identity);
+    now += 40_000;
+    expect(reason(await rejection(token, clocked))).toMatch(/"exp"|"iat"/);
+  });
+
   it('when the key rotates, then tokens signed with a previous key still verify until it is dropped', async () => {
     const oldToken = await new IdentitySigner({ key: OTHER_KEY }).sign(alice, 'user');
     const rotating = new IdentityVerifier({ key: KEY, previousKeys: [OTHER_KEY], audience: 'user' });
