@@ -1,14 +1,7 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { defineScript, type ScriptDefinition } from '@redwire/redis-kit';
 import { fixedWindow, gcra, slidingWindow } from './algorithms';
-
-/** A Lua script with its SHA-1, ready for EVALSHA. */
-export interface LimiterScript {
-  readonly name: string;
-  readonly lua: string;
-  readonly sha: string;
-}
 
 function read(relative: string): string {
   return fs.readFileSync(path.join(__dirname, relative), 'utf8');
@@ -18,12 +11,12 @@ function read(relative: string): string {
  * decide-N.lua and refund-N.lua dispatch on `ALGORITHMS[code]`, so the includes are prepended in code
  * order; each algorithm's Lua lives next to its TypeScript model and is written once.
  */
-function compose(name: string, file: string): LimiterScript {
+function compose(name: string, file: string): ScriptDefinition {
   const includes = [gcra, slidingWindow, fixedWindow]
     .sort((a, b) => a.code - b.code)
     .map((a) => read(path.join('algorithms', a.luaFile)));
   const lua = [...includes, read(file)].join('\n');
-  return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+  return defineScript({ name, lua });
 }
 
 /** The one-round-trip, all-or-nothing decision over every policy of a request. */

@@ -29,7 +29,7 @@ export interface RequestFacts {
 /** One policy to evaluate for one request: the policy, whose quota, and the cost. */
 export interface PolicyCheck {
   readonly policy: Policy;
-  /** The identity part of the state key: `u:<user id>`, `i:<ip key>` or `g`. */
+  /** The identity part of the state key (its hash tag): `u.<user id>`, `i.<ip key>` or `g`. */
   readonly identity: string;
   readonly cost: number;
 }
@@ -54,17 +54,12 @@ function pathMatches(pattern: string, path: string): boolean {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Identity values go inside a `{hash tag}`; a brace in them would change the slot, so they are escaped. */
-function tagSafe(value: string): string {
-  return /[{}]/.test(value) ? encodeURIComponent(value) : value;
-}
-
 /**
  * UUIDs shrink from 36 to 22 characters (base64url of their 16 bytes): the key stays within 48 characters
  * for policy names up to 19, the size at which a GCRA key costs at most 104 bytes of Redis memory.
  */
 function userPart(id: string): string {
-  return UUID.test(id) ? Buffer.from(id.replaceAll('-', ''), 'hex').toString('base64url') : tagSafe(id);
+  return UUID.test(id) ? Buffer.from(id.replaceAll('-', ''), 'hex').toString('base64url') : id;
 }
 
 /** The ordered, validated set of policies, and the selection of those that apply to a request. */
@@ -95,9 +90,9 @@ export class PolicySet {
       if (spec.tiers && !(facts.user && spec.tiers.includes(facts.user.tier as never))) continue;
       const identity =
         spec.identity === 'user' && facts.user
-          ? `u:${userPart(facts.user.id)}`
+          ? `u.${userPart(facts.user.id)}`
           : spec.identity === 'ip'
-            ? `i:${tagSafe(facts.ipKey)}`
+            ? `i.${facts.ipKey}`
             : 'g';
       checks.push({ policy, identity, cost: spec.cost });
     }

@@ -1,14 +1,15 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { Keyspace, RedisClient, ScriptDefinition } from '@redwire/redis-kit';
 import type { CheckResult, CheckStatus } from './algorithms';
-import { decideScript, type LimiterScript, refundScript } from './limiter-scripts';
+import { decideScript, refundScript } from './limiter-scripts';
 import type { PolicyCheck } from './policy-set';
+import { rateLimitKey } from './ratelimit.keys';
 
 /** Options of {@link RateLimitStore}. */
 export interface RateLimitStoreOptions {
-  /** The state-role client (standalone or cluster), with no offline queue. */
-  readonly redis: Redis | Cluster;
-  /** Prefix of every limiter key. @default 'rl' */
-  readonly keyPrefix?: string;
+  /** The state-role request client (single node or cluster): no offline queue, never re-sends. */
+  readonly redis: RedisClient;
+  /** The gateway's keyspace. */
+  readonly keys: Keyspace;
   /** Deadline of one decision, in ms, including a cluster rollback. @default 50 */
   readonly deadlineMs?: number;
 }
@@ -52,24 +53,22 @@ interface Group {
  * (reserve-then-rollback; see the README for what that does and does not guarantee).
  */
 export class RateLimitStore {
-  readonly keyPrefix: string;
   readonly deadlineMs: number;
-  readonly #redis: Redis | Cluster;
+  readonly #keys: Keyspace;
+  readonly #redis: RedisClient;
   readonly #cluster: boolean;
 
   constructor(options: RateLimitStoreOptions) {
     this.#redis = options.redis;
     this.#cluster = options.redis.isCluster;
-    this.keyPrefix = options.keyPrefix ?? 'rl';
+    this.#keys = options.keys;
     this.deadlineMs = options.deadlineMs ?? 50;
-    if (!/^[A-Za-z0-9:_-]{1,32}$/.test(this.keyPrefix))
-      throw new Error('keyPrefix must be 1-32 of A-Za-z0-9:_-');
     if (!(this.deadlineMs > 0)) throw new Error('deadlineMs must be > 0');
   }
 
   /** The state key of one policy for one identity: no timestamp, and the identity is the hash tag. */
   key(check: PolicyCheck): string {
-    return `${this.keyPrefix}:{${check.identity}}:${check.policy.name}`;
+    return rateLimitKey(this.#keys, check.identity, check.policy.name);
   }
 
   /** Decides within the deadline or throws {@link RateLimitStoreError}. Never retries a decision. */
@@ -127,7 +126,7 @@ export class RateLimitStore {
     return [...byIdentity.values()];
   }
 
-  #run(script: LimiterScript, group: Group, checks: readonly PolicyCheck[]): Promise<unknown> {
+  #run(script: ScriptDefinition, group: Group, checks: readonly PolicyCheck[]): Promise<unknown> {
     const keys: string[] = [];
     const args: (string | number)[] = [];
     for (const i of group.indexes) {
@@ -151,8 +150,10 @@ export class RateLimitStore {
     return this.#eval(refundScript, keys, args);
   }
 
-  // TODO(redis-kit): replace with redis-kit's runScript once it lands; same contract (EVAL only on NOSCRIPT).
-  async #eval(script: LimiterScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+  // redis-kit's runScript has the same contract (EVAL only on NOSCRIPT, never a replay) but refuses keys
+  // in different slots, which a single-node decision deliberately has (one key per identity, several
+  // identities). TODO(redis-kit): a cross-slot opt-out for single-node callers, then use runScript.
+  async #eval(script: ScriptDefinition, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
       return await this.#redis.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (error) {

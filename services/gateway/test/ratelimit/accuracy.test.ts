@@ -1,4 +1,3 @@
-import { uniquePrefix } from '@redwire/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyInput } from '../../src/ratelimit/policy.schema';
@@ -6,6 +5,7 @@ import { PolicySet } from '../../src/ratelimit/policy-set';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
 import { redisTargets } from '../support/redis-targets';
 import { ReferenceModel } from '../support/reference-model';
+import { testKeys } from '../support/test-keys';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +33,7 @@ describe.each(redisTargets())('limiter accuracy on $name Redis', (target) => {
   it.each(cases)(
     'when $name is called at random intervals and costs, then every decision equals the reference model fed Redis time',
     async ({ name, policy, costs }) => {
-      const store = new RateLimitStore({ redis, keyPrefix: uniquePrefix('rl'), deadlineMs: 2000 });
+      const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
       const set = new PolicySet([{ name, identity: 'user', ...policy }]);
       const model = new ReferenceModel();
       let seed = 7;

@@ -1,9 +1,9 @@
-import { uniquePrefix } from '@redwire/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicySet } from '../../src/ratelimit/policy-set';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
 import { redisTargets } from '../support/redis-targets';
+import { testKeys } from '../support/test-keys';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WINDOW_US = 1_000_000;
@@ -46,14 +46,14 @@ describe.each(redisTargets())('window boundary on $name Redis', (target) => {
   afterAll(() => redis.quit());
 
   it('when requests hammer both sides of a boundary, then the sliding window never admits 2x the limit in any window', async () => {
-    const store = new RateLimitStore({ redis, keyPrefix: uniquePrefix('rl'), deadlineMs: 2000 });
+    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
     const admitted = await hammerAcrossBoundary(store, 'sliding-window');
     expect(admitted.length).toBeGreaterThanOrEqual(LIMIT);
     expect(maxInAnyWindow(admitted)).toBeLessThan(2 * LIMIT);
   });
 
   it('when the same load hits a fixed window, then it admits 2x the limit within one window (the contrast)', async () => {
-    const store = new RateLimitStore({ redis, keyPrefix: uniquePrefix('rl'), deadlineMs: 2000 });
+    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
     const admitted = await hammerAcrossBoundary(store, 'fixed-window');
     expect(maxInAnyWindow(admitted)).toBe(2 * LIMIT);
   });

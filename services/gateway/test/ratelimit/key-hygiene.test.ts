@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { uniquePrefix } from '@redwire/testing';
+import { Keyspace } from '@redwire/redis-kit';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyCheck, PolicySet } from '../../src/ratelimit/policy-set';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
+import { testKeys } from '../support/test-keys';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,8 +36,9 @@ async function keysWithTtl(prefix: string, unlink = false): Promise<{ keys: numb
 
 describe('limiter keys', () => {
   it('when 100k distinct identities were limited, then every limiter key has a TTL', async () => {
-    const prefix = uniquePrefix('rl');
-    const store = new RateLimitStore({ redis, keyPrefix: prefix, deadlineMs: 5000 });
+    const keys = testKeys();
+    const prefix = keys.prefix;
+    const store = new RateLimitStore({ redis, keys, deadlineMs: 5000 });
     const set = new PolicySet([
       { name: 'u', identity: 'user', algorithm: 'gcra', limit: 5, period: 3600 },
       { name: 'i', identity: 'ip', algorithm: 'sliding-window', limit: 5, period: 3600 },
@@ -55,16 +57,17 @@ describe('limiter keys', () => {
       }
     };
     await Promise.all(Array.from({ length: 200 }, worker));
-    const { keys, withoutTtl } = await keysWithTtl(prefix, true);
+    const { keys: found, withoutTtl } = await keysWithTtl(prefix, true);
     // Fixed-window keys expire at the top of the hour, should the test straddle it; the others outlive it.
-    expect(keys).toBeGreaterThanOrEqual(2 * total + 1);
-    expect(keys).toBeLessThanOrEqual(3 * total + 1);
+    expect(found).toBeGreaterThanOrEqual(2 * total + 1);
+    expect(found).toBeLessThanOrEqual(3 * total + 1);
     expect(withoutTtl).toBe(0);
   }, 120000);
 
   it('when the same identity is limited across several windows, then it keeps exactly one key per policy', async () => {
-    const prefix = uniquePrefix('rl');
-    const store = new RateLimitStore({ redis, keyPrefix: prefix, deadlineMs: 2000 });
+    const keys = testKeys();
+    const prefix = keys.prefix;
+    const store = new RateLimitStore({ redis, keys, deadlineMs: 2000 });
     const set = new PolicySet([
       { name: 'gcra', identity: 'user', limit: 10, period: 1 },
       { name: 'sliding', identity: 'user', algorithm: 'sliding-window', limit: 10, period: 1 },
@@ -90,7 +93,8 @@ describe('limiter keys', () => {
 
   it('when a GCRA key name has at most 48 characters, then it costs at most 110 bytes', async () => {
     // Measured on a single node: cluster mode adds Redis's own per-key slot bookkeeping (16 bytes on 7.0).
-    const store = new RateLimitStore({ redis, keyPrefix: 'rl' });
+    // The production keyspace (no test namespace); a random user id keeps the key unique.
+    const store = new RateLimitStore({ redis, keys: new Keyspace({ service: 'gateway' }) });
     const set = new PolicySet([
       { name: 'user-free', identity: 'user', tiers: ['free'], limit: 10, period: 1 },
     ]);

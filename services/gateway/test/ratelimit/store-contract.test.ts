@@ -1,4 +1,3 @@
-import { uniquePrefix } from '@redwire/testing';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideScript, refundScript } from '../../src/ratelimit/limiter-scripts';
@@ -6,6 +5,7 @@ import type { PolicyInput } from '../../src/ratelimit/policy.schema';
 import { type PolicyCheck, PolicySet, type RequestFacts } from '../../src/ratelimit/policy-set';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
 import { redisTargets } from '../support/redis-targets';
+import { testKeys } from '../support/test-keys';
 
 const alice: RequestFacts = {
   method: 'GET',
@@ -27,7 +27,7 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
   afterAll(() => redis.quit());
 
   const storeWith = (policies: PolicyInput[]) => ({
-    store: new RateLimitStore({ redis, keyPrefix: uniquePrefix('rl'), deadlineMs: 2000 }),
+    store: new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 }),
     set: new PolicySet(policies),
   });
 
