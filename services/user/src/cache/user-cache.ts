@@ -10,6 +10,7 @@ import {
 } from './cache.metrics';
 import { type CacheEnvelope, decodeEnvelope, encodeEnvelopeData } from './cache-envelope';
 import type { CacheAvailability } from './cache-gate';
+import { CacheInvalidator, type InvalidationOutcome } from './cache-invalidator';
 import { FlightCoalescer } from './flight-coalescer';
 import type { L1Cache } from './l1-cache';
 import { type ResolvedCacheOptions, resolveCacheOptions, type UserCacheOptions } from './user-cache.options';
@@ -33,9 +34,6 @@ export interface UserCacheDeps {
   readonly metrics?: UserCacheMetrics;
 }
 
-/** What {@link UserCache.invalidate} reports. */
-export type InvalidationOutcome = 'invalidated' | 'skipped' | 'failed';
-
 /**
  * Cache-aside for user profiles: L1 (optional) → Redis GET → lease-guarded fill from PostgreSQL.
  *
@@ -49,10 +47,18 @@ export class UserCache {
   readonly #deps: Required<Omit<UserCacheDeps, 'l1'>> & { l1: L1Cache | undefined };
   readonly #fills = new FlightCoalescer<CacheRead>();
   readonly #bypassReads = new FlightCoalescer<CacheRead>();
+  readonly #invalidator: CacheInvalidator;
 
   constructor(deps: UserCacheDeps, options: UserCacheOptions = {}) {
     this.options = resolveCacheOptions(options);
     this.#deps = { ...deps, l1: deps.l1, metrics: deps.metrics ?? noopCacheMetrics };
+    this.#invalidator = new CacheInvalidator({
+      store: deps.store,
+      floorTtlMs: this.options.floorTtlMs,
+      budgetMs: this.options.invalidationBudgetMs,
+      run: (op) => deps.availability.invalidate(op),
+      metrics: this.#deps.metrics,
+    });
   }
 
   /** Reads user `id` (a validated UUID) through the cache. Throws DatabaseUnavailableError → 503. */
@@ -81,31 +87,16 @@ export class UserCache {
 
   /**
    * Invalidates `id` after a write of `version`: the local L1 at once, then Redis within the budget
-   * (attempted even while the breaker is open: it is the correctness path). 'failed' means the outbox
-   * path will apply it; it never throws.
+   * (attempted even while the gate is open: it is the correctness path; a failure fences the gate).
+   * 'failed' means the outbox path will apply it; it never throws.
    */
-  async invalidate(
+  invalidate(
     id: string,
     version: number,
     context: { path: InvalidationPath; occurredAt?: string | undefined },
   ): Promise<InvalidationOutcome> {
-    const { l1, availability, store, metrics } = this.#deps;
-    l1?.invalidate(id);
-    let outcome: InvalidationOutcome;
-    try {
-      outcome = await withDeadline(
-        availability.invalidate(() => store.invalidate(id, version, this.options.floorTtlMs)),
-        this.options.invalidationBudgetMs,
-      );
-    } catch {
-      outcome = 'failed';
-    }
-    metrics.invalidation(context.path, outcome);
-    if (outcome !== 'failed' && context.occurredAt) {
-      const lagMs = Date.now() - Date.parse(context.occurredAt);
-      if (Number.isFinite(lagMs)) metrics.invalidationLag(context.path, Math.max(0, lagMs) / 1000);
-    }
-    return outcome;
+    this.#deps.l1?.invalidate(id);
+    return this.#invalidator.invalidate(id, version, context);
   }
 
   #hit(id: string, envelope: CacheEnvelope, readStartedAt: number): CacheRead {
@@ -126,7 +117,7 @@ export class UserCache {
 
   /** One flight: get the entry, or the lease and fill it, or wait for the lease holder's entry. */
   async #fill(id: string): Promise<CacheRead> {
-    const { availability, store, metrics, l1 } = this.#deps;
+    const { availability, store, l1 } = this.#deps;
     const deadline = Date.now() + this.options.leaseTtlMs + this.options.waitMarginMs;
     let mode: 'miss' | 'refresh' = 'miss';
     let stale: CacheEnvelope | undefined;
@@ -210,18 +201,4 @@ export class UserCache {
 function waitStepMs(attempt: number): number {
   const base = Math.min(5 * 1.5 ** attempt, 50);
   return Math.max(1, Math.round(base * (0.5 + Math.random() * 0.5)));
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`deadline of ${ms} ms exceeded`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,9 +3,10 @@ import { createLogger } from '@redwire/observability';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import { v7 as uuidv7 } from 'uuid';
-import { loadServiceConfig, type ServiceConfig } from '../../src/config';
+import { loadServiceConfig, loadWorkerConfig, type ServiceConfig, type WorkerConfig } from '../../src/config';
 import { runMigrations } from '../../src/db/migrator';
 import { createUserRuntime, type UserRuntime, type UserRuntimeOverrides } from '../../src/user.runtime';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.runtime';
 
 export const SIGNING_KEY = 'test-identity-signing-key-0123456789abcdef';
 
@@ -85,3 +86,37 @@ export async function createUser(url: string, name = 'Ada'): Promise<string> {
 
 /** A fresh Redis key namespace. */
 export const namespace = () => uniquePrefix('u');
+
+/** Worker config as worker.ts would load it, plus test overrides. */
+export function testWorkerConfig(env: Record<string, string>): WorkerConfig {
+  return loadWorkerConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: sharedServers().redisUrl,
+    METRICS_PORT: '0',
+    ...env,
+  });
+}
+
+/** Builds and starts the worker exactly as worker.ts does (without its metrics listener). */
+export async function startWorker(config: WorkerConfig): Promise<WorkerRuntime> {
+  const runtime = createWorkerRuntime(config, {
+    logger: createLogger({ service: 'redwire-user-worker', level: 'silent' }),
+  });
+  await runtime.start();
+  return runtime;
+}
+
+/** Polls `probe` every 5 ms until it returns true; resolves with the time it took, or throws at the deadline. */
+export async function waitFor(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (await probe()) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms`);
+}

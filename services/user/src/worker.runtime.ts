@@ -1,0 +1,206 @@
+import { healthzHandler } from '@redwire/http-kit';
+import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
+import { Keyspace, RedisConnections, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
+import { Queue, Worker } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
+import express, { type Express } from 'express';
+import type pg from 'pg';
+import { Counter, Histogram } from 'prom-client';
+import { CacheInvalidator } from './cache/cache-invalidator';
+import { UserCacheKeys } from './cache/user-cache.keys';
+import { UserCacheStore } from './cache/user-cache.store';
+import type { WorkerConfig } from './config';
+import { createPool } from './db/pool';
+import { cacheInvalidationHandler } from './events/cache-invalidation.consumer';
+import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
+import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidate-user.job';
+import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
+import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
+import { OutboxRelay } from './outbox/outbox.relay';
+import { createUserMetrics, registerBacklogGauges } from './user.metrics';
+
+/** How often the outbox cleanup runs. */
+const CLEANUP_EVERY_MS = 10 * 60_000;
+
+/** Test seams of {@link createWorkerRuntime}. */
+export interface WorkerRuntimeOverrides {
+  readonly logger?: Logger;
+}
+
+/** The worker's object graph: outbox relay, `user-cache` consumer, BullMQ processors, metrics app. */
+export interface WorkerRuntime {
+  readonly logger: Logger;
+  readonly pool: pg.Pool;
+  readonly redis: RedisConnections;
+  readonly relay: OutboxRelay;
+  readonly invalidationQueue: Queue;
+  readonly metrics: Metrics;
+  /** /healthz and /metrics, served on METRICS_PORT by worker.ts. */
+  readonly app: Express;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds (does not start) the user worker. */
+export function createWorkerRuntime(
+  config: WorkerConfig,
+  overrides: WorkerRuntimeOverrides = {},
+): WorkerRuntime {
+  const logger =
+    overrides.logger ?? createLogger({ service: 'redwire-user-worker', level: config.LOG_LEVEL });
+  const metrics = createMetrics({ service: 'redwire-user-worker' });
+  const userMetrics = createUserMetrics(metrics.registry);
+  const published = new Counter({
+    name: 'redwire_user_outbox_published_total',
+    help: 'Outbox events published to the user-events stream.',
+    registers: [metrics.registry],
+  });
+  const publishLag = new Histogram({
+    name: 'redwire_user_outbox_publish_lag_seconds',
+    help: 'Seconds from an outbox row being written to its publish on the user-events stream.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metrics.registry],
+  });
+
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: Math.min(config.DB_POOL_MAX, 5),
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT,
+    connectionTimeoutMs: config.DB_CONNECT_TIMEOUT,
+    applicationName: 'redwire-user-worker',
+    onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
+  });
+  const redis = new RedisConnections({
+    service: 'user-worker',
+    state: { url: config.REDIS_URL },
+    cache: { url: config.CACHE_REDIS_URL ?? config.REDIS_URL },
+    client: { commandTimeoutMs: Math.max(config.REDIS_COMMAND_TIMEOUT, 250) },
+    onError: (error, connection) => logger.debug({ err: error, connection }, 'redis connection error'),
+  });
+  const keyspace = new Keyspace({
+    service: 'user',
+    ...(config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {}),
+  });
+  const stream = keyspace.stream(USER_EVENTS_STREAM);
+  const telemetry = new BullMQOtel({ tracerName: 'redwire-user-worker' });
+  const prefix = queuePrefix(keyspace);
+
+  const relay = new OutboxRelay({
+    pool,
+    listenConnectionString: config.DATABASE_URL,
+    publisher: new StreamPublisher({
+      client: redis.request('state'),
+      stream,
+      maxLen: config.USER_EVENTS_MAXLEN,
+      destinationName: USER_EVENTS_STREAM,
+    }),
+    batchSize: config.OUTBOX_BATCH_SIZE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL,
+    onPublished: (_event, lagSeconds) => {
+      published.inc();
+      publishLag.observe(lagSeconds);
+    },
+    onError: (error) => logger.warn({ err: error }, 'outbox relay error'),
+  });
+
+  const invalidator = new CacheInvalidator({
+    store: new UserCacheStore(redis.request('cache'), new UserCacheKeys(keyspace)),
+    floorTtlMs: config.USER_CACHE_FLOOR_TTL,
+    budgetMs: Math.max(config.USER_CACHE_INVALIDATION_BUDGET, 500),
+    metrics: userMetrics.cache,
+  });
+  // Producer on the fail-fast client: add() throws while Redis is down instead of queueing in memory.
+  const invalidationQueue = new Queue(CACHE_INVALIDATION_QUEUE, {
+    connection: redis.request('state'),
+    prefix,
+    telemetry,
+  });
+  const consumer = new StreamConsumer({
+    connection: redis.blocking('user-events'),
+    stream,
+    group: USER_CACHE_GROUP,
+    destinationName: USER_EVENTS_STREAM,
+    handler: cacheInvalidationHandler({
+      invalidator,
+      enqueueRetry: (data) => enqueueInvalidateUser(invalidationQueue, data),
+      onMalformed: (id) => logger.warn({ messageId: id }, 'skipped a malformed user-events entry'),
+    }),
+    registry: metrics.registry,
+    onError: (error, info) => logger.warn({ err: error, ...info }, 'user-cache consumer error'),
+  });
+  const maintenanceQueue = new Queue(OUTBOX_MAINTENANCE_QUEUE, {
+    connection: redis.request('state'),
+    prefix,
+    telemetry,
+  });
+  const workers: Worker[] = [];
+
+  registerBacklogGauges(metrics.registry, {
+    outboxBacklog: async () => {
+      const { rows } = await pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM users.outbox WHERE published_at IS NULL',
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    streamPending: async () => {
+      const reply = (await redis.request('state').xpending(stream, USER_CACHE_GROUP)) as unknown[];
+      return Number(reply[0] ?? 0);
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', healthzHandler());
+  app.get('/metrics', metrics.metricsHandler);
+
+  return {
+    logger,
+    pool,
+    redis,
+    relay,
+    invalidationQueue,
+    metrics,
+    app,
+    async start() {
+      // The group first, so events the relay publishes from now on are all delivered to it.
+      await consumer.start();
+      relay.start();
+      const onFailed = (job: { name?: string; id?: string } | undefined, error: Error) =>
+        logger.warn({ err: error, job: job?.name, jobId: job?.id }, 'job failed');
+      const invalidations = new Worker(CACHE_INVALIDATION_QUEUE, invalidateUserProcessor(invalidator), {
+        connection: redis.blocking('bullmq-invalidation'),
+        prefix,
+        concurrency: 8,
+        telemetry,
+      });
+      const maintenance = new Worker(
+        OUTBOX_MAINTENANCE_QUEUE,
+        outboxCleanupProcessor(pool, config.OUTBOX_RETENTION),
+        {
+          connection: redis.blocking('bullmq-maintenance'),
+          prefix,
+          concurrency: 1,
+          telemetry,
+        },
+      );
+      for (const worker of [invalidations, maintenance]) {
+        worker.on('failed', onFailed);
+        worker.on('error', (error) => logger.warn({ err: error }, 'BullMQ worker error'));
+        workers.push(worker);
+      }
+      invalidationQueue.on('error', (error) => logger.warn({ err: error }, 'BullMQ queue error'));
+      maintenanceQueue.on('error', (error) => logger.warn({ err: error }, 'BullMQ queue error'));
+      await scheduleOutboxCleanup(maintenanceQueue, CLEANUP_EVERY_MS);
+      logger.info({ job: OUTBOX_CLEANUP_JOB, everyMs: CLEANUP_EVERY_MS }, 'outbox cleanup scheduled');
+    },
+    async close() {
+      await relay.close();
+      await consumer.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await invalidationQueue.close();
+      await maintenanceQueue.close();
+      await redis.close();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import { Keyspace, type RedisClient } from '@redwire/redis-kit';
+import { sharedServers } from '@redwire/testing/vitest';
+import { Cluster, Redis } from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEnvelope, encodeEnvelopeData } from '../src/cache/cache-envelope';
+import { UserCacheKeys } from '../src/cache/user-cache.keys';
+import { UserCacheStore, userCacheScripts } from '../src/cache/user-cache.store';
+import type { User } from '../src/users/user.model';
+import { namespace } from './support/user-stack';
+
+const ttls = { freshMs: 60_000, lifetimeMs: 120_000 };
+const FLOOR_TTL = 30_000;
+
+function user(id: string, version: number): User {
+  const at = new Date().toISOString();
+  return { id, email: `${id}@example.com`, name: 'N', bio: '', createdAt: at, updatedAt: at, version };
+}
+
+// The same contract on a single node and on a Cluster (every script's keys share the {id} hash tag).
+describe.each([
+  ['single node', () => new Redis(sharedServers().redisUrl) as RedisClient],
+  ['cluster', () => new Cluster(sharedServers().clusterNodes) as RedisClient],
+])('UserCacheStore on %s', (_name, connect) => {
+  let client: RedisClient;
+  let store: UserCacheStore;
+  let keys: UserCacheKeys;
+
+  beforeAll(() => {
+    client = connect();
+    keys = new UserCacheKeys(new Keyspace({ service: 'user', namespace: namespace() }));
+    store = new UserCacheStore(client, keys);
+  });
+  afterAll(() => client.disconnect());
+
+  async function leased(id: string) {
+    const reply = await store.readOrLease(id, `tok-${Math.random()}`, 5000, 'miss');
+    if (reply.kind !== 'lease') throw new Error(`expected a lease, got ${reply.kind}`);
+    return reply.token;
+  }
+  const fill = (id: string, token: string, version: number) =>
+    store.fill(id, token, version, encodeEnvelopeData(version === 0 ? undefined : user(id, version)), ttls);
+
+  it('when each script is loaded, then its SHA is the one EVALSHA uses', async () => {
+    const node = client instanceof Cluster ? (client.nodes('master')[0] as Redis) : (client as Redis);
+    for (const script of Object.values(userCacheScripts)) {
+      expect(await node.script('LOAD', script.lua)).toBe(script.sha);
+    }
+  });
+
+  it('when a key is cold, then the first caller gets the lease, the second waits, and after the fill both see the entry', async () => {
+    const id = uuidv7();
+    const token = await leased(id);
+    const second = await store.readOrLease(id, 'other', 5000, 'miss');
+    expect(second.kind).toBe('wait');
+    expect(await fill(id, token, 3)).toBe('stored');
+    const third = await store.readOrLease(id, 'third', 5000, 'miss');
+    expect(third.kind).toBe('hit');
+    const envelope = decodeEnvelope((await store.get(id)) as string);
+    expect(envelope?.version).toBe(3);
+    expect(envelope?.freshUntil).toBeGreaterThan(envelope?.cachedAt as number);
+    expect(await client.exists(keys.forUser(id).lease)).toBe(0);
+    const pttl = await client.pttl(keys.forUser(id).entry);
+    expect(pttl).toBeGreaterThan(60_000);
+    expect(pttl).toBeLessThanOrEqual(120_000);
+  });
+
+  it('when an invalidation lands between the lease and the fill, then the fill is rejected (no stale set)', async () => {
+    const id = uuidv7();
+    const token = await leased(id);
+    expect(await store.invalidate(id, 2, FLOOR_TTL)).toBe('invalidated');
+    expect(await fill(id, token, 1)).toBe('lease_lost');
+    expect(await store.get(id)).toBeNull();
+  });
+
+  it('when the lease is evicted or expires before the fill, then the fill fails', async () => {
+    const evicted = uuidv7();
+    const token = await leased(evicted);
+    await client.del(keys.forUser(evicted).lease);
+    expect(await fill(evicted, token, 1)).toBe('lease_lost');
+
+    const expired = uuidv7();
+    const reply = await store.readOrLease(expired, 'short', 20, 'miss');
+    expect(reply.kind).toBe('lease');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await fill(expired, 'short', 1)).toBe('lease_lost');
+    expect(await store.get(expired)).toBeNull();
+  });
+
+  it('when another caller took over an expired lease, then the first holder cannot fill', async () => {
+    const id = uuidv7();
+    expect((await store.readOrLease(id, 'first', 20, 'miss')).kind).toBe('lease');
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await store.readOrLease(id, 'second', 5000, 'miss')).kind).toBe('lease');
+    expect(await fill(id, 'first', 1)).toBe('lease_lost');
+    expect(await fill(id, 'second', 1)).toBe('stored');
+  });
+
+  it('when a fill carries a version below the floor, then it is rejected', async () => {
+    const id = uuidv7();
+    await store.invalidate(id, 5, FLOOR_TTL);
+    const token = await leased(id);
+    expect(await fill(id, token, 4)).toBe('version_rejected');
+    const again = await leased(id);
+    expect(await fill(id, again, 5)).toBe('stored');
+  });
+
+  it('when older or duplicate invalidations arrive, then a newer entry stays and the floor never drops', async () => {
+    const id = uuidv7();
+    await store.invalidate(id, 4, FLOOR_TTL);
+    const token = await leased(id);
+    expect(await fill(id, token, 4)).toBe('stored');
+    expect(await store.invalidate(id, 3, FLOOR_TTL)).toBe('skipped');
+    expect(await store.invalidate(id, 4, FLOOR_TTL)).toBe('skipped');
+    expect(decodeEnvelope((await store.get(id)) as string)?.version).toBe(4);
+    expect(await client.get(keys.forUser(id).floor)).toBe('4');
+    expect(await store.invalidate(id, 5, FLOOR_TTL)).toBe('invalidated');
+    expect(await store.get(id)).toBeNull();
+    expect(await store.invalidate(id, 2, FLOOR_TTL)).toBe('skipped');
+    expect(await client.get(keys.forUser(id).floor)).toBe('5');
+    expect(await client.pttl(keys.forUser(id).floor)).toBeGreaterThan(0);
+  });
+
+  it('when a replayed event at or below the floor arrives during a fill, then the fill still succeeds', async () => {
+    const id = uuidv7();
+    await store.invalidate(id, 2, FLOOR_TTL);
+    const token = await leased(id);
+    expect(await store.invalidate(id, 2, FLOOR_TTL)).toBe('skipped');
+    expect(await store.invalidate(id, 1, FLOOR_TTL)).toBe('skipped');
+    expect(await fill(id, token, 2)).toBe('stored');
+  });
+
+  it('when a negative entry exists and the user is created, then any invalidation removes it', async () => {
+    const id = uuidv7();
+    const token = await leased(id);
+    expect(await fill(id, token, 0)).toBe('stored');
+    expect(decodeEnvelope((await store.get(id)) as string)?.user).toBeUndefined();
+    expect(await store.invalidate(id, 1, FLOOR_TTL)).toBe('invalidated');
+    expect(await store.get(id)).toBeNull();
+  });
+
+  it('when an unconditional invalidation runs, then entry and lease go and the floor stays', async () => {
+    const id = uuidv7();
+    await store.invalidate(id, 3, FLOOR_TTL);
+    const token = await leased(id);
+    await fill(id, token, 3);
+    await leased(uuidv7());
+    expect(await store.invalidate(id, 0, FLOOR_TTL)).toBe('invalidated');
+    expect(await store.get(id)).toBeNull();
+    expect(await client.get(keys.forUser(id).floor)).toBe('3');
+  });
+
+  it('when an entry is refreshed, then the lease is granted over it and an older version cannot replace it', async () => {
+    const id = uuidv7();
+    const token = await leased(id);
+    await fill(id, token, 3);
+    const refresh = await store.readOrLease(id, 'refresh', 5000, 'refresh');
+    expect(refresh.kind).toBe('lease');
+    expect((await store.readOrLease(id, 'other', 5000, 'refresh')).kind).toBe('wait');
+    expect(await fill(id, 'refresh', 2)).toBe('version_rejected');
+    expect(decodeEnvelope((await store.get(id)) as string)?.version).toBe(3);
+    expect((await store.readOrLease(id, 'again', 5000, 'refresh')).kind).toBe('lease');
+    expect(await fill(id, 'again', 3)).toBe('stored');
+  });
+
+  it('when the lease is given back, then another caller gets it at once', async () => {
+    const id = uuidv7();
+    const token = await leased(id);
+    await store.release(id, 'not-mine');
+    expect((await store.readOrLease(id, 'x', 5000, 'miss')).kind).toBe('wait');
+    await store.release(id, token);
+    expect((await store.readOrLease(id, 'x', 5000, 'miss')).kind).toBe('lease');
+  });
+});
+
+describe('cache envelope', () => {
+  it('when an entry does not match the schema, then it decodes as a miss', () => {
+    const id = uuidv7();
+    const good = `{"s":1,"v":2,"c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`;
+    expect(decodeEnvelope(good)?.version).toBe(2);
+    for (const bad of [
+      'not json',
+      '{"s":2,"v":2,"c":1,"f":2,"d":null}',
+      `{"s":1,"v":3,"c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      '{"s":1,"v":2,"c":1,"f":2,"d":null}',
+      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), extra: 1 })}}`,
+      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), createdAt: 'yesterday' })}}`,
+    ]) {
+      expect(decodeEnvelope(bad)).toBeUndefined();
+    }
+  });
+});
