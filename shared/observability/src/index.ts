@@ -1,3 +1,15 @@
+// The @opentelemetry/api pieces callers of the helpers above need, so packages can trace through this
+// package alone instead of each adding (and pinning) the API themselves.
+export {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 export { type HttpLoggerOptions, httpLogger } from './logging/http-logger.middleware';
 export { createLogger, type Logger, type LoggerOptions } from './logging/logger.factory';
 export { REDACT_PATHS, REDACTED } from './logging/redaction';

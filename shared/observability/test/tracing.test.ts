@@ -1,12 +1,16 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   ATTR,
+  context,
   extractContext,
   injectTraceparent,
   linksFromCarriers,
   MESSAGING_SYSTEM_REDIS,
   messagingSpanName,
   SPAN,
+  SpanKind,
+  SpanStatusCode,
+  trace,
   withRootSpan,
 } from '@redwire/observability';
 import { beforeEach, describe, expect, it } from 'vitest';
