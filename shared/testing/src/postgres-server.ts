@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { postgresBinDir } from './binaries';
 import { freePort } from './free-port';
-import { type ManagedProcess, spawnManaged, stopProcess, waitUntil } from './process-handle';
+import { type ManagedProcess, spawnManaged, stopProcess, waitUntil, withPortRetry } from './process-handle';
 
 export interface PostgresServerOptions {
   /** Port to listen on. @default a free port */
@@ -49,6 +49,13 @@ function serverIdentity(): { uid: number; gid: number } | undefined {
 }
 
 export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
+  // A free port can be taken by another process between the probe and the bind: retry on a fresh one.
+  return options.port === undefined
+    ? withPortRetry(() => startPostgresOnce(options))
+    : startPostgresOnce(options);
+}
+
+async function startPostgresOnce(options: PostgresServerOptions): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const port = options.port ?? (await freePort());
   const ephemeral = options.dataDir === undefined;

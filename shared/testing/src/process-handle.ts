@@ -57,3 +57,15 @@ export async function waitUntil(
   }
   throw new Error(`${what} was not ready within ${timeoutMs} ms:\n${proc.output()}`);
 }
+
+/** Runs `start` up to `attempts` times when the server died at start-up (typically: its port was taken meanwhile). */
+export async function withPortRetry<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const diedEarly = error instanceof Error && error.message.includes('exited before it was ready');
+      if (!diedEarly || attempt >= attempts) throw error;
+    }
+  }
+}

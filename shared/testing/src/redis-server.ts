@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { redisBinary } from './binaries';
 import { freePort } from './free-port';
-import { type ManagedProcess, spawnManaged, stopProcess, waitUntil } from './process-handle';
+import { type ManagedProcess, spawnManaged, stopProcess, waitUntil, withPortRetry } from './process-handle';
 
 export interface RedisServerOptions {
   /** Port to listen on. @default a free port */
@@ -34,6 +34,11 @@ export interface RedisServer {
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  // A free port can be taken by another process between the probe and the bind: retry on a fresh one.
+  return options.port === undefined ? withPortRetry(() => startRedisOnce(options)) : startRedisOnce(options);
+}
+
+async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer> {
   const binary = redisBinary('redis-server');
   const port = options.port ?? (await freePort());
   const workDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-redis-'));
