@@ -5,7 +5,6 @@ export {
   type TokenHeaders,
   tokenFromHeaders,
 } from './request-token';
-export type { SessionRedisClient } from './script-runner';
 export { SessionReader, type SessionReaderOptions } from './session.reader';
 export {
   type CreateSessionResult,

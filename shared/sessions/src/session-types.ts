@@ -41,22 +41,11 @@ export type ValidationResult =
 /** Options shared by the reader and the store. */
 export interface SessionKeyOptions {
   /**
-   * Prefix of every key. Must be the same in every process that reads or writes sessions.
-   * @default 'sess:'
+   * Keyspace namespace in front of `auth:session:` (redis-kit `Keyspace`), for deployments sharing one Redis
+   * and for test isolation. Must be the same in every process that reads or writes sessions.
+   * @default none
    */
-  keyPrefix?: string;
-}
-
-export const DEFAULT_KEY_PREFIX = 'sess:';
-
-/** Throws unless `prefix` is usable in front of a `{tag}` (a brace would change the hash slot). */
-export function checkKeyPrefix(prefix: string): string {
-  if (prefix.length === 0 || prefix.length > 64 || /[{}\s]/.test(prefix)) {
-    throw new TypeError(
-      `sessions: keyPrefix must be 1-64 characters without braces or spaces, got "${prefix}"`,
-    );
-  }
-  return prefix;
+  namespace?: string;
 }
 
 /** Throws unless `value` is an integer within [min, max]; returns it. */

@@ -1,10 +1,9 @@
-import { loadScript, runScript, type SessionRedisClient } from './script-runner';
+import { type RedisClient, runScript } from '@redwire/redis-kit';
 import { SessionKeys } from './session-keys';
+import { sessionScripts as scripts } from './session-scripts';
 import { parseToken } from './session-token';
 import {
   checkInteger,
-  checkKeyPrefix,
-  DEFAULT_KEY_PREFIX,
   SESSION_ROLES,
   SESSION_TIERS,
   type SessionKeyOptions,
@@ -13,15 +12,13 @@ import {
   type ValidationResult,
 } from './session-types';
 
-const validateScript = loadScript('validate', 3);
-
 /** Options of {@link SessionReader}. */
 export interface SessionReaderOptions extends SessionKeyOptions {
   /**
    * The state-role Redis client (standalone or Cluster). Its command timeout is the validation deadline;
    * use a request-path client that fails fast rather than queueing while disconnected.
    */
-  redis: SessionRedisClient;
+  redis: RedisClient;
   /**
    * A validation slides the idle expiry only when the last slide is at least this old, so a busy session
    * costs one write per interval, not one per request. Capped at half the session's idle timeout.
@@ -38,13 +35,13 @@ export interface SessionReaderOptions extends SessionKeyOptions {
  * served as anonymous.
  */
 export class SessionReader {
-  private readonly redis: SessionRedisClient;
+  private readonly redis: RedisClient;
   private readonly keys: SessionKeys;
   private readonly touchIntervalMs: number;
 
   constructor(options: SessionReaderOptions) {
     this.redis = options.redis;
-    this.keys = new SessionKeys(checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX));
+    this.keys = new SessionKeys(options.namespace);
     this.touchIntervalMs = checkInteger('touchIntervalMs', options.touchIntervalMs ?? 60_000, 0, 86_400_000);
   }
 
@@ -55,7 +52,7 @@ export class SessionReader {
     const { tag, member, sessionId } = parsed;
     const reply = (await runScript(
       this.redis,
-      validateScript,
+      scripts.validate,
       [this.keys.session(tag, member), this.keys.account(tag), this.keys.index(tag)],
       [parsed.secretHash, this.touchIntervalMs, member],
     )) as unknown[];

@@ -1,22 +1,8 @@
-import { loadScript, runScript, type SessionRedisClient } from './script-runner';
+import { type RedisClient, runScript } from '@redwire/redis-kit';
 import { SessionKeys } from './session-keys';
+import { sessionScripts as scripts } from './session-scripts';
 import { isRoutingTag, issueToken, parseToken, splitSessionId } from './session-token';
-import {
-  checkInteger,
-  checkKeyPrefix,
-  DEFAULT_KEY_PREFIX,
-  type SessionKeyOptions,
-  type SessionRole,
-  type SessionTier,
-} from './session-types';
-
-const scripts = {
-  create: loadScript('create', 3),
-  revoke: loadScript('revoke', 2),
-  revokeAll: loadScript('revoke-all', 1),
-  list: loadScript('list', 1),
-  syncAccount: loadScript('sync-account', 1),
-};
+import { checkInteger, type SessionKeyOptions, type SessionRole, type SessionTier } from './session-types';
 
 const MAX_USER_AGENT = 256;
 const MAX_IP = 64;
@@ -64,7 +50,7 @@ export type RevokeResult = 'revoked' | 'gone' | 'refused';
 /** Options of {@link SessionStore}. */
 export interface SessionStoreOptions extends SessionKeyOptions {
   /** The state-role Redis client (standalone or Cluster); its command timeout is every call's deadline. */
-  redis: SessionRedisClient;
+  redis: RedisClient;
   /** A session unused this long ends. @default 1800000 (30 min, OWASP low-risk range) */
   idleTimeoutMs?: number;
   /** A session ends this long after creation however busy it is. @default 28800000 (8 h) */
@@ -80,7 +66,7 @@ export interface SessionStoreOptions extends SessionKeyOptions {
  * that takes time from Redis, so concurrent logins, touches and revocations cannot interleave badly.
  */
 export class SessionStore {
-  private readonly redis: SessionRedisClient;
+  private readonly redis: RedisClient;
   private readonly keys: SessionKeys;
   private readonly idleTimeoutMs: number;
   private readonly absoluteTimeoutMs: number;
@@ -89,7 +75,7 @@ export class SessionStore {
 
   constructor(options: SessionStoreOptions) {
     this.redis = options.redis;
-    this.keys = new SessionKeys(checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX));
+    this.keys = new SessionKeys(options.namespace);
     this.idleTimeoutMs = checkInteger(
       'idleTimeoutMs',
       options.idleTimeoutMs ?? 1_800_000,

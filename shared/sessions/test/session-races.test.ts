@@ -1,15 +1,14 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '@redwire/redis-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseToken, SessionReader, SessionStore } from '../src';
 import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './support/backends';
 
 describe.each(backends)('session races on %s', (backend) => {
   // Separate connections, so the racing commands really interleave at the server.
-  let a: Redis | Cluster;
-  let b: Redis | Cluster;
-  beforeAll(() => {
-    a = connect(backend);
-    b = connect(backend);
+  let a: RedisClient;
+  let b: RedisClient;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([connect(backend), connect(backend)]);
   });
   afterAll(() => {
     a.disconnect();
@@ -17,9 +16,9 @@ describe.each(backends)('session races on %s', (backend) => {
   });
 
   it('when revoke and touch race 1000 times, then the session is gone every time', async () => {
-    const { store, keyPrefix } = sessionsOn(a);
+    const { store, keyPrefix, namespace } = sessionsOn(a);
     // Interval 0: every validation writes, the worst case for resurrection.
-    const toucher = new SessionReader({ redis: b, keyPrefix, touchIntervalMs: 0 });
+    const toucher = new SessionReader({ redis: b, namespace, touchIntervalMs: 0 });
     const account = anAccount();
     let survivors = 0;
     for (let i = 0; i < 1000; i++) {
@@ -39,8 +38,8 @@ describe.each(backends)('session races on %s', (backend) => {
   });
 
   it('when 50 logins run in parallel, then exactly 10 sessions live and the index matches them', async () => {
-    const { store, reader, keyPrefix } = sessionsOn(a);
-    const other = new SessionReader({ redis: b, keyPrefix });
+    const { store, reader, keyPrefix, namespace } = sessionsOn(a);
+    const other = new SessionReader({ redis: b, namespace });
     const account = anAccount();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => store.create(account, { userAgent: `client ${i}` })),
@@ -60,8 +59,8 @@ describe.each(backends)('session races on %s', (backend) => {
   });
 
   it('when logins race a password change, then no session of the old version survives', async () => {
-    const { store, reader, keyPrefix } = sessionsOn(a);
-    const racingStore = new SessionStore({ redis: b, keyPrefix });
+    const { store, reader, keyPrefix, namespace } = sessionsOn(a);
+    const racingStore = new SessionStore({ redis: b, namespace });
     const seen = { created: 0, stale: 0 };
     for (let round = 0; round < 100; round++) {
       const v1 = anAccount();

@@ -1,15 +1,13 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '@redwire/redis-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseToken } from '../src';
+import { sessionScripts } from '../src/session-scripts';
 import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './support/backends';
 
 describe.each(backends)('session store and reader on %s', (backend) => {
-  let redis: Redis | Cluster;
-  beforeAll(() => {
-    redis = connect(backend);
+  let redis: RedisClient;
+  beforeAll(async () => {
+    redis = await connect(backend);
   });
   afterAll(() => redis.disconnect());
 
@@ -189,11 +187,9 @@ describe.each(backends)('session store and reader on %s', (backend) => {
   });
 
   it('when each script is loaded with SCRIPT LOAD, then Redis reports the SHA the runner uses', async () => {
-    const dir = path.join(__dirname, '../src/lua');
-    for (const file of ['validate-3', 'create-3', 'revoke-2', 'revoke-all-1', 'list-1', 'sync-account-1']) {
-      const lua = readFileSync(path.join(dir, `${file}.lua`), 'utf8');
-      const node = 'nodes' in redis ? (redis.nodes('master')[0] as Redis) : redis;
-      expect(await node.script('LOAD', lua)).toBe(createHash('sha1').update(lua).digest('hex'));
+    const node = 'nodes' in redis ? redis.nodes('master')[0] : redis;
+    for (const script of Object.values(sessionScripts)) {
+      expect(await node?.script('LOAD', script.lua)).toBe(script.sha);
     }
   });
 });

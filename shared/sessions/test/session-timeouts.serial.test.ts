@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '@redwire/redis-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseToken } from '../src';
 import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './support/backends';
@@ -6,9 +6,9 @@ import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(backends)('session timeouts on %s', (backend) => {
-  let redis: Redis | Cluster;
-  beforeAll(() => {
-    redis = connect(backend);
+  let redis: RedisClient;
+  beforeAll(async () => {
+    redis = await connect(backend);
   });
   afterAll(() => redis.disconnect());
 

@@ -1,6 +1,7 @@
+import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { uniquePrefix } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
-import { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   newRoutingTag,
   type SessionAccount,
@@ -13,22 +14,33 @@ import {
 export const backends = ['standalone', 'cluster'] as const;
 export type Backend = (typeof backends)[number];
 
-export function connect(backend: Backend): Redis | Cluster {
+/** A request-path client as services build it, with a deadline generous enough for a loaded CI box. */
+export async function connect(backend: Backend): Promise<RedisClient> {
   const servers = sharedServers();
-  if (backend === 'standalone') return new Redis(servers.redisUrl, { maxRetriesPerRequest: 1 });
-  return new Cluster(servers.clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  const settings = { service: 'sessions-test', commandTimeoutMs: 5000 };
+  const client =
+    backend === 'standalone'
+      ? createRedisClient({ url: servers.redisUrl, ...settings })
+      : createRedisClient({ clusterNodes: servers.clusterNodes, ...settings });
+  await waitForReady(client);
+  // A request-path Cluster client (no offline queue) rejects commands sent to a node whose lazy connection
+  // is still being opened; open every master's connection first.
+  // TODO(redis-kit): waitForReady could do this for Cluster clients.
+  if ('nodes' in client) await Promise.all(client.nodes('master').map((node) => node.ping()));
+  return client;
 }
 
 /** A store and a reader over a fresh key prefix, plus the raw client for inspecting Redis. */
 export function sessionsOn(
-  redis: Redis | Cluster,
-  options: Omit<SessionStoreOptions, 'redis' | 'keyPrefix'> & { touchIntervalMs?: number } = {},
+  redis: RedisClient,
+  options: Omit<SessionStoreOptions, 'redis' | 'namespace'> & { touchIntervalMs?: number } = {},
 ) {
-  const keyPrefix = `${uniquePrefix('sess')}:`;
+  const namespace = uniquePrefix('sess');
   const { touchIntervalMs, ...storeOptions } = options;
-  const store = new SessionStore({ redis, keyPrefix, ...storeOptions });
-  const reader = new SessionReader({ redis, keyPrefix, touchIntervalMs: touchIntervalMs ?? 60_000 });
-  return { keyPrefix, store, reader };
+  const store = new SessionStore({ redis, namespace, ...storeOptions });
+  const reader = new SessionReader({ redis, namespace, touchIntervalMs: touchIntervalMs ?? 60_000 });
+  const keyPrefix = `${namespace}:auth:session:`;
+  return { namespace, keyPrefix, store, reader };
 }
 
 /** A user's account facts as auth would read them from PostgreSQL. */
@@ -45,8 +57,8 @@ export function anAccount(overrides: Partial<SessionAccount> = {}): SessionAccou
 }
 
 /** Every key under `prefix` on every master (test inspection only: production code never scans). */
-export async function keysUnder(redis: Redis | Cluster, prefix: string): Promise<string[]> {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+export async function keysUnder(redis: RedisClient, prefix: string): Promise<string[]> {
+  const nodes: Redis[] = 'nodes' in redis ? redis.nodes('master') : [redis];
   const all: string[] = [];
   for (const node of nodes) {
     let cursor = '0';
