@@ -61,6 +61,13 @@ export const policySchema = z
         message: 'a user policy cannot apply to anonymous requests',
       });
     }
+    if (p.cost > (p.burst ?? p.limit)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cost'],
+        message: 'cost above the burst/limit could never be admitted',
+      });
+    }
     const intervalUs = Math.floor((p.period * 1e6) / p.limit);
     if (intervalUs < 1) ctx.addIssue({ code: 'custom', path: ['limit'], message: 'more than 1 unit per µs' });
     if (intervalUs * (p.burst ?? p.limit) > MAX_SPAN_US) {

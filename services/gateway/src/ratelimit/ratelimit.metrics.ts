@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Decision outcomes per policy: `degraded` means Redis failed and the policy's failure mode decided. */
+export type PolicyOutcomeLabel = 'allowed' | 'limited' | 'shadow' | 'degraded';
+
+/**
+ * The limiter's Prometheus metrics. Labels are policy names and fixed enums only (bounded), never
+ * identities.
+ */
+export class RateLimitMetrics {
+  readonly decisions: Counter<'policy' | 'outcome'>;
+  readonly nearLimit: Counter<'policy'>;
+  readonly redisSeconds: Histogram<'result'>;
+  readonly denyCacheHits: Counter<'policy'>;
+  readonly degraded: Counter<'mode'>;
+  readonly failOpen: Counter;
+  readonly mode: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.decisions = new Counter({
+      name: 'gateway_ratelimit_decisions_total',
+      help: 'Rate-limit decisions per policy: allowed, limited, shadow (a shadow policy would have limited), degraded (Redis failed; the failure mode decided).',
+      labelNames: ['policy', 'outcome'],
+      registers,
+    });
+    this.nearLimit = new Counter({
+      name: 'gateway_ratelimit_near_limit_total',
+      help: 'Allowed requests that left a policy with at most 20% of its quota.',
+      labelNames: ['policy'],
+      registers,
+    });
+    this.redisSeconds = new Histogram({
+      name: 'gateway_ratelimit_redis_duration_seconds',
+      help: 'Latency of one rate-limit decision in Redis (all policies of a request), by result (ok, timeout, error).',
+      labelNames: ['result'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
+    this.denyCacheHits = new Counter({
+      name: 'gateway_ratelimit_deny_cache_hits_total',
+      help: 'Requests denied from the in-process cache of identities over their limit, without a Redis call.',
+      labelNames: ['policy'],
+      registers,
+    });
+    this.degraded = new Counter({
+      name: 'gateway_ratelimit_degraded_total',
+      help: 'Requests decided without Redis, by the mode applied (open, local, closed).',
+      labelNames: ['mode'],
+      registers,
+    });
+    this.failOpen = new Counter({
+      name: 'gateway_ratelimit_fail_open_total',
+      help: 'Requests let through unchecked by at least one policy because Redis failed (failure mode open).',
+      registers,
+    });
+    this.mode = new Gauge({
+      name: 'gateway_ratelimit_degraded',
+      help: '1 while the last rate-limit decision could not use Redis (failure modes in force), else 0.',
+      registers,
+    });
+  }
+}
