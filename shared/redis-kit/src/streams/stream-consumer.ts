@@ -112,6 +112,7 @@ export class StreamConsumer {
   private async run(ready: () => void): Promise<void> {
     const { retryBackoff, claimIntervalMs } = this.options;
     let groupReady = false;
+    let groupLost = false;
     let nextClaimAt = 0;
     let attempt = 0;
     let phase: StreamConsumerPhase = 'group';
@@ -119,7 +120,9 @@ export class StreamConsumer {
       try {
         if (!groupReady) {
           phase = 'group';
-          await this.ensureGroup();
+          // A group that vanished (a restart without persistence) is recreated from the start of the
+          // stream, so entries added since the restart are not skipped; handlers are idempotent anyway.
+          await this.ensureGroup(groupLost ? '0' : this.options.startId);
           groupReady = true;
           ready();
         }
@@ -134,7 +137,10 @@ export class StreamConsumer {
       } catch (error) {
         if (this.stopped) break;
         // The stream or group vanished (a Redis restart without persistence, a manual delete): recreate it.
-        if (error instanceof Error && error.message.startsWith('NOGROUP')) groupReady = false;
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          groupReady = false;
+          groupLost = true;
+        }
         this.report(error, phase);
         this.phase = 'sleep';
         await sleep(backoffDelay(attempt++, retryBackoff.initialMs, retryBackoff.maxMs), this.abort.signal);
@@ -144,8 +150,8 @@ export class StreamConsumer {
     ready();
   }
 
-  private async ensureGroup(): Promise<void> {
-    const { connection, stream, group, startId } = this.options;
+  private async ensureGroup(startId: string): Promise<void> {
+    const { connection, stream, group } = this.options;
     try {
       await connection.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
     } catch (error) {
