@@ -13,6 +13,7 @@ import {
   type RedisClient,
   RedisConnections,
   type StreamFanoutReader,
+  waitForReady,
 } from '@redwire/redis-kit';
 import type { Express } from 'express';
 import type pg from 'pg';
@@ -208,6 +209,10 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     metrics,
     userMetrics,
     async start() {
+      // Not fatal: with Redis down the service starts degraded and the gate keeps probing.
+      await waitForReady(cacheClient, 5000).catch((error: unknown) =>
+        logger.warn({ err: error }, 'cache Redis not ready at start-up; serving from PostgreSQL'),
+      );
       gate.start();
       if (l1) {
         fanout = await startL1Fanout({

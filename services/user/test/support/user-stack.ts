@@ -120,3 +120,24 @@ export async function waitFor(
   }
   throw new Error(`${what} not reached within ${timeoutMs} ms`);
 }
+
+/** Sum of a counter's series in a registry, optionally filtered by labels. */
+export async function counterValue(
+  runtime: { metrics: { registry: import('prom-client').Registry } },
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = await runtime.metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** A promise with its resolver, to pause code under test at a chosen point. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
