@@ -1,0 +1,67 @@
+import path from 'node:path';
+import type { BenchSettings } from './core/bench.types';
+import { REPO_ROOT } from './stack/bench-stack';
+
+/** What `npm run bench` was asked to do. */
+export interface BenchOptions {
+  readonly settings: BenchSettings;
+  /** Where latest.json/md/html go. @default loadtest/results */
+  readonly outDir: string;
+  /** Only the cases with these ids (all when empty). @default all */
+  readonly only: readonly string[];
+}
+
+const FULL = { rounds: 3, durationMs: 4000, warmupMs: 1500, lagWrites: 150 };
+const SMOKE = { rounds: 2, durationMs: 1000, warmupMs: 0, lagWrites: 15 };
+
+export const USAGE = `npm run bench [-- options]
+  --smoke            every case ~1 s x 2 rounds (also BENCH_SMOKE=1): proves the suite works, numbers are rough
+  --rounds N         rounds (>= 2; default ${FULL.rounds})
+  --duration S       seconds per measured run (default ${FULL.durationMs / 1000})
+  --out DIR          results folder (default loadtest/results)
+  --only a,b         only these case ids
+`;
+
+function positive(name: string, text: string | undefined, integer: boolean): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"\n${USAGE}`);
+  }
+  return value;
+}
+
+/** Parses argv (after the script) and the BENCH_SMOKE switch; throws with the usage on bad input. */
+export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  let smoke = env.BENCH_SMOKE === '1' || env.BENCH_SMOKE === 'true';
+  let rounds: number | undefined;
+  let durationMs: number | undefined;
+  let outDir = path.join(REPO_ROOT, 'loadtest', 'results');
+  let only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === '--smoke') smoke = true;
+    else if (arg === '--rounds') rounds = positive('--rounds', value(), true);
+    else if (arg === '--duration') durationMs = positive('--duration', value(), false) * 1000;
+    else if (arg === '--out') outDir = path.resolve(value());
+    else if (arg === '--only') only = value().split(',').filter(Boolean);
+    else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  const base = smoke ? SMOKE : FULL;
+  const settings: BenchSettings = {
+    mode: smoke ? 'smoke' : 'full',
+    rounds: rounds ?? base.rounds,
+    durationMs: durationMs ?? base.durationMs,
+    warmupMs: base.warmupMs,
+    callers: 64,
+    connections: 50,
+    lagWrites: base.lagWrites,
+  };
+  if (settings.rounds < 2) throw new Error(`--rounds must be at least 2 (a spread needs two runs)\n${USAGE}`);
+  return { settings, outDir, only };
+}
