@@ -23,6 +23,8 @@ export interface ClientAddress {
   readonly key: string;
   /** The chain to forward upstream: the client, the proxies trusted after it, then the socket peer. */
   readonly forwardedFor: string;
+  /** The socket peer is a trusted proxy, so its `X-Forwarded-Proto`/`-Host` may be believed. */
+  readonly viaTrustedProxy: boolean;
 }
 
 /** Parses one address as written in X-Forwarded-For or by the socket: `1.2.3.4`, `1.2.3.4:80`, `[::1]:80`, `::ffff:1.2.3.4`. */
@@ -77,7 +79,8 @@ export class ClientIpResolver {
   resolve(peer: string | undefined, forwardedFor: string | undefined): ClientAddress {
     const peerAddress = parse(peer ?? '') ?? ipaddr.IPv4.parse('0.0.0.0');
     const chain: Address[] = [peerAddress];
-    if (forwardedFor && (this.#hops > 0 || this.#cidrs.length > 0)) {
+    const viaTrustedProxy = this.#hops > 0 || this.#isTrustedCidr(peerAddress);
+    if (forwardedFor && viaTrustedProxy) {
       const entries = forwardedFor.split(',');
       let trusted = 0;
       for (let i = entries.length - 1; i >= 0; i--) {
@@ -99,6 +102,7 @@ export class ClientIpResolver {
         .reverse()
         .map((a) => a.toString())
         .join(', '),
+      viaTrustedProxy,
     };
   }
 

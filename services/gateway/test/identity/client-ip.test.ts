@@ -5,7 +5,12 @@ describe('ClientIpResolver', () => {
   it('when an untrusted peer sends X-Forwarded-For, then the header is ignored', () => {
     const resolver = new ClientIpResolver({ trustedCidrs: ['10.0.0.0/8'] });
     const address = resolver.resolve('203.0.113.9', '1.2.3.4, 5.6.7.8');
-    expect(address).toEqual({ ip: '203.0.113.9', key: '203.0.113.9', forwardedFor: '203.0.113.9' });
+    expect(address).toEqual({
+      ip: '203.0.113.9',
+      key: '203.0.113.9',
+      forwardedFor: '203.0.113.9',
+      viaTrustedProxy: false,
+    });
   });
 
   it('when no proxy is trusted, then X-Forwarded-For is ignored even from a private peer', () => {

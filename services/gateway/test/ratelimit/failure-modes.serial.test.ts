@@ -1,14 +1,19 @@
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { pauseRedis, type RedisServer, startRedisServer } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicySet, RateLimiter, rateLimitHeaders, type RequestFacts } from '../../src/ratelimit';
+import { PolicySet, RateLimiter, type RequestFacts, rateLimitHeaders } from '../../src/ratelimit';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
 import { testKeys } from '../support/test-keys';
 
 const DEADLINE_MS = 50;
 // The CPU is shared with other suites: the margin covers timer lateness, not extra waiting by the code.
 const MARGIN_MS = 100;
-const facts: RequestFacts = { method: 'GET', path: '/users/1', ipKey: '192.0.2.99', user: { id: 'dave', tier: 'free' } };
+const facts: RequestFacts = {
+  method: 'GET',
+  path: '/users/1',
+  ipKey: '192.0.2.99',
+  user: { id: 'dave', tier: 'free' },
+};
 
 let server: RedisServer;
 let redis: RedisClient;
@@ -73,14 +78,18 @@ describe('failure modes while Redis is paused', () => {
   });
 
   it('when Redis answers again, then decisions come from Redis without a restart', async () => {
-    const { set, limiter: l } = limiter([{ name: 'back', identity: 'user', limit: 5, period: 60, onRedisError: 'closed' }]);
+    const { set, limiter: l } = limiter([
+      { name: 'back', identity: 'user', limit: 5, period: 60, onRedisError: 'closed' },
+    ]);
     await new Promise((r) => setTimeout(r, 3200));
     const decision = await l.decide(set.checksFor(facts));
     expect(decision).toMatchObject({ outcome: 'allowed', source: 'redis' });
   });
 
   it('when Redis is stopped, then decisions fail fast into the failure mode and recover after a restart', async () => {
-    const { set, limiter: l } = limiter([{ name: 'down', identity: 'user', limit: 5, period: 60, onRedisError: 'open' }]);
+    const { set, limiter: l } = limiter([
+      { name: 'down', identity: 'user', limit: 5, period: 60, onRedisError: 'open' },
+    ]);
     await server.stop();
     try {
       const down = await timed(() => l.decide(set.checksFor(facts)));

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import { assertNoDevSecrets, type DeepReadonly, type Env, env, loadConfig } from '@redwire/config';
+import { z } from 'zod';
+
+// The only place the gateway reads the environment (STYLE.md 4).
+
+const NAMESPACE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+const schema = z
+  .object({
+    NODE_ENV: env.oneOf(['development', 'test', 'production']).default('development'),
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    /** Public port: the proxied API and /healthz. */
+    PORT: env.port().default(8080),
+    /** Admin port (bound to HOST): /metrics and /readyz, never published. */
+    ADMIN_PORT: env.port().default(9080),
+    LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** State Redis (noeviction): rate-limit state and sessions. */
+    REDIS_URL: env.redisUrl().optional(),
+    /** Comma-separated Redis Cluster seed nodes (`host:port`); replaces REDIS_URL when set. */
+    REDIS_CLUSTER_NODES: env.list().optional(),
+    /** Key prefix shared with auth and user (sessions are read under it). */
+    REDIS_NAMESPACE: z.string().regex(NAMESPACE).optional(),
+    /** ioredis command timeout of the request-path client; each decision also has its own deadline. */
+    REDIS_COMMAND_TIMEOUT: env.duration().default(250),
+    IDENTITY_SIGNING_KEY: env.secret(32),
+    USER_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8081'),
+    AUTH_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8082'),
+    /** Deadline for an upstream's response headers (then 504). */
+    UPSTREAM_TIMEOUT: env.duration().default(10_000),
+    /** Deadline for connecting to an upstream (then 502). */
+    UPSTREAM_CONNECT_TIMEOUT: env.duration().default(1000),
+    /** JSON policy file (`{ "policies": [...] }`, see policies.example.json); default: the built-in set. */
+    RATE_LIMIT_POLICIES_FILE: z.string().trim().min(1).optional(),
+    /** Deadline of one rate-limit decision in Redis; past it, each policy's failure mode decides. */
+    RATE_LIMIT_DEADLINE: env.duration().default(50),
+    /** Gateway replicas; the `local` failure mode allows 1/N of each policy per instance. */
+    RATE_LIMIT_INSTANCES: env.int(1, 1000).default(1),
+    /** Identities remembered as over their limit (no Redis call until their wait ends); 0 turns it off. */
+    RATE_LIMIT_DENY_CACHE_SIZE: env.int(0, 10_000_000).default(10_000),
+    /** Identities the in-process fallback limiter tracks while Redis is down. */
+    RATE_LIMIT_LOCAL_MAX_ENTRIES: env.int(1, 10_000_000).default(10_000),
+    /** Deadline of one session check; past it a token-bearing request gets 503. */
+    SESSION_CHECK_DEADLINE: env.duration().default(100),
+    /** Must match auth's SESSION_TOUCH_INTERVAL: a validation slides the idle expiry at most this often. */
+    SESSION_TOUCH_INTERVAL: env.duration().default(60_000),
+    /** Must match auth: false means the cookie is `sid` (plain http on a non-localhost host), else `__Host-sid`. */
+    SESSION_COOKIE_SECURE: env.bool().default(true),
+    /** Proxies in front of the gateway that append to X-Forwarded-For (a load balancer = 1). */
+    TRUSTED_PROXY_HOPS: env.int(0, 10).default(0),
+    /** Comma-separated CIDRs of trusted proxies, e.g. `10.0.0.0/8`. */
+    TRUSTED_PROXY_CIDRS: env.list().default([]),
+    /** IPv6 clients are limited per prefix of this length. */
+    IPV6_SUBNET: env.int(32, 128).default(56),
+    /** Other origins allowed to send cookie-authenticated writes (same-origin only by default). */
+    ALLOWED_ORIGINS: env.list(z.url()).default([]),
+  })
+  .refine((c) => c.REDIS_URL !== undefined || c.REDIS_CLUSTER_NODES !== undefined, {
+    path: ['REDIS_URL'],
+    message: 'is required (or REDIS_CLUSTER_NODES)',
+  });
+
+export type GatewayConfig = DeepReadonly<z.output<typeof schema>>;
+
+/** The gateway's configuration (throws one ConfigError listing every bad key). */
+export function loadGatewayConfig(source: Env): GatewayConfig {
+  const config = loadConfig(schema, source);
+  assertNoDevSecrets(config, { production: config.NODE_ENV === 'production' });
+  return config;
+}
+
+/** Reads the policy file named by RATE_LIMIT_POLICIES_FILE, if any (validated by PolicySet). */
+export function readPolicyFile(config: GatewayConfig): string | undefined {
+  return config.RATE_LIMIT_POLICIES_FILE
+    ? fs.readFileSync(config.RATE_LIMIT_POLICIES_FILE, 'utf8')
+    : undefined;
+}

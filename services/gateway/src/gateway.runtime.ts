@@ -1,0 +1,145 @@
+import { IdentitySigner } from '@redwire/http-kit';
+import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
+import { CircuitBreaker, checkRedis, Keyspace, type RedisClient, RedisConnections } from '@redwire/redis-kit';
+import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from '@redwire/sessions';
+import type { Request } from 'express';
+import { createGatewayApp, type GatewayApp } from './app';
+import { type GatewayConfig, readPolicyFile } from './config';
+import { RouteTable } from './gateway/routes';
+import { Authenticator } from './identity/authenticate';
+import { ClientIpResolver } from './identity/client-ip';
+import { SameOriginCheck } from './identity/csrf';
+import { ReverseProxy } from './proxy/reverse-proxy';
+import { PolicySet, RateLimiter, RateLimitMetrics, RateLimitStore } from './ratelimit';
+import { DEFAULT_POLICIES } from './ratelimit/default-policies';
+
+/** Test seams of {@link createGatewayRuntime}; production passes none. */
+export interface GatewayRuntimeOverrides {
+  readonly logger?: Logger;
+  /** Monotonic clock (ms) of the deny cache and the local limiter. */
+  readonly clock?: () => number;
+  /** Turns the access log off (benchmarks). */
+  readonly accessLog?: boolean;
+}
+
+/** The gateway's object graph, built from config by main.ts and by the in-process tests. */
+export interface GatewayRuntime {
+  readonly app: GatewayApp;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly redis: RedisClient;
+  readonly keyspace: Keyspace;
+  readonly policies: PolicySet;
+  readonly limiter: RateLimiter;
+  /** Wire to the shutdown so /readyz reports draining. */
+  setShuttingDown(check: () => boolean): void;
+  /** Closes upstream sockets, the breaker and Redis (after the servers drained). */
+  close(): Promise<void>;
+}
+
+export function createGatewayRuntime(
+  config: GatewayConfig,
+  overrides: GatewayRuntimeOverrides = {},
+): GatewayRuntime {
+  const logger = overrides.logger ?? createLogger({ service: 'redwire-gateway', level: config.LOG_LEVEL });
+  const routes = new RouteTable({
+    user: { name: 'user', url: config.USER_SERVICE_URL },
+    auth: { name: 'auth', url: config.AUTH_SERVICE_URL, forwardCredentials: true },
+  });
+  const metrics = createMetrics({
+    service: 'redwire-gateway',
+    resolveRoute: (req: Request) => routes.match((req.url ?? '').split('?', 1)[0] ?? '')?.label,
+  });
+  const connections = new RedisConnections({
+    service: 'gateway',
+    state: config.REDIS_CLUSTER_NODES
+      ? { clusterNodes: config.REDIS_CLUSTER_NODES }
+      : { url: config.REDIS_URL as string },
+    client: { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT },
+    onError: (error, connection) => logger.warn({ err: error, connection }, 'Redis connection error'),
+  });
+  const redis = connections.request('state');
+  const keyspace = new Keyspace({ service: 'gateway', namespace: config.REDIS_NAMESPACE });
+  const policyFile = readPolicyFile(config);
+  const policies = policyFile ? PolicySet.fromJson(policyFile) : new PolicySet(DEFAULT_POLICIES);
+
+  const breaker = new CircuitBreaker({
+    name: 'gateway-ratelimit',
+    registry: metrics.registry,
+    minimumCalls: 20,
+    windowMs: 5000,
+    windowBuckets: 5,
+    openDurationMs: 1000,
+  });
+  const limiter = new RateLimiter({
+    store: new RateLimitStore({ redis, keys: keyspace, deadlineMs: config.RATE_LIMIT_DEADLINE }),
+    breaker,
+    denyCache:
+      config.RATE_LIMIT_DENY_CACHE_SIZE === 0 ? false : { maxEntries: config.RATE_LIMIT_DENY_CACHE_SIZE },
+    instances: config.RATE_LIMIT_INSTANCES,
+    localMaxEntries: config.RATE_LIMIT_LOCAL_MAX_ENTRIES,
+    clock: overrides.clock,
+    metrics: new RateLimitMetrics(metrics.registry),
+  });
+  const sessions = new SessionReader({
+    redis,
+    namespace: config.REDIS_NAMESPACE,
+    touchIntervalMs: config.SESSION_TOUCH_INTERVAL,
+  });
+  const proxy = new ReverseProxy({
+    responseTimeoutMs: config.UPSTREAM_TIMEOUT,
+    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
+  });
+
+  let isShuttingDown = () => false;
+  const app = createGatewayApp({
+    routes,
+    clientIp: new ClientIpResolver({
+      trustedHops: config.TRUSTED_PROXY_HOPS,
+      trustedCidrs: config.TRUSTED_PROXY_CIDRS,
+      ipv6PrefixLength: config.IPV6_SUBNET,
+    }),
+    authenticator: new Authenticator({
+      sessions,
+      cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
+      deadlineMs: config.SESSION_CHECK_DEADLINE,
+    }),
+    sameOrigin: new SameOriginCheck({ allowedOrigins: config.ALLOWED_ORIGINS }),
+    policies,
+    limiter,
+    signer: new IdentitySigner({ key: config.IDENTITY_SIGNING_KEY }),
+    proxy,
+    middleware: [metrics.httpMetrics, ...(overrides.accessLog === false ? [] : [httpLogger({ logger })])],
+    onUnexpectedError: (error) => logger.error({ err: error }, 'unexpected error in the gateway'),
+    logger,
+    metricsHandler: metrics.metricsHandler,
+    readiness: {
+      redis: {
+        run: async () => {
+          const health = await checkRedis(redis, { timeoutMs: 500 });
+          if (!health.ok) throw new Error(health.error ?? 'Redis is unreachable');
+          return { latencyMs: Math.round(health.latencyMs) };
+        },
+      },
+    },
+    isShuttingDown: () => isShuttingDown(),
+  });
+
+  return {
+    app,
+    logger,
+    metrics,
+    redis,
+    keyspace,
+    policies,
+    limiter,
+    setShuttingDown(check) {
+      isShuttingDown = check;
+    },
+    async close() {
+      proxy.close();
+      breaker.shutdown();
+      await connections.close();
+    },
+  };
+}
