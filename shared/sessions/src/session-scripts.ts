@@ -9,6 +9,6 @@ export const sessionScripts = {
   create: lua('create-3.lua'),
   revoke: lua('revoke-2.lua'),
   revokeAll: lua('revoke-all-1.lua'),
-  list: lua('list-1.lua'),
+  list: lua('list-2.lua'),
   syncAccount: lua('sync-account-1.lua'),
 };

@@ -175,13 +175,13 @@ export class SessionStore {
     return { applied: applied === 1, authVersion, revision };
   }
 
-  /** The live sessions of the user owning `tag`, oldest first; prunes index entries of dead ones. */
+  /** The live sessions of the user owning `tag`, oldest first; prunes dead and superseded ones. */
   async list(tag: string): Promise<SessionInfo[]> {
     if (!isRoutingTag(tag)) throw new TypeError('sessions: not a routing tag');
     const flat = (await runScript(
       this.redis,
       scripts.list,
-      [this.keys.index(tag)],
+      [this.keys.index(tag), this.keys.account(tag)],
       [this.keys.sessionPrefix(tag)],
     )) as string[];
     const sessions: SessionInfo[] = [];

@@ -157,6 +157,28 @@ describe.each(backends)('session store and reader on %s', (backend) => {
     expect((await reader.validate(fresh.token)).valid).toBe(true);
   });
 
+  it('when the version moved on, then superseded sessions leave the list and do not count against the cap', async () => {
+    const { store, reader, keyPrefix } = sessionsOn(redis, { maxSessionsPerUser: 2 });
+    const v1 = anAccount();
+    const v2 = { ...v1, authVersion: 2, revision: 2 };
+    await created(store, v1);
+    await created(store, v1);
+    await store.syncAccount(v2);
+    const first = await created(store, v2); // prunes both superseded sessions instead of evicting
+    const second = await created(store, v2);
+    expect([first.evicted, second.evicted]).toEqual([0, 0]);
+    expect((await reader.validate(first.token)).valid).toBe(true);
+    expect((await store.list(v1.tag)).map((s) => s.sessionId)).toEqual([
+      first.session.sessionId,
+      second.session.sessionId,
+    ]);
+    expect(await keysUnder(redis, `${keyPrefix}{${v1.tag}}:s:`)).toHaveLength(2);
+
+    await store.syncAccount({ ...v2, authVersion: 3, revision: 3 });
+    expect(await store.list(v1.tag)).toEqual([]);
+    expect(await keysUnder(redis, `${keyPrefix}{${v1.tag}}:s:`)).toEqual([]);
+  });
+
   it('when the account state is missing, then its sessions fail closed', async () => {
     const { store, reader, keyPrefix } = sessionsOn(redis);
     const account = anAccount();

@@ -38,10 +38,16 @@ if redis.call('HGET', KEYS[2], 'av') ~= ARGV[4] then return {0} end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('SID_COLLISION') end
 
+-- Prune: members whose session is gone, and sessions of an older account version (already refused by
+-- validate; deleting them here keeps them from counting against the cap).
 local prefix = ARGV[13]
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  if redis.call('EXISTS', prefix .. m) == 0 then redis.call('ZREM', KEYS[3], m) end
+  local av = redis.call('HGET', prefix .. m, 'av')
+  if av ~= ARGV[4] then
+    if av then redis.call('DEL', prefix .. m) end
+    redis.call('ZREM', KEYS[3], m)
+  end
 end
 
 local evicted = 0
