@@ -39,6 +39,8 @@ const serviceSchema = z
     USER_CACHE_L1: env.bool().default(false),
     USER_CACHE_L1_TTL: env.duration().default(1_000),
     USER_CACHE_L1_MAX_ENTRIES: env.positiveInt(10_000_000).default(10_000),
+    /** Consecutive failed cache calls that make the service read around the cache at once. */
+    USER_CACHE_FAIL_AFTER: env.int(1, 1000).default(3),
     /** Breaker: open when ≥ 50 % of at least this many calls in a 5 s window failed. */
     USER_CACHE_BREAKER_MIN_CALLS: env.int(1, 10_000).default(5),
     /** Breaker: how long it stays open before its half-open probe. */

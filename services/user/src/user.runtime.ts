@@ -121,7 +121,11 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
         logger.info({ state, reason }, 'cache gate state changed');
       },
     },
-    { probeIntervalMs: config.USER_CACHE_PROBE_INTERVAL, sweepMarginMs: config.USER_CACHE_SWEEP_MARGIN },
+    {
+      consecutiveFailures: config.USER_CACHE_FAIL_AFTER,
+      probeIntervalMs: config.USER_CACHE_PROBE_INTERVAL,
+      sweepMarginMs: config.USER_CACHE_SWEEP_MARGIN,
+    },
   );
   cacheClient.on('close', () => gate.trip('cache connection closed'));
 

@@ -27,6 +27,11 @@ export type CacheGateState = 'closed' | 'open' | 'recovering';
 
 /** Options of {@link CacheGate}; durations in milliseconds. */
 export interface CacheGateOptions {
+  /**
+   * Consecutive failed read/fill calls that fence the gate at once, before the breaker's rate window
+   * (which also counts the successes from before an outage) would open. @default 3
+   */
+  consecutiveFailures?: number;
   /** Interval of the background PING that detects outages on an idle instance and drives recovery. @default 500 */
   probeIntervalMs?: number;
   /**
@@ -54,8 +59,8 @@ export interface CacheGateDeps {
 /**
  * The cache's failure policy for Redis: breaker + recovery fence.
  *
- * Reads and fills run through the breaker; when it opens, a probe fails, the connection drops or an
- * invalidation fails, the gate fences: reads go to PostgreSQL and nothing is filled. The probe loop
+ * Reads and fills run through the breaker; when it opens, a few calls fail in a row, a probe fails, the
+ * connection drops or an invalidation fails, the gate fences: reads go to PostgreSQL and nothing is filled. The probe loop
  * waits for Redis to answer (through the breaker's half-open probe), then runs the recovery sweep, which
  * replays as invalidations every write committed since the last success (minus a margin), read from the
  * outbox: writes whose invalidation could not reach Redis during the outage. Only after it succeeds does
@@ -65,6 +70,8 @@ export class CacheGate implements CacheAvailability {
   readonly #deps: Required<CacheGateDeps>;
   readonly #probeIntervalMs: number;
   readonly #sweepMarginMs: number;
+  readonly #failureLimit: number;
+  #failuresInARow = 0;
   /** Start-up counts as a fence: a new process cannot know what happened before it. */
   #fenced = true;
   /** Bumped by every failure, even while fenced: a sweep only unfences if none happened while it ran. */
@@ -81,6 +88,10 @@ export class CacheGate implements CacheAvailability {
     this.#deps = { onStateChange: () => {}, now: Date.now, ...deps };
     this.#probeIntervalMs = options.probeIntervalMs ?? 500;
     this.#sweepMarginMs = options.sweepMarginMs ?? 15_000;
+    this.#failureLimit = options.consecutiveFailures ?? 3;
+    if (!Number.isSafeInteger(this.#failureLimit) || this.#failureLimit < 1) {
+      throw new RangeError('CacheGate consecutiveFailures must be a positive integer');
+    }
     if (!Number.isSafeInteger(this.#probeIntervalMs) || this.#probeIntervalMs < 1) {
       throw new RangeError('CacheGate probeIntervalMs must be a positive integer');
     }
@@ -135,10 +146,14 @@ export class CacheGate implements CacheAvailability {
     if (!this.usable) throw new CacheUnavailableError();
     try {
       const result = await this.#deps.breaker.run(op);
+      this.#failuresInARow = 0;
       this.#lastSuccessAt = this.#deps.now();
       return result;
     } catch (error) {
+      this.#failuresInARow++;
       if (this.#deps.breaker.state !== 'closed') this.#fence('breaker opened');
+      else if (this.#failuresInARow >= this.#failureLimit)
+        this.#fence(`${this.#failuresInARow} failures in a row`);
       throw error;
     }
   }
@@ -210,6 +225,7 @@ export class CacheGate implements CacheAvailability {
       this.#report('open', 'failure during the recovery sweep');
       return;
     }
+    this.#failuresInARow = 0;
     this.#fenced = false;
     this.#lastSuccessAt = now();
     this.#report('closed', 'recovery sweep done');
