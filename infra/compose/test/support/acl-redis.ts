@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { Redis } from 'ioredis';
+import { envExampleValue, readRepoFile } from './repo';
+
+/** A user that only tests add, to read `ACL LOG` and inspect keys; compose never has it. */
+export const TEST_ADMIN = 'acl-test-admin';
+
+/** A redis-server loaded with a committed ACL file, plus an admin connection for inspection. */
+export interface AclRedis {
+  readonly server: RedisServer;
+  /** Connected as {@link TEST_ADMIN}. */
+  readonly admin: Redis;
+  /** `redis://<user>:<.env.example password>@127.0.0.1:<port>`, as compose builds the services' URLs. */
+  urlAs(user: string): string;
+  /** A plain ioredis connection as `user` (ready check off: the health check user may not run INFO). */
+  connectAs(user: string): Promise<Redis>;
+  /** Every ACL denial logged since the last call (`<user> <reason> <object>`), then clears the log. */
+  takeDenials(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** The `.env.example` password of an ACL user (`REDIS_<USER>_PASSWORD`). */
+export function passwordOf(user: string): string {
+  return envExampleValue(`REDIS_${user.toUpperCase().replaceAll('-', '_')}_PASSWORD`);
+}
+
+/**
+ * Starts Redis with `infra/redis/<file>` exactly as committed, followed by one test-only admin line
+ * (`withAdmin`), or byte for byte (`withAdmin: false`; then `admin` cannot do anything).
+ */
+export async function startAclRedis(file: string, options: { withAdmin?: boolean } = {}): Promise<AclRedis> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-acl-'));
+  const aclFile = path.join(dir, 'users.acl');
+  const committed = readRepoFile('infra/redis', file);
+  const adminLine = `user ${TEST_ADMIN} on nopass ~* &* +@all`;
+  // The harness decides a server is up when an anonymous PING answers, which never happens with the
+  // default user off (ioredis fails its HELLO). So it starts on a bootstrap file whose default user may
+  // PING and ACL LOAD, and the real file replaces it before any test runs.
+  fs.writeFileSync(aclFile, 'user default on nopass resetkeys resetchannels -@all +ping +info +acl|load\n');
+  const server = await startRedisServer({ aclFile });
+  fs.writeFileSync(
+    aclFile,
+    options.withAdmin === false ? committed : `${committed.replace(/\n?$/, '\n')}${adminLine}\n`,
+  );
+  const bootstrap = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+  try {
+    await bootstrap.connect();
+    await bootstrap.call('ACL', 'LOAD');
+  } finally {
+    bootstrap.disconnect();
+  }
+  const connect = async (user: string, password: string) => {
+    const client = new Redis({
+      host: server.host,
+      port: server.port,
+      username: user,
+      password,
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  };
+  const admin =
+    options.withAdmin === false ? new Redis({ lazyConnect: true }) : await connect(TEST_ADMIN, 'x');
+  return {
+    server,
+    admin,
+    urlAs: (user) => `redis://${user}:${encodeURIComponent(passwordOf(user))}@${server.host}:${server.port}`,
+    connectAs: (user) => connect(user, passwordOf(user)),
+    async takeDenials() {
+      const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
+      await admin.call('ACL', 'LOG', 'RESET');
+      return entries.map((flat) => {
+        const entry: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) entry[String(flat[i])] = String(flat[i + 1]);
+        return `${entry.username} ${entry.reason} ${entry.object}`;
+      });
+    },
+    async stop() {
+      admin.disconnect();
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
