@@ -55,7 +55,10 @@ export const limiterAllowCase: ThroughputCase = {
       (durationMs) =>
         runClosedLoop(op, { callers: settings.callers, durationMs });
     let next = 0;
-    const identity = () => (next = (next + 1) % IDENTITIES);
+    const identity = () => {
+      next = (next + 1) % IDENTITIES;
+      return next;
+    };
 
     const floorSha = (await plain.script('LOAD', 'return 1')) as string;
     const rlf = (prefix: string) =>

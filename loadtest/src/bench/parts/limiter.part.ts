@@ -15,6 +15,11 @@ export interface LimiterUnderTest {
   userKey(identity: number): string;
 }
 
+/** A UUID (v7 layout) per identity number, like the user ids the gateway sees. */
+function userId(identity: number): string {
+  return `0195f1c2-7a3b-7cde-8f01-${identity.toString(16).padStart(12, '0')}`;
+}
+
 /** Two policies like a signed-in GET: per-user (by tier) and per-IP, GCRA, `limit` per `period` seconds each. */
 export async function createLimiter(
   stack: BenchStack,
@@ -35,7 +40,7 @@ export async function createLimiter(
       method: 'GET',
       path: '/users/x',
       ipKey: `10.0.${identity >> 8}.${identity & 255}`,
-      user: { id: `user-${identity}`, tier: 'free' },
+      user: { id: userId(identity), tier: 'free' },
     });
   return {
     async decide(identity) {

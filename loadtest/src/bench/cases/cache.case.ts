@@ -1,0 +1,134 @@
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
+import { runClosedLoop } from '../core/closed-loop.driver';
+import { seedUsers, startUserRuntime, userEntries } from '../parts/user.part';
+
+const RAW_PREFIX = 'bench:raw:user:';
+
+/** Cache hit path at library level: every read is a hit, no HTTP. */
+export const cacheHitCase: ThroughputCase = {
+  kind: 'throughput',
+  id: 'cache-hit',
+  title: 'Cache hit path (library level, no HTTP)',
+  unit: 'reads/s',
+  driver: (s) => `in-process closed loop, ${s.callers} callers`,
+  baseline: 'raw-get',
+  notes: [
+    'Reads cycle over 100 users whose entries are all present (every read is a hit); values are the same user profiles for every variant.',
+    "redwire reads through UserCache built by the user service's own createUserRuntime (circuit breaker, envelope freshness check, metrics included); L1+L2 is the same with USER_CACHE_L1=true (1 s L1, invalidated by the stream fan-out).",
+    "bentocache runs with its defaults (L1: memory driver, no bus); its L1 keeps entries for their full TTL, redwire's L1 for at most 1 s.",
+  ],
+  variants: [
+    {
+      id: 'raw-get',
+      label: 'raw GET + JSON.parse',
+      role: 'baseline',
+      description: 'ioredis GET of the profile JSON, then JSON.parse.',
+    },
+    {
+      id: 'bento-l2',
+      label: 'bentocache L2 (Redis)',
+      role: 'baseline',
+      description: 'bentocache 1.6 get() with only the Redis driver.',
+    },
+    {
+      id: 'bento-l1l2',
+      label: 'bentocache L1+L2',
+      role: 'baseline',
+      description: 'bentocache 1.6 get() with memory + Redis drivers.',
+    },
+    {
+      id: 'redwire-l2',
+      label: 'redwire UserCache L2',
+      role: 'redwire',
+      description: 'UserCache.read(): Redis GET + envelope decode, gate and metrics.',
+    },
+    {
+      id: 'redwire-l1l2',
+      label: 'redwire UserCache L1+L2',
+      role: 'redwire',
+      description: 'UserCache.read() with the in-process L1 in front.',
+    },
+  ],
+  async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
+    const loop =
+      (op: (caller: number, i: number) => Promise<unknown>): ThroughputRunner =>
+      (durationMs) =>
+        runClosedLoop(op, { callers: settings.callers, durationMs });
+    const { missing } = userEntries();
+    if (missing || !stack.databaseUrl) {
+      const reason = `user service not built (${missing ?? stack.databaseMissing})`;
+      return {
+        variants: Object.fromEntries(cacheHitCase.variants.map((v) => [v.id, { missing: reason }])),
+        close: async () => {},
+      };
+    }
+    const ids = await seedUsers(stack);
+    let next = 0;
+    const nextId = () => {
+      next = (next + 1) % ids.length;
+      return ids[next] as string;
+    };
+
+    // Every variant serves the same profiles: read them once through the service.
+    const l2 = await startUserRuntime(stack, { l1: false });
+    const profiles = new Map<string, unknown>();
+    for (const id of ids) {
+      const read = await l2.cache.read(id);
+      if (!read.user) throw new Error(`seeded user ${id} not found`);
+      profiles.set(id, read.user);
+    }
+
+    const plain = stack.plainRedis();
+    for (const [id, user] of profiles)
+      await plain.set(`${RAW_PREFIX}${id}`, JSON.stringify(user), 'EX', 3600);
+
+    const url = new URL(stack.redisUrl);
+    const connection = { host: url.hostname, port: Number(url.port) };
+    const bento = (withL1: boolean) => {
+      const store = withL1
+        ? bentostore()
+            .useL1Layer(memoryDriver({ maxSize: '64mb' }))
+            .useL2Layer(redisDriver({ connection }))
+        : bentostore().useL2Layer(redisDriver({ connection }));
+      const cache = new BentoCache({ default: 'users', stores: { users: store }, ttl: '1h' });
+      stack.onClose(() => cache.disconnectAll());
+      return cache;
+    };
+    const bentoRunner = async (withL1: boolean, prefix: string) => {
+      const cache = bento(withL1);
+      for (const [id, user] of profiles) await cache.set({ key: `${prefix}${id}`, value: user });
+      return loop(async () => {
+        if ((await cache.get({ key: `${prefix}${nextId()}` })) === undefined)
+          throw new Error('bentocache miss');
+      });
+    };
+    const redwireRunner = async (withL1: boolean) => {
+      const runtime = withL1 ? await startUserRuntime(stack, { l1: true }) : l2;
+      for (const id of ids) await runtime.cache.read(id);
+      return loop(async () => {
+        const read = await runtime.cache.read(nextId());
+        if (read.cache !== 'HIT') throw new Error(`X-Cache ${read.cache} on the hit path`);
+      });
+    };
+
+    return {
+      variants: {
+        'raw-get': await prepare(() =>
+          loop(async () => {
+            const raw = await plain.get(`${RAW_PREFIX}${nextId()}`);
+            if (raw === null) throw new Error('raw miss');
+            JSON.parse(raw);
+          }),
+        ),
+        'bento-l2': await prepare(() => bentoRunner(false, 'l2:')),
+        'bento-l1l2': await prepare(() => bentoRunner(true, 'l1l2:')),
+        'redwire-l2': await prepare(() => redwireRunner(false)),
+        'redwire-l1l2': await prepare(() => redwireRunner(true)),
+      },
+      close: async () => {},
+    };
+  },
+};

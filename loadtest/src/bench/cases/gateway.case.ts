@@ -1,0 +1,62 @@
+import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
+import { startGateway } from '../parts/gateway.part';
+import { httpDriver, httpRunner } from './user-read.case';
+
+const USER_PATH = '/users/0195f1c2-7a3b-7cde-8f01-23456789abcd';
+
+/** The gateway end to end against the same backend reached directly and through http-proxy-middleware. */
+export const gatewayCase: ThroughputCase = {
+  kind: 'throughput',
+  id: 'gateway',
+  title: 'Gateway end to end (identity + limits + proxy)',
+  unit: 'req/s',
+  driver: httpDriver,
+  baseline: 'direct',
+  notes: [
+    'The backend is a bare Express app answering GET /users/:id with fixed JSON, so the ratios isolate what sits in front of it.',
+    'The gateway request is signed in (session cookie): session validation, 2 rate-limit policies (quotas never reached), a signed X-Redwire-Identity, and the proxy hop.',
+    'http-proxy-middleware gets a keep-alive agent (its default sends Connection: close) and does nothing else.',
+  ],
+  variants: [
+    {
+      id: 'direct',
+      label: 'backend direct',
+      role: 'baseline',
+      description: 'autocannon straight to the backend.',
+    },
+    {
+      id: 'hpm',
+      label: 'http-proxy-middleware + keep-alive',
+      role: 'baseline',
+      description: 'Express + http-proxy-middleware 3.0 with a keep-alive agent in front of the backend.',
+    },
+    {
+      id: 'gateway',
+      label: 'redwire gateway',
+      role: 'redwire',
+      description: 'services/gateway/dist/main.js in front of the backend.',
+    },
+  ],
+  async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
+    const backend = await stack.startTarget('bare', {});
+    return {
+      variants: {
+        direct: await prepare(() => httpRunner({ url: `${backend.url}${USER_PATH}` }, settings)),
+        hpm: await prepare(async () => {
+          const { url } = await stack.startTarget('hpm-proxy', { upstream: backend.url });
+          return httpRunner({ url: `${url}${USER_PATH}` }, settings);
+        }),
+        gateway: await startGateway(stack, backend.url).then(
+          (gateway) =>
+            'missing' in gateway
+              ? gateway
+              : {
+                  run: httpRunner({ url: `${gateway.url}${USER_PATH}`, headers: gateway.headers }, settings),
+                },
+          (error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }),
+        ),
+      },
+      close: async () => {},
+    };
+  },
+};

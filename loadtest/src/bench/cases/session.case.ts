@@ -1,0 +1,88 @@
+import { newRoutingTag, SESSION_COOKIE_NAME, SessionStore } from '@redwire/sessions';
+import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
+import { closeClient, readyRequestClient } from '../parts/request-client';
+import { httpDriver, httpRunner } from './user-read.case';
+
+const SESSION_NAMESPACE = 'bench';
+
+/** A signed-in request's session check through Express: redwire's reader against express-session. */
+export const sessionCase: ThroughputCase = {
+  kind: 'throughput',
+  id: 'session',
+  title: 'Session validation through Express (GET /me with a session cookie)',
+  unit: 'req/s',
+  driver: httpDriver,
+  baseline: 'bare',
+  notes: [
+    'Every request carries a valid session cookie and gets 200 with the user id, role and tier.',
+    'redwire: SessionReader.validate() (one EVALSHA: digest check in constant time, account version fence, throttled touch) on a redis-kit request client, the way the gateway calls it.',
+    'express-session + connect-redis 9 (node-redis 6): cookie signature check, GET + JSON.parse, and a touch (EXPIRE) per request because the cookie has a maxAge.',
+  ],
+  variants: [
+    {
+      id: 'bare',
+      label: 'bare Express route',
+      role: 'baseline',
+      description: 'Express 5 route answering fixed JSON, no session check.',
+    },
+    {
+      id: 'express-session',
+      label: 'express-session + connect-redis',
+      role: 'baseline',
+      description: 'express-session 1.19, connect-redis 9 on node-redis, resave/saveUninitialized off.',
+    },
+    {
+      id: 'redwire',
+      label: 'redwire SessionReader',
+      role: 'redwire',
+      description: 'Express route validating the __Host-sid cookie with @redwire/sessions.',
+    },
+  ],
+  async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
+    return {
+      variants: {
+        bare: await prepare(async () => {
+          const { url } = await stack.startTarget('bare', {});
+          return httpRunner({ url: `${url}/me` }, settings);
+        }),
+        'express-session': await prepare(async () => {
+          const { url } = await stack.startTarget('express-session', { redisUrl: stack.redisUrl });
+          const login = await fetch(`${url}/login`, { method: 'POST' });
+          const cookie = login.headers.get('set-cookie')?.split(';')[0];
+          if (login.status !== 204 || !cookie)
+            throw new Error(`login answered ${login.status} without a cookie`);
+          return httpRunner({ url: `${url}/me`, headers: { cookie } }, settings);
+        }),
+        redwire: await prepare(async () => {
+          const redis = await readyRequestClient(stack.redisUrl, 'bench-auth');
+          try {
+            const store = new SessionStore({ redis, namespace: SESSION_NAMESPACE });
+            const created = await store.create(
+              {
+                userId: '0195f1c2-7a3b-7cde-8f01-23456789abcd',
+                tag: newRoutingTag(),
+                authVersion: 1,
+                revision: 1,
+                role: 'user',
+                tier: 'free',
+              },
+              { userAgent: 'autocannon', ip: '127.0.0.1' },
+            );
+            if (!created.created) throw new Error(`session not created: ${created.reason}`);
+            const { url } = await stack.startTarget('session-reader', {
+              redisUrl: stack.redisUrl,
+              namespace: SESSION_NAMESPACE,
+            });
+            return httpRunner(
+              { url: `${url}/me`, headers: { cookie: `${SESSION_COOKIE_NAME}=${created.token}` } },
+              settings,
+            );
+          } finally {
+            await closeClient(redis);
+          }
+        }),
+      },
+      close: async () => {},
+    };
+  },
+};
