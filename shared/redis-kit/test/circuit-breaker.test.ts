@@ -41,6 +41,25 @@ describe('CircuitBreaker', () => {
     expect(b.state).toBe('closed');
   });
 
+  it('when failures slide out of the rolling window, then they no longer count', async () => {
+    const b = breaker({ windowMs: 200, windowBuckets: 4 });
+    await fail(b, 3);
+    await new Promise((r) => setTimeout(r, 300));
+    await fail(b, 3);
+    expect(b.state).toBe('closed');
+    await fail(b, 1);
+    expect(b.state).toBe('open');
+  });
+
+  it('when successes keep the failure rate at or under the threshold, then it stays closed', async () => {
+    const b = breaker({ failureThresholdPercentage: 50 });
+    for (let i = 0; i < 5; i++) {
+      await b.run(up);
+      await b.run(down).catch(() => {});
+    }
+    expect(b.state).toBe('closed');
+  });
+
   it('when failures pass the threshold, then it opens and rejects without calling', async () => {
     const registry = new Registry();
     const b = breaker({ registry, name: 'user-cache' });

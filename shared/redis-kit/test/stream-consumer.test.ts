@@ -164,7 +164,7 @@ describe.each(TOPOLOGIES)('StreamConsumer (%s)', (topology) => {
     const id = await publisher.publish({ n: 'crasher' });
     await client.xreadgroup('GROUP', 'g', 'ghost', 'COUNT', 10, 'STREAMS', stream, '>');
     // It crashed the process on every delivery so far.
-    await client.xclaim(stream, 'g', 'ghost', 0, id, 'RETRYCOUNT', FAST.maxDeliveries);
+    await client.call('XCLAIM', stream, 'g', 'ghost', '0', id, 'RETRYCOUNT', String(FAST.maxDeliveries));
     const ran: string[] = [];
     await consumer({ stream, group: 'g', handler: (m) => void ran.push(m.id) });
     await eventually(async () => (await client.xlen(`${stream}:dlq`)) === 1, 10_000);

@@ -1,18 +1,10 @@
-import {
-  context,
-  isSpanContextValid,
-  type Link,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { IdempotencyInProgressError } from '../errors';
 import { backoffDelay, sleep } from '../internal/backoff';
 import { disconnectNow } from '../internal/disconnect';
 import { counter, histogram } from '../internal/metrics';
-import { MESSAGING_SYSTEM, SpanAttributes, SpanNames, tracer } from '../telemetry';
+import { SpanAttributes } from '../telemetry';
+import { startConsumerSpan } from './consumer-span';
 import { deadLetter } from './dead-letter';
 import {
   type ResolvedConsumerOptions,
@@ -21,7 +13,8 @@ import {
   type StreamConsumerPhase,
   type StreamMessage,
 } from './stream-consumer.options';
-import { onConnectionLost, parseEntries, parseReadReply, type RawEntry } from './stream-reply';
+import { autoClaim, createGroup, deliveryCounts, readGroup } from './stream-group.commands';
+import { onConnectionLost, type RawEntry } from './stream-reply';
 
 type Outcome = 'acked' | 'failed' | 'dead_lettered' | 'trimmed';
 
@@ -122,7 +115,12 @@ export class StreamConsumer {
           phase = 'group';
           // A group that vanished (a restart without persistence) is recreated from the start of the
           // stream, so entries added since the restart are not skipped; handlers are idempotent anyway.
-          await this.ensureGroup(groupLost ? '0' : this.options.startId);
+          await createGroup(
+            this.options.connection,
+            this.options.stream,
+            this.options.group,
+            groupLost ? '0' : this.options.startId,
+          );
           groupReady = true;
           ready();
         }
@@ -150,51 +148,17 @@ export class StreamConsumer {
     ready();
   }
 
-  private async ensureGroup(startId: string): Promise<void> {
-    const { connection, stream, group } = this.options;
-    try {
-      await connection.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-    }
-  }
-
   private async readOnce(): Promise<void> {
     const { connection, stream, group, consumer, count, blockMs } = this.options;
     this.phase = 'redis';
     if (this.drainCursor !== undefined) {
-      // Our own pending entries (delivered before a crash or a lost reply): no BLOCK with an explicit id.
-      const reply = await connection.call(
-        'XREADGROUP',
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        String(count),
-        'STREAMS',
-        stream,
-        this.drainCursor,
-      );
-      const entries = parseReadReply(reply);
-      const last = entries.at(-1);
-      this.drainCursor = last ? last.id : undefined;
-      if (entries.length > 0) await this.handleBatch(entries, await this.deliveryCounts(entries));
+      // Our own pending entries (delivered before a crash or a lost reply).
+      const entries = await readGroup(connection, { stream, group, consumer, count, id: this.drainCursor });
+      this.drainCursor = entries.at(-1)?.id;
+      if (entries.length > 0) await this.handleBatch(entries, await this.countsOf(entries));
       return;
     }
-    const reply = await connection.call(
-      'XREADGROUP',
-      'GROUP',
-      group,
-      consumer,
-      'COUNT',
-      String(count),
-      'BLOCK',
-      String(blockMs),
-      'STREAMS',
-      stream,
-      '>',
-    );
-    await this.handleBatch(parseReadReply(reply), undefined);
+    await this.handleBatch(await readGroup(connection, { stream, group, consumer, count, blockMs, id: '>' }));
   }
 
   private async claimIdle(): Promise<void> {
@@ -203,45 +167,27 @@ export class StreamConsumer {
     // Bounded passes so a huge backlog of idle entries cannot starve new ones.
     for (let pass = 0; pass < 10 && !this.stopped; pass++) {
       this.phase = 'redis';
-      const reply = (await connection.call(
-        'XAUTOCLAIM',
+      const claimed = await autoClaim(connection, {
         stream,
         group,
         consumer,
-        String(claimIdleMs),
+        minIdleMs: claimIdleMs,
         cursor,
-        'COUNT',
-        String(claimCount),
-      )) as unknown[];
-      const entries = parseEntries(reply?.[1]);
-      if (entries.length > 0) await this.handleBatch(entries, await this.deliveryCounts(entries));
-      cursor = String(reply?.[0] ?? '0-0');
+        count: claimCount,
+      });
+      if (claimed.entries.length > 0)
+        await this.handleBatch(claimed.entries, await this.countsOf(claimed.entries));
+      cursor = claimed.cursor;
       if (cursor === '0-0') return;
     }
   }
 
-  /** Delivery counts of entries now pending for this consumer, from one XPENDING range query. */
-  private async deliveryCounts(entries: RawEntry[]): Promise<Map<string, number>> {
+  private countsOf(entries: RawEntry[]): Promise<Map<string, number>> {
     const { connection, stream, group, consumer } = this.options;
-    const first = entries[0]?.id as string;
-    const last = entries.at(-1)?.id as string;
-    const reply = (await connection.call(
-      'XPENDING',
-      stream,
-      group,
-      first,
-      last,
-      String(entries.length + 1000),
-      consumer,
-    )) as unknown[];
-    const counts = new Map<string, number>();
-    for (const row of reply ?? []) {
-      if (Array.isArray(row)) counts.set(String(row[0]), Number(row[3]));
-    }
-    return counts;
+    return deliveryCounts(connection, { stream, group, consumer, entries });
   }
 
-  private async handleBatch(entries: RawEntry[], counts: Map<string, number> | undefined): Promise<void> {
+  private async handleBatch(entries: RawEntry[], counts?: Map<string, number>): Promise<void> {
     for (const entry of entries) {
       if (this.stopped) return; // the rest stay pending and are drained on the next start
       await this.handleEntry(entry, counts?.get(entry.id) ?? 1);
@@ -261,27 +207,7 @@ export class StreamConsumer {
       return this.count('dead_lettered');
     }
     const message: StreamMessage = { stream, id: entry.id, fields: entry.fields, deliveryCount };
-    const producer = propagation.extract(ROOT_CONTEXT, entry.fields);
-    const producerSpan = trace.getSpanContext(producer);
-    const links: Link[] = producerSpan && isSpanContextValid(producerSpan) ? [{ context: producerSpan }] : [];
-    const parent = this.options.continueTrace ? producer : ROOT_CONTEXT;
-    const span = tracer().startSpan(
-      SpanNames.process(this.options.destinationName),
-      {
-        kind: SpanKind.CONSUMER,
-        links,
-        attributes: {
-          [SpanAttributes.messagingSystem]: MESSAGING_SYSTEM,
-          [SpanAttributes.destination]: this.options.destinationName,
-          [SpanAttributes.operationType]: 'process',
-          [SpanAttributes.operationName]: 'process',
-          [SpanAttributes.messageId]: entry.id,
-          [SpanAttributes.consumerGroup]: group,
-          [SpanAttributes.deliveryCount]: deliveryCount,
-        },
-      },
-      parent,
-    );
+    const { span, parent } = startConsumerSpan(entry.id, entry.fields, deliveryCount, this.options);
     const active = trace.setSpan(parent, span);
     let outcome: Outcome = 'failed';
     try {
