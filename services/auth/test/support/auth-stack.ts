@@ -1,0 +1,203 @@
+import { IdentitySigner, type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
+import { createLogger, type Logger } from '@redwire/observability';
+import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
+import { SessionReader } from '@redwire/sessions';
+import { uniquePrefix } from '@redwire/testing';
+import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
+import { type AuthRuntime, type AuthRuntimeOverrides, createAuthRuntime } from '../../src/auth.runtime';
+import { type AuthConfig, loadAuthConfig } from '../../src/config';
+import { runMigrations } from '../../src/db/migrator';
+import { UserServicePeer } from './user-service.peer';
+
+export const SIGNING_KEY = 'test-identity-signing-key-0123456789abcdef';
+export const PASSWORD = 'correct horse battery staple';
+
+/** A migrated database of its own for one test file. */
+export async function migratedDatabase() {
+  const db = await freshDatabase();
+  await runMigrations({ databaseUrl: db.url });
+  return db;
+}
+
+/** Config as main.ts would load it from the environment, plus test overrides. */
+export function testConfig(env: Record<string, string>): AuthConfig {
+  return loadAuthConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    IDENTITY_SIGNING_KEY: SIGNING_KEY,
+    REDIS_URL: sharedServers().redisUrl,
+    REDIS_COMMAND_TIMEOUT: '2000',
+    USER_SERVICE_TIMEOUT: '1000',
+    ACCOUNT_SYNC_INTERVAL: '200',
+    ...env,
+  });
+}
+
+export interface AuthInstance {
+  runtime: AuthRuntime;
+  server: RunningHttpServer;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the service exactly as main.ts does, on a free port. */
+export async function startAuth(
+  config: AuthConfig,
+  overrides: AuthRuntimeOverrides = {},
+): Promise<AuthInstance> {
+  const runtime = createAuthRuntime(config, {
+    logger: createLogger({ service: 'redwire-auth', level: 'silent' }),
+    ...overrides,
+  });
+  await runtime.start();
+  const server = await startHttpServer(runtime.app, { port: 0 });
+  return {
+    runtime,
+    server,
+    url: server.url,
+    async close() {
+      await server.close(1000);
+      await runtime.close();
+    },
+  };
+}
+
+/** A response read in full. */
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Calls auth the way the gateway does: validates the token with the shared session reader, and if valid
+ * signs X-Redwire-Identity for `auth`; always forwards the token itself (logout needs it).
+ */
+export class TestGateway {
+  readonly reader: SessionReader;
+  private readonly signer = new IdentitySigner({ key: SIGNING_KEY, cacheSize: 0 });
+
+  constructor(
+    readonly url: string,
+    redis: RedisClient,
+    namespace: string,
+  ) {
+    this.reader = new SessionReader({ redis, namespace });
+  }
+
+  async call(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token !== undefined) {
+      headers.authorization = `Bearer ${options.token}`;
+      const result = await this.reader.validate(options.token);
+      if (result.valid) {
+        const { userId, role, tier, sessionId } = result.session;
+        headers['x-redwire-identity'] = await this.signer.sign(
+          { sub: userId, role, tier, sid: sessionId },
+          'auth',
+        );
+      }
+    }
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
+  }
+}
+
+/** A running auth service with a user-service peer, a gateway stand-in and a raw Redis client. */
+export interface AuthFixture {
+  auth: AuthInstance;
+  peer: UserServicePeer;
+  gw: TestGateway;
+  redis: RedisClient;
+  namespace: string;
+  config: AuthConfig;
+  dbUrl: string;
+  register(email: string, password?: string): Promise<string>;
+  login(email: string, password?: string): Promise<{ token: string; userId: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts everything one test file needs; `env` overrides config. */
+export async function authFixture(
+  env: Record<string, string> = {},
+  overrides: AuthRuntimeOverrides & { logger?: Logger } = {},
+): Promise<AuthFixture> {
+  const db = await migratedDatabase();
+  const namespace = uniquePrefix('a');
+  const peer = new UserServicePeer({
+    signingKey: SIGNING_KEY,
+    redisUrl: sharedServers().redisUrl,
+    namespace,
+  });
+  await peer.start();
+  const config = testConfig({
+    DATABASE_URL: db.url,
+    REDIS_NAMESPACE: namespace,
+    USER_SERVICE_URL: peer.url,
+    ...env,
+  });
+  const auth = await startAuth(config, overrides);
+  const redis = createRedisClient({
+    url: sharedServers().redisUrl,
+    service: 'auth-test',
+    commandTimeoutMs: 5000,
+  });
+  await waitForReady(redis);
+  const gw = new TestGateway(auth.url, redis, namespace);
+  return {
+    auth,
+    peer,
+    gw,
+    redis,
+    namespace,
+    config,
+    dbUrl: db.url,
+    async register(email, password = PASSWORD) {
+      const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
+      if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+      return (res.body.user as { id: string }).id;
+    },
+    async login(email, password = PASSWORD) {
+      const res = await gw.call('POST', '/auth/login', { body: { email, password } });
+      if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
+      return { token: res.body.token as string, userId: (res.body.user as { id: string }).id };
+    },
+    async close() {
+      await auth.close();
+      await peer.close();
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+/** A unique email. */
+export const anEmail = (label = 'user') => `${uniquePrefix(label)}@example.com`;
+
+/** Polls `probe` every 10 ms until it returns true; resolves with the time it took, or throws at the deadline. */
+export async function waitFor(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what = 'condition',
+) {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (await probe()) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
