@@ -15,7 +15,8 @@
     seconds, microseconds  the Redis TIME this decision used (strings)
     admitted               1 if every non-shadow policy allowed and state was written, else 0
     status_i               0 allowed, 1 denied, 2 unsatisfiable (cost above burst/limit)
-    remaining_i, wait_i    see algorithms/gcra.lua
+    remaining_i, wait_i    see algorithms/gcra.lua; when the request is not admitted, a policy that allowed
+                           reports its unchanged state (nothing was spent), as a cost-0 check would
 ]]
 local ALGORITHMS = { gcra, sliding_window, fixed_window }
 
@@ -45,5 +46,14 @@ if admitted then
   end
 else
   out[3] = 0
+  for i = 1, #KEYS do
+    local b = (i - 1) * 5
+    if out[3 + (i - 1) * 3 + 1] == 0 and tonumber(ARGV[b + 4]) > 0 then
+      local _, remaining, wait =
+        ALGORITHMS[tonumber(ARGV[b + 1])].check(KEYS[i], now, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), 0)
+      out[3 + (i - 1) * 3 + 2] = remaining
+      out[3 + (i - 1) * 3 + 3] = wait
+    end
+  end
 end
 return out

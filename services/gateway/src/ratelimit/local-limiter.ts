@@ -39,11 +39,10 @@ export class LocalLimiter {
       const { policy } = check;
       const key = `${policy.name}\u0000${check.identity}`;
       // A rate divided by n: n times the emission interval, or 1/n of the window's limit (at least 1).
-      const share = (units: number) => Math.max(1, Math.ceil(units / this.#instances));
       const p1 = policy.algorithm.name === 'gcra' ? policy.p1 * this.#instances : policy.p1;
-      const p2 = share(policy.p2);
-      const step = policy.algorithm.check(this.#states.get(key)?.state, now, p1, p2, check.cost);
-      return { key, check, step };
+      const p2 = Math.max(1, Math.ceil(policy.p2 / this.#instances));
+      const state = this.#states.get(key)?.state;
+      return { key, check, state, p1, p2, step: policy.algorithm.check(state, now, p1, p2, check.cost) };
     });
     const admitted = steps.every(
       ({ check, step }) => check.policy.spec.shadow || step.result.status === 'allowed',
@@ -53,7 +52,14 @@ export class LocalLimiter {
         if (step.next)
           this.#states.set(key, { state: step.next.state }, { ttl: Math.ceil(step.next.ttlUs / 1000) });
       }
+      return { admitted, results: steps.map(({ step }) => step.result) };
     }
-    return { admitted, results: steps.map(({ step }) => step.result) };
+    // As decide-N.lua: nothing was spent, so a policy that allowed reports its unchanged state.
+    const results = steps.map(({ check, state, p1, p2, step }) =>
+      step.result.status === 'allowed' && check.cost > 0
+        ? check.policy.algorithm.check(state, now, p1, p2, 0).result
+        : step.result,
+    );
+    return { admitted, results };
   }
 }

@@ -138,7 +138,8 @@ export class RateLimitStore {
     return this.#eval(script, keys, args);
   }
 
-  #refund(group: Group, checks: readonly PolicyCheck[], results: CheckResult[], reservedAt: number) {
+  /** Gives back a group's reservation and reports its policies' state afterwards, as decide-N.lua does for a deny. */
+  async #refund(group: Group, checks: readonly PolicyCheck[], results: CheckResult[], reservedAt: number) {
     const keys: string[] = [];
     const args: (string | number)[] = [reservedAt];
     for (const i of group.indexes) {
@@ -147,7 +148,18 @@ export class RateLimitStore {
       keys.push(this.key(check));
       args.push(check.policy.algorithm.code, check.policy.p1, check.policy.p2, spent);
     }
-    return this.#eval(refundScript, keys, args);
+    const reply = await this.#eval(refundScript, keys, args);
+    if (!Array.isArray(reply) || reply.length !== group.indexes.length * 2) {
+      throw new RateLimitStoreError('malformed reply from refund-N.lua', 'error');
+    }
+    group.indexes.forEach((ci, j) => {
+      const before = results[ci] as CheckResult;
+      results[ci] = {
+        status: before.status,
+        remaining: Number(reply[j * 2]),
+        waitUs: Number(reply[j * 2 + 1]),
+      };
+    });
   }
 
   // redis-kit's runScript has the same contract (EVAL only on NOSCRIPT, never a replay) but refuses keys

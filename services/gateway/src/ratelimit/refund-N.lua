@@ -11,7 +11,8 @@
     ARGV[b+2] p1, ARGV[b+3] p2 (as in decide-N.lua)
     ARGV[b+4] cost that was admitted (0 for a shadow policy that did not commit)
 
-  Output: 1
+  Output: { remaining_1, wait_1, ..., remaining_n, wait_n }: each policy's state after the refund, as a
+  cost-0 check reports it (see algorithms/gcra.lua)
 ]]
 local ALGORITHMS = { gcra, sliding_window, fixed_window }
 
@@ -19,12 +20,14 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local reserved_at = tonumber(ARGV[1])
 
+local out = {}
 for i = 1, #KEYS do
   local b = 1 + (i - 1) * 4
-  local cost = tonumber(ARGV[b + 4])
-  if cost > 0 then
-    ALGORITHMS[tonumber(ARGV[b + 1])].refund(
-      KEYS[i], now, reserved_at, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), cost)
-  end
+  local algorithm = ALGORITHMS[tonumber(ARGV[b + 1])]
+  local p1, p2, cost = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
+  if cost > 0 then algorithm.refund(KEYS[i], now, reserved_at, p1, p2, cost) end
+  local _, remaining, wait = algorithm.check(KEYS[i], now, p1, p2, 0)
+  out[#out + 1] = remaining
+  out[#out + 1] = wait
 end
-return 1
+return out

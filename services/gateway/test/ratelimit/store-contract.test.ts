@@ -80,6 +80,8 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
     const denied = await store.decide(checks);
     expect(denied.admitted).toBe(false);
     expect(denied.results.map((r) => r.status)).toEqual(['denied', 'allowed', 'allowed']);
+    // Nothing was spent, so the policies that allowed report their unchanged state.
+    expect(denied.results.map((r) => r.remaining)).toEqual([0, 99, 99]);
     const after = await store.decide(peek(checks));
     expect(after.results.map((r) => r.remaining)).toEqual([0, 99, 99]);
   });

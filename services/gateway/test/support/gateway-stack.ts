@@ -24,6 +24,8 @@ export interface GatewayStackOptions {
   readonly policies?: readonly PolicyInput[];
   /** Extra environment (e.g. RATE_LIMIT_DENY_CACHE_SIZE=0). */
   readonly env?: Record<string, string>;
+  /** Share the Redis namespace (and so the limits and sessions) of another stack. @default a fresh one */
+  readonly namespace?: string;
   /** Redis to use; default: the shared server. */
   readonly redisUrl?: string;
   readonly overrides?: GatewayRuntimeOverrides;
@@ -47,7 +49,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   const user = new UpstreamStub();
   const auth = new UpstreamStub();
   const [userUrl, authUrl] = await Promise.all([user.start(), auth.start()]);
-  const namespace = uniquePrefix('gw');
+  const namespace = options.namespace ?? uniquePrefix('gw');
   const redisUrl = options.redisUrl ?? sharedServers().redisUrl;
   let policyFile: string | undefined;
   if (options.policies) {

@@ -27,7 +27,15 @@ export class ReferenceModel {
     );
     if (admitted) {
       for (const { key, step } of steps) if (step.next) this.#state.set(key, step.next.state);
+      return { admitted, results: steps.map(({ step }) => step.result) };
     }
-    return { admitted, results: steps.map(({ step }) => step.result) };
+    // Nothing was spent, so a policy that allowed reports its unchanged state, as a cost-0 check would.
+    const results = steps.map(({ key, check, step }) =>
+      step.result.status === 'allowed' && check.cost > 0
+        ? check.policy.algorithm.check(this.#state.get(key), nowUs, check.policy.p1, check.policy.p2, 0)
+            .result
+        : step.result,
+    );
+    return { admitted, results };
   }
 }
