@@ -76,6 +76,14 @@ const settingsSchema = z.object({
   onError: functionSchema<(error: Error) => void>().optional(),
 });
 
+/** Validates client options (throws InvalidOptionsError) and applies the defaults. */
+export function resolveClientOptions(options: RedisClientOptions) {
+  return {
+    settings: resolveOptions('RedisClient', settingsSchema, options),
+    target: resolveTarget(options, 'RedisClient'),
+  };
+}
+
 /** The CLIENT SETNAME of a connection: `<service>:<role>:<kind>[:<purpose>]`, for CLIENT LIST/KILL. */
 export function connectionName(parts: {
   service: string;
@@ -93,8 +101,7 @@ export function connectionName(parts: {
  * `waitForReady()` at start-up when that matters.
  */
 export function createRedisClient(options: RedisClientOptions): RedisClient {
-  const settings = resolveOptions('RedisClient', settingsSchema, options);
-  const target = resolveTarget(options, 'RedisClient');
+  const { settings, target } = resolveClientOptions(options);
   const retry = (attempt: number) =>
     backoffDelay(attempt - 1, settings.reconnect.initialMs, settings.reconnect.maxMs);
 

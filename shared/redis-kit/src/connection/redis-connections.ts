@@ -8,6 +8,7 @@ import {
   type RedisClientKind,
   type RedisClientSettings,
   type RedisRole,
+  resolveClientOptions,
 } from './redis-client.factory';
 import { checkRedis, type RedisHealth } from './redis-health';
 import type { RedisTarget } from './redis-target';
@@ -80,11 +81,7 @@ export class RedisConnections {
     this.options = resolve(options);
     // Fail at start-up, not on first use, when a target or setting is invalid.
     for (const role of ['state', 'cache'] as const) {
-      createRedisClient({
-        ...this.targetOf(role),
-        ...this.settings(role, 'request'),
-        lazyConnect: true,
-      }).disconnect();
+      resolveClientOptions({ ...this.targetOf(role), ...this.settings(role, 'request') });
     }
   }
 
