@@ -62,6 +62,8 @@ const workerSchema = z.object({
   /** How long published outbox rows are kept (the cache's recovery sweep reads them); ≥ USER_CACHE_MAX_TTL. */
   OUTBOX_RETENTION: env.duration().default(7_200_000),
   USER_EVENTS_MAXLEN: env.positiveInt().default(100_000),
+  /** The worker is not on a request path: its Redis commands may wait longer before failing. */
+  WORKER_REDIS_COMMAND_TIMEOUT: env.duration().default(2000),
 });
 
 const migrateSchema = z.object({ DATABASE_URL: env.postgresUrl() });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { healthzHandler } from '@redwire/http-kit';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
 import { Keyspace, RedisConnections, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
@@ -74,7 +75,7 @@ export function createWorkerRuntime(
     service: 'user-worker',
     state: { url: config.REDIS_URL },
     cache: { url: config.CACHE_REDIS_URL ?? config.REDIS_URL },
-    client: { commandTimeoutMs: Math.max(config.REDIS_COMMAND_TIMEOUT, 250) },
+    client: { commandTimeoutMs: config.WORKER_REDIS_COMMAND_TIMEOUT },
     onError: (error, connection) => logger.debug({ err: error, connection }, 'redis connection error'),
   });
   const keyspace = new Keyspace({
@@ -134,6 +135,7 @@ export function createWorkerRuntime(
     telemetry,
   });
   const workers: Worker[] = [];
+  const closing = new AbortController();
 
   registerBacklogGauges(metrics.registry, {
     outboxBacklog: async () => {
@@ -190,10 +192,14 @@ export function createWorkerRuntime(
       }
       invalidationQueue.on('error', (error) => logger.warn({ err: error }, 'BullMQ queue error'));
       maintenanceQueue.on('error', (error) => logger.warn({ err: error }, 'BullMQ queue error'));
-      await scheduleOutboxCleanup(maintenanceQueue, CLEANUP_EVERY_MS);
-      logger.info({ job: OUTBOX_CLEANUP_JOB, everyMs: CLEANUP_EVERY_MS }, 'outbox cleanup scheduled');
+      // In the background: a Redis hiccup at start-up must not keep the relay and consumer from running.
+      void retrying(() => scheduleOutboxCleanup(maintenanceQueue, CLEANUP_EVERY_MS), closing.signal).then(
+        () => logger.info({ job: OUTBOX_CLEANUP_JOB, everyMs: CLEANUP_EVERY_MS }, 'outbox cleanup scheduled'),
+        () => {},
+      );
     },
     async close() {
+      closing.abort();
       await relay.close();
       await consumer.close();
       await Promise.all(workers.map((w) => w.close()));
@@ -203,4 +209,17 @@ export function createWorkerRuntime(
       await pool.end();
     },
   };
+}
+
+/** Runs `work` until it succeeds (back-off 0.5 s doubling to 30 s) or `signal` aborts. */
+async function retrying(work: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      await sleep(Math.min(500 * 2 ** attempt, 30_000), undefined, { signal });
+    }
+  }
 }

@@ -39,6 +39,7 @@ interface RunResult {
   stale: { user: string; got: number; required: number }[];
   cache: Record<string, number>;
   errors: number;
+  errorStatuses: Record<string, number>;
 }
 
 /** Acknowledged writes per user, in ack order (versions of one user are acknowledged in increasing order). */
@@ -65,7 +66,11 @@ async function run(
   boundMs: number,
 ): Promise<RunResult> {
   const acks = new AckLog();
-  const result: RunResult = { reads: 0, writes: 0, stale: [], cache: {}, errors: 0 };
+  const result: RunResult = { reads: 0, writes: 0, stale: [], cache: {}, errors: 0, errorStatuses: {} };
+  const failed = (status: number) => {
+    result.errors++;
+    result.errorStatuses[status] = (result.errorStatuses[status] ?? 0) + 1;
+  };
   const deadline = performance.now() + durationMs;
   const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)] as T;
 
@@ -80,7 +85,7 @@ async function run(
       const body = (await res.json()) as { version?: number };
       const at = performance.now();
       if (res.status !== 200 || typeof body.version !== 'number') {
-        result.errors++;
+        failed(res.status);
         continue;
       }
       acks.record(user, body.version, at);
@@ -94,7 +99,7 @@ async function run(
       const res = await fetch(`${pick(instances).url}/users/${user}`);
       const body = (await res.json()) as { version?: number };
       if (res.status !== 200 || typeof body.version !== 'number') {
-        result.errors++;
+        failed(res.status);
         continue;
       }
       const label = res.headers.get('x-cache') ?? 'none';
@@ -110,13 +115,17 @@ async function run(
 
 async function setUp(env: Record<string, string>) {
   const ns = namespace();
-  // Budgets sized for a shared 2-core test box: the guarantee is conditional on the synchronous
-  // invalidation completing within its budget (a miss of it is counted and asserted to be zero below).
+  // Deadlines sized for a shared, overloaded 2-core test box: the guarantee is conditional on the
+  // synchronous invalidation completing within its budget (a miss is counted and asserted zero below),
+  // and this test is about the algorithm, not about meeting production timeouts under a load of 14.
   const common = {
     DATABASE_URL: db.url,
     REDIS_NAMESPACE: ns,
-    REDIS_COMMAND_TIMEOUT: '1000',
-    USER_CACHE_INVALIDATION_BUDGET: '3000',
+    REDIS_COMMAND_TIMEOUT: '5000',
+    USER_CACHE_INVALIDATION_BUDGET: '10000',
+    USER_CACHE_LEASE_TTL: '15000',
+    DB_STATEMENT_TIMEOUT: '5000',
+    DB_CONNECT_TIMEOUT: '5000',
     DB_POOL_MAX: '8',
     ...env,
   };

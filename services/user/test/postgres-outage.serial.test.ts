@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrator';
 import {
   asUser,
+  bodyOf,
   createUser,
   namespace,
   startInstance,
@@ -62,12 +63,12 @@ describe('PostgreSQL outage', () => {
     const stale = await fetch(`${instance.url}/users/${id}`);
     expect(stale.status).toBe(200);
     expect(stale.headers.get('x-cache')).toBe('STALE');
-    expect((await stale.json()).version).toBe(1);
+    expect((await bodyOf(stale)).version).toBe(1);
     expect(performance.now() - started).toBeLessThan(2000);
 
     const miss = await fetch(`${instance.url}/users/${uuidv7()}`);
     expect(miss.status).toBe(503);
-    const problem = await miss.json();
+    const problem = await bodyOf(miss);
     expect(problem.code).toBe('E_UNAVAILABLE');
     expect(JSON.stringify(problem)).not.toMatch(/ECONNREFUSED|postgres|connect/i);
     expect((await patch(id)).status).toBe(503);
@@ -82,7 +83,7 @@ describe('PostgreSQL outage', () => {
     }
     expect(status).toBe(200);
     const fresh = await fetch(`${instance.url}/users/${id}`);
-    expect((await fresh.json()).version).toBe(2);
+    expect((await bodyOf(fresh)).version).toBe(2);
     expect((await fetch(`${instance.url}/readyz`)).status).toBe(200);
   });
 });

@@ -7,6 +7,7 @@ import { UserCacheKeys } from '../src/cache/user-cache.keys';
 import type { UserRepository } from '../src/users/user.repository';
 import {
   asUser,
+  bodyOf,
   counterValue,
   createUser,
   deferred,
@@ -78,13 +79,13 @@ describe('stale-set race', () => {
     gate.release();
 
     const response = await read;
-    expect((await response.json()).version).toBe(1); // legitimate: the read began before the write
+    expect((await bodyOf(response)).version).toBe(1); // legitimate: the read began before the write
     const entry = await redis.get(keys.forUser(id).entry);
     if (entry !== null) expect(JSON.parse(entry).v).toBe(2);
     expect(
       await counterValue(reader.runtime, 'redwire_user_cache_fills_total', { outcome: 'lease_lost' }),
     ).toBe(1);
-    const after = await (await fetch(`${reader.url}/users/${id}`)).json();
+    const after = await bodyOf(await fetch(`${reader.url}/users/${id}`));
     expect(after).toMatchObject({ name: 'New', version: 2 });
   });
 });
@@ -115,7 +116,7 @@ describe('stampede control', () => {
       Array.from({ length: 500 }, (_, i) => fetch(`${(i % 2 === 0 ? a : b).url}/users/${id}`)),
     );
     const statuses = new Set(responses.map((r) => r.status));
-    const versions = new Set(await Promise.all(responses.map(async (r) => (await r.json()).version)));
+    const versions = new Set(await Promise.all(responses.map(async (r) => (await bodyOf(r)).version)));
     expect([...statuses]).toEqual([200]);
     expect([...versions]).toEqual([1]);
     const errors = (i: UserInstance) =>
@@ -150,7 +151,7 @@ describe('stale while refreshing', () => {
     await gate.selected;
     const stale = await fetch(`${other.url}/users/${id}`);
     expect(stale.headers.get('x-cache')).toBe('STALE');
-    expect((await stale.json()).version).toBe(1);
+    expect((await bodyOf(stale)).version).toBe(1);
     gate.release();
     expect((await refreshing).headers.get('x-cache')).toBe('MISS');
     expect((await fetch(`${other.url}/users/${id}`)).headers.get('x-cache')).toBe('HIT');

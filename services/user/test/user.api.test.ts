@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asAuthService,
   asUser,
+  bodyOf,
   createUser,
   migratedDatabase,
   namespace,
@@ -43,7 +44,7 @@ describe('GET /users/:id', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('x-cache')).toBe('MISS');
     expect(first.headers.get('etag')).toBe('"1"');
-    expect(await first.json()).toMatchObject({
+    expect(await bodyOf(first)).toMatchObject({
       id,
       email: `${id}@example.com`,
       name: 'Ada',
@@ -57,13 +58,13 @@ describe('GET /users/:id', () => {
 
   it('when someone else or nobody reads it, then email is absent; an admin sees it', async () => {
     const id = await createUser(url);
-    const anonymous = await (await fetch(`${url}/users/${id}`)).json();
+    const anonymous = await bodyOf(await fetch(`${url}/users/${id}`));
     expect(anonymous).not.toHaveProperty('email');
-    const other = await (await fetch(`${url}/users/${id}`, { headers: await asUser(uuidv7()) })).json();
+    const other = await bodyOf(await fetch(`${url}/users/${id}`, { headers: await asUser(uuidv7()) }));
     expect(other).not.toHaveProperty('email');
-    const admin = await (
-      await fetch(`${url}/users/${id}`, { headers: await asUser(uuidv7(), 'admin') })
-    ).json();
+    const admin = await bodyOf(
+      await fetch(`${url}/users/${id}`, { headers: await asUser(uuidv7(), 'admin') }),
+    );
     expect(admin.email).toBe(`${id}@example.com`);
   });
 
@@ -72,7 +73,7 @@ describe('GET /users/:id', () => {
     const first = await fetch(`${url}/users/${id}`);
     expect(first.status).toBe(404);
     expect(first.headers.get('content-type')).toContain('application/problem+json');
-    expect((await first.json()).code).toBe('E_USER_NOT_FOUND');
+    expect((await bodyOf(first)).code).toBe('E_USER_NOT_FOUND');
     const second = await fetch(`${url}/users/${id}`);
     expect(second.status).toBe(404);
     expect(second.headers.get('x-cache')).toBe('HIT');
@@ -92,10 +93,10 @@ describe('writes', () => {
     const res = await patch(id, { name: '  Grace  ', bio: 'hi' }, await asUser(id));
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"2"');
-    expect(await res.json()).toMatchObject({ name: 'Grace', bio: 'hi', version: 2 });
+    expect(await bodyOf(res)).toMatchObject({ name: 'Grace', bio: 'hi', version: 2 });
     const read = await fetch(`${url}/users/${id}`);
     expect(read.headers.get('x-cache')).toBe('MISS');
-    expect(await read.json()).toMatchObject({ name: 'Grace', version: 2 });
+    expect(await bodyOf(read)).toMatchObject({ name: 'Grace', version: 2 });
   });
 
   it('when If-Match names another version, then 412 and nothing changes; the current one passes', async () => {
@@ -103,7 +104,7 @@ describe('writes', () => {
     const headers = await asUser(id);
     const stale = await patch(id, { name: 'X' }, { ...headers, 'if-match': '"7"' });
     expect(stale.status).toBe(412);
-    expect((await stale.json()).code).toBe('E_VERSION_CONFLICT');
+    expect((await bodyOf(stale)).code).toBe('E_VERSION_CONFLICT');
     expect((await patch(id, { name: 'X' }, { ...headers, 'if-match': 'W/"1"' })).status).toBe(412);
     expect((await patch(id, { name: 'Y' }, { ...headers, 'if-match': '"1"' })).status).toBe(200);
     expect((await patch(id, { name: 'Z' }, { ...headers, 'if-match': '*' })).status).toBe(200);
@@ -132,7 +133,7 @@ describe('identity', () => {
     expect((await patch(id, { name: 'x' }, {})).status).toBe(401);
     const forbidden = await patch(id, { name: 'x' }, await asUser(uuidv7()));
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).code).toBe('E_FORBIDDEN');
+    expect((await bodyOf(forbidden)).code).toBe('E_FORBIDDEN');
   });
 
   it('when a client forges X-Redwire-Identity (unsigned, other key, other audience), then it cannot patch another user', async () => {
@@ -162,7 +163,7 @@ describe('identity', () => {
       const res = await patch(victim, { name: 'pwned' }, { 'x-redwire-identity': token });
       expect(res.status).toBe(401);
     }
-    expect(await (await fetch(`${url}/users/${victim}`)).json()).toMatchObject({
+    expect(await bodyOf(await fetch(`${url}/users/${victim}`))).toMatchObject({
       name: 'Victim',
       version: 1,
     });
@@ -186,7 +187,7 @@ describe('internal API', () => {
       body: JSON.stringify(body),
     });
     expect(first.status).toBe(201);
-    expect((await first.json()).email).toBe(`${id}@example.com`);
+    expect((await bodyOf(first)).email).toBe(`${id}@example.com`);
     const again = await fetch(`${url}/internal/users`, {
       method: 'POST',
       headers,
@@ -199,7 +200,7 @@ describe('internal API', () => {
       body: JSON.stringify({ ...body, id: uuidv7() }),
     });
     expect(taken.status).toBe(409);
-    expect((await taken.json()).code).toBe('E_EMAIL_TAKEN');
+    expect((await bodyOf(taken)).code).toBe('E_EMAIL_TAKEN');
   });
 
   it('when a user token calls the internal API, then 403; without a token, 401', async () => {
@@ -347,7 +348,7 @@ describe('operations', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).checks).toMatchObject({
+    expect((await bodyOf(ready)).checks).toMatchObject({
       postgres: { status: 'ok' },
       redis: { status: 'ok' },
     });

@@ -11,6 +11,7 @@ import { outboxCleanupProcessor } from '../src/jobs/outbox-cleanup.job';
 import type { WorkerRuntime } from '../src/worker.runtime';
 import {
   asUser,
+  bodyOf,
   createUser,
   migratedDatabase,
   namespace,
@@ -165,7 +166,7 @@ describe('user-cache consumer', () => {
     expect(await redis.get(keys.forUser(id).floor)).toBe(floorBefore);
     const read = await fetch(`${api.url}/users/${id}`);
     expect(read.headers.get('x-cache')).toBe('HIT');
-    expect((await read.json()).version).toBe(4);
+    expect((await bodyOf(read)).version).toBe(4);
   });
 
   it('when a malformed entry arrives, then it is acknowledged and skipped', async () => {

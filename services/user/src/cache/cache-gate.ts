@@ -114,7 +114,7 @@ export class CacheGate implements CacheAvailability {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#report('open', 'starting');
+    if (this.#fenced) this.#report('open', 'starting');
     this.#schedule(0);
   }
 

@@ -141,3 +141,8 @@ export function deferred<T = void>() {
   });
   return { promise, resolve };
 }
+
+/** A response's JSON body as a plain record (fetch types it `unknown`). */
+export async function bodyOf(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
