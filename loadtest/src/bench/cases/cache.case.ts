@@ -3,7 +3,7 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { runClosedLoop } from '../core/closed-loop.driver';
-import { seedUsers, startUserRuntime, userEntries } from '../parts/user.part';
+import { seedUsers, sharedUserRuntime, startUserRuntime, userEntries } from '../parts/user.part';
 
 const RAW_PREFIX = 'bench:raw:user:';
 
@@ -73,7 +73,7 @@ export const cacheHitCase: ThroughputCase = {
     };
 
     // Every variant serves the same profiles: read them once through the service.
-    const l2 = await startUserRuntime(stack, { l1: false });
+    const l2 = await sharedUserRuntime(stack);
     const profiles = new Map<string, unknown>();
     for (const id of ids) {
       const read = await l2.cache.read(id);

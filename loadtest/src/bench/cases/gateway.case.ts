@@ -1,4 +1,4 @@
-import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
+import { type CaseSession, prepareAll, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { startGateway } from '../parts/gateway.part';
 import { httpDriver, httpRunner } from './user-read.case';
 
@@ -40,22 +40,17 @@ export const gatewayCase: ThroughputCase = {
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
     const backend = await stack.startTarget('bare', {});
     return {
-      variants: {
-        direct: await prepare(() => httpRunner({ url: `${backend.url}${USER_PATH}` }, settings)),
-        hpm: await prepare(async () => {
+      variants: await prepareAll({
+        direct: () => httpRunner({ url: `${backend.url}${USER_PATH}` }, settings),
+        hpm: async () => {
           const { url } = await stack.startTarget('hpm-proxy', { upstream: backend.url });
           return httpRunner({ url: `${url}${USER_PATH}` }, settings);
-        }),
-        gateway: await startGateway(stack, backend.url).then(
-          (gateway) =>
-            'missing' in gateway
-              ? gateway
-              : {
-                  run: httpRunner({ url: `${gateway.url}${USER_PATH}`, headers: gateway.headers }, settings),
-                },
-          (error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }),
-        ),
-      },
+        },
+        gateway: async () => {
+          const gateway = await startGateway(stack, backend.url);
+          return httpRunner({ url: `${gateway.url}${USER_PATH}`, headers: gateway.headers }, settings);
+        },
+      }),
       close: async () => {},
     };
   },

@@ -124,7 +124,7 @@ export const invalidationLagCase: LagCase = {
       return { variants: { sync: { missing: reason }, event: { missing: reason } }, close: async () => {} };
     }
     const worker = entries.worker;
-    const ids = await seedUsers(stack);
+    const ids = await seedUsers(stack, 'writes');
     const admin = stack.plainRedis();
     let mode: 'sync' | 'event' = 'sync';
     let watcher: InvalidationWatcher | undefined;

@@ -45,7 +45,8 @@ export const limiterAllowCase: ThroughputCase = {
       id: 'redwire-2',
       label: 'redwire limiter, 2 policies',
       role: 'redwire',
-      description: 'The gateway RateLimitStore.decide() over 2 policies: one EVALSHA of decide-N.lua.',
+      description:
+        'The gateway RateLimiter.decide() over 2 policies, built as the gateway runtime builds it: one EVALSHA of decide-N.lua under a 50 ms deadline, behind a circuit breaker.',
     },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
@@ -88,7 +89,9 @@ export const limiterAllowCase: ThroughputCase = {
             period: 60,
           });
           return loop(async () => {
-            if (!(await limiter.decide(identity()))) throw new Error('denied on the allow path');
+            const { outcome, source } = await limiter.decide(identity());
+            if (outcome !== 'allowed' || source !== 'redis')
+              throw new Error(`${outcome} (${source}) on the allow path`);
           });
         }),
       },
@@ -126,7 +129,8 @@ export const limiterDenyCase: ThroughputCase = {
       id: 'redwire-2',
       label: 'redwire limiter, 2 policies',
       role: 'redwire',
-      description: 'The gateway decision over 2 policies, one of them exhausted.',
+      description:
+        'The gateway RateLimiter.decide() over 2 policies, one exhausted: after the first Redis deny, its in-process deny cache answers until Redis said quota returns.',
     },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
@@ -173,7 +177,10 @@ export const limiterDenyCase: ThroughputCase = {
           const limiter = await createLimiter(stack, { namespace: 'bench-deny', limit: 1, period: 86_400 });
           for (let caller = 0; caller < settings.callers; caller++) await limiter.decide(caller);
           return loop(async (caller) => {
-            if (await limiter.decide(caller)) throw new Error('admitted on the deny path');
+            const { outcome, source } = await limiter.decide(caller);
+            if (outcome !== 'limited' || source.startsWith('degraded')) {
+              throw new Error(`${outcome} (${source}) on the deny path`);
+            }
           });
         }),
       },

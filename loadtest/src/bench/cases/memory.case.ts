@@ -10,7 +10,7 @@ import type { MemoryEntryResult } from '../core/bench.types';
 import type { BenchContext, MemoryCase, VariantSpec } from '../core/case.types';
 import { createLimiter } from '../parts/limiter.part';
 import { closeClient, readyRequestClient } from '../parts/request-client';
-import { seedUsers, startUserRuntime, userCacheKeys, userEntries } from '../parts/user.part';
+import { seedUsers, sharedUserRuntime, userCacheKeys, userEntries } from '../parts/user.part';
 
 /** A current desktop browser's User-Agent: redwire keeps it (≤ 256 chars) for the session list. */
 const USER_AGENT =
@@ -87,7 +87,7 @@ export const memoryCase: MemoryCase = {
     const plain = stack.plainRedis();
     const user = userEntries();
     const ids = user.missing || !stack.databaseUrl ? [] : await seedUsers(stack);
-    const runtime = ids.length ? await startUserRuntime(stack, { l1: false }) : undefined;
+    const runtime = ids.length ? await sharedUserRuntime(stack) : undefined;
     const profileOf = async (): Promise<{ id: string; profile: unknown } | undefined> => {
       const id = ids[0];
       if (!runtime || !id) return undefined;

@@ -1,5 +1,5 @@
 import { newRoutingTag, SESSION_COOKIE_NAME, SessionStore } from '@redwire/sessions';
-import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
+import { type CaseSession, prepareAll, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { closeClient, readyRequestClient } from '../parts/request-client';
 import { httpDriver, httpRunner } from './user-read.case';
 
@@ -40,20 +40,20 @@ export const sessionCase: ThroughputCase = {
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
     return {
-      variants: {
-        bare: await prepare(async () => {
+      variants: await prepareAll({
+        bare: async () => {
           const { url } = await stack.startTarget('bare', {});
           return httpRunner({ url: `${url}/me` }, settings);
-        }),
-        'express-session': await prepare(async () => {
+        },
+        'express-session': async () => {
           const { url } = await stack.startTarget('express-session', { redisUrl: stack.redisUrl });
           const login = await fetch(`${url}/login`, { method: 'POST' });
           const cookie = login.headers.get('set-cookie')?.split(';')[0];
           if (login.status !== 204 || !cookie)
             throw new Error(`login answered ${login.status} without a cookie`);
           return httpRunner({ url: `${url}/me`, headers: { cookie } }, settings);
-        }),
-        redwire: await prepare(async () => {
+        },
+        redwire: async () => {
           const redis = await readyRequestClient(stack.redisUrl, 'bench-auth');
           try {
             const store = new SessionStore({ redis, namespace: SESSION_NAMESPACE });
@@ -80,8 +80,8 @@ export const sessionCase: ThroughputCase = {
           } finally {
             await closeClient(redis);
           }
-        }),
-      },
+        },
+      }),
       close: async () => {},
     };
   },

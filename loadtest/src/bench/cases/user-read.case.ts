@@ -1,7 +1,7 @@
 import type { BenchSettings } from '../core/bench.types';
-import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
+import { type CaseSession, prepareAll, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { type HttpLoadRequest, runHttpLoad } from '../core/http-load.driver';
-import { seedUsers, startUserRuntime, userEntries, userServiceEnv } from '../parts/user.part';
+import { seedUsers, sharedUserRuntime, userEntries, userServiceEnv } from '../parts/user.part';
 
 /** An autocannon runner for one request shape. */
 export function httpRunner(request: HttpLoadRequest, settings: BenchSettings): ThroughputRunner {
@@ -56,7 +56,7 @@ export const userReadCase: ThroughputCase = {
     const main = entries.main;
     const [id] = await seedUsers(stack);
     if (!id) throw new Error('no seeded user');
-    const runtime = await startUserRuntime(stack, { l1: false });
+    const runtime = await sharedUserRuntime(stack);
     const read = await runtime.cache.read(id);
     const plain = stack.plainRedis();
     await plain.set('bench:bare-get:user', JSON.stringify(read.user), 'EX', 3600);
@@ -71,17 +71,17 @@ export const userReadCase: ThroughputCase = {
     };
 
     return {
-      variants: {
-        'bare-get': await prepare(async () => {
+      variants: await prepareAll({
+        'bare-get': async () => {
           const { url } = await stack.startTarget('redis-get', {
             redisUrl: stack.redisUrl,
             key: 'bench:bare-get:user',
           });
           return httpRunner({ url: `${url}/users/${id}` }, settings);
-        }),
-        'user-service': await prepare(() => service(false)),
-        'user-service-l1': await prepare(() => service(true)),
-      },
+        },
+        'user-service': () => service(false),
+        'user-service-l1': () => service(true),
+      }),
       close: async () => {},
     };
   },

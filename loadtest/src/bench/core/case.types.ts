@@ -20,15 +20,34 @@ export interface VariantSpec {
 /** A prepared variant: runnable, or why it cannot run. */
 export type Prepared<R> = { readonly run: R } | { readonly missing: string } | { readonly failed: string };
 
-/** Builds a variant's runner; a throw becomes `failed` with the message, so one broken variant never sinks its case. */
+/** Thrown while preparing a variant whose redwire part does not exist (yet): reported as "not measured". */
+export class MissingPartError extends Error {
+  override name = 'MissingPartError';
+}
+
+/**
+ * Builds a variant's runner; a MissingPartError becomes `missing`, any other throw `failed` with the
+ * message, so one broken variant never sinks its case.
+ */
 export async function prepare<R>(build: () => Promise<R> | R): Promise<Prepared<R>> {
   try {
     return { run: await build() };
   } catch (error) {
+    if (error instanceof MissingPartError) return { missing: error.message };
     return {
       failed: error instanceof Error ? error.message.split('\n').slice(0, 6).join(' | ') : String(error),
     };
   }
+}
+
+/** {@link prepare} for several variants at once, concurrently (e.g. child processes starting side by side). */
+export async function prepareAll<R>(
+  builders: Readonly<Record<string, () => Promise<R> | R>>,
+): Promise<Record<string, Prepared<R>>> {
+  const entries = await Promise.all(
+    Object.entries(builders).map(async ([id, build]) => [id, await prepare(build)] as const),
+  );
+  return Object.fromEntries(entries);
 }
 
 export type ThroughputRunner = (durationMs: number) => Promise<ThroughputSample>;

@@ -56,11 +56,13 @@ export async function runCases(cases: readonly BenchCase[], context: BenchContex
   try {
     for (const spec of cases) {
       if (spec.kind === 'memory') continue;
-      context.log(`set-up: ${spec.id}`);
+      const started = Date.now();
       try {
         const session = await spec.setup(context);
         live.push({ spec, session } as Live);
+        context.log(`set-up: ${spec.id} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       } catch (error) {
+        context.log(`set-up: ${spec.id}`);
         context.log(`  set-up failed: ${describeError(error)}`);
         live.push({ spec, session: { failed: describeError(error) } } as Live);
       }
@@ -97,13 +99,16 @@ export async function runCases(cases: readonly BenchCase[], context: BenchContex
             const record = lag.get(key(spec.id, variant.id)) ?? {
               runs: [],
               errors: [],
-              warmedUp: true,
+              warmedUp: settings.warmupMs === 0,
               samples: [],
               lost: 0,
             };
             lag.set(key(spec.id, variant.id), record);
             try {
-              const sample = await (prepared.run as LagRunner)(settings.lagWrites);
+              const run = prepared.run as LagRunner;
+              if (!record.warmedUp) await run(Math.ceil(settings.lagWrites / 5));
+              record.warmedUp = true;
+              const sample = await run(settings.lagWrites);
               const summary = summarizeLatencies(sample.latenciesMs);
               record.runs.push({ round, samples: sample.latenciesMs.length, lost: sample.lost, ...summary });
               record.samples.push(...sample.latenciesMs);

@@ -1,6 +1,26 @@
-// The gateway process as the suite drives it. Everything the suite assumes about the gateway's entry
-// point and configuration lives in this file.
+// The gateway process as the suite drives it: services/gateway/dist/main.js with the environment the local
+// stack runner sets, a bench policy file, and a real session created through @redwire/sessions.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { newRoutingTag, SESSION_COOKIE_NAME, SessionStore } from '@redwire/sessions';
+import { freePort } from '@redwire/testing';
+import { MissingPartError } from '../core/case.types';
 import { type BenchStack, compiled } from '../stack/bench-stack';
+import { closeClient, readyRequestClient } from './request-client';
+
+const NAMESPACE = 'bench-gw';
+
+/**
+ * Two policies for every signed-in request, as the default set has (per-IP ceiling + per-user by tier),
+ * with quotas no benchmark reaches: each request pays a full Redis decision, never a 429.
+ */
+const BENCH_POLICIES = {
+  policies: [
+    { name: 'ip', identity: 'ip', limit: 1_000_000, period: 1, onRedisError: 'open' },
+    { name: 'user-free', identity: 'user', tiers: ['free'], limit: 1_000_000, period: 1 },
+  ],
+};
 
 /** A running gateway and the headers of a signed-in request through it. */
 export interface RunningGateway {
@@ -8,13 +28,49 @@ export interface RunningGateway {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Starts services/gateway/dist/main.js in front of `backendUrl`, or says what is missing. */
-export async function startGateway(
-  _stack: BenchStack,
-  _backendUrl: string,
-): Promise<RunningGateway | { missing: string }> {
+/** Starts services/gateway/dist/main.js in front of `backendUrl` (as user and auth); MissingPartError if not built. */
+export async function startGateway(stack: BenchStack, backendUrl: string): Promise<RunningGateway> {
   const main = compiled('services/gateway', 'dist/main.js');
-  if (!main)
-    return { missing: 'services/gateway/dist/main.js (the gateway app and entry point are not written yet)' };
-  return { missing: 'the gateway entry exists but the suite does not start it yet' };
+  if (!main) throw new MissingPartError('services/gateway/dist/main.js (gateway not built)');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-bench-'));
+  const policyFile = path.join(dir, 'policies.json');
+  fs.writeFileSync(policyFile, JSON.stringify(BENCH_POLICIES));
+  stack.onClose(async () => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const adminPort = await freePort();
+  const { url } = await stack.startService('gateway', main, (port) => ({
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    // Access logs would measure pino and the pipe, not the gateway.
+    LOG_LEVEL: 'error',
+    REDIS_URL: stack.redisUrl,
+    REDIS_NAMESPACE: NAMESPACE,
+    IDENTITY_SIGNING_KEY: stack.identityKey,
+    USER_SERVICE_URL: backendUrl,
+    AUTH_SERVICE_URL: backendUrl,
+    RATE_LIMIT_POLICIES_FILE: policyFile,
+  }));
+
+  const redis = await readyRequestClient(stack.redisUrl, 'bench-auth');
+  try {
+    const store = new SessionStore({ redis, namespace: NAMESPACE });
+    const created = await store.create(
+      {
+        userId: '0195f1c2-7a3b-7cde-8f01-23456789abcd',
+        tag: newRoutingTag(),
+        authVersion: 1,
+        revision: 1,
+        role: 'user',
+        tier: 'free',
+      },
+      { userAgent: 'autocannon', ip: '127.0.0.1' },
+    );
+    if (!created.created) throw new Error(`session not created: ${created.reason}`);
+    return { url, headers: { cookie: `${SESSION_COOKIE_NAME}=${created.token}` } };
+  } finally {
+    await closeClient(redis);
+  }
 }

@@ -1,16 +1,16 @@
-// The gateway's limiter as the suite drives it. The gateway exports no library entry yet, so this reaches
-// into its compiled modules; every deep import of the gateway lives in this file.
-
-import { PolicySet } from '@redwire/gateway/dist/ratelimit/policy-set';
-import { RateLimitStore } from '@redwire/gateway/dist/ratelimit/ratelimit.store';
-import { Keyspace } from '@redwire/redis-kit';
+// The gateway's limiter as the suite drives it, built the way createGatewayRuntime builds it (store with
+// its deadline, circuit breaker, deny cache, metrics). The gateway exports no library entry, so this
+// reaches into its compiled ratelimit module; every deep import of the gateway's code lives here.
+import { PolicySet, RateLimiter, RateLimitMetrics, RateLimitStore } from '@redwire/gateway/dist/ratelimit';
+import { createMetrics } from '@redwire/observability';
+import { CircuitBreaker, Keyspace } from '@redwire/redis-kit';
 import type { BenchStack } from '../stack/bench-stack';
 import { closeClient, readyRequestClient } from './request-client';
 
 /** One decision for a signed-in request of user `n` from IP `n`: both policies in one round trip. */
 export interface LimiterUnderTest {
-  /** Resolves to whether every policy admitted the request. */
-  decide(identity: number): Promise<boolean>;
+  /** Resolves to the decision's outcome and where it came from (`redis`, `deny-cache`, `degraded-*`). */
+  decide(identity: number): Promise<{ outcome: string; source: string }>;
   /** The Redis key of the per-user policy for `identity` (for MEMORY USAGE). */
   userKey(identity: number): string;
 }
@@ -28,12 +28,30 @@ export async function createLimiter(
   const redis = await readyRequestClient(stack.redisUrl, 'bench-gateway');
   stack.onClose(() => closeClient(redis));
   const policies = new PolicySet([
-    { name: 'user-free', identity: 'user', limit: options.limit, period: options.period },
+    { name: 'user-free', identity: 'user', tiers: ['free'], limit: options.limit, period: options.period },
     { name: 'ip', identity: 'ip', limit: options.limit, period: options.period },
   ]);
+  const metrics = createMetrics({ service: 'redwire-gateway' });
+  // The gateway's defaults (config.ts): decision deadline 50 ms, deny cache of 10 000 identities.
+  const breaker = new CircuitBreaker({
+    name: 'gateway-ratelimit',
+    registry: metrics.registry,
+    minimumCalls: 20,
+    windowMs: 5000,
+    windowBuckets: 5,
+    openDurationMs: 1000,
+  });
+  stack.onClose(async () => breaker.shutdown());
   const store = new RateLimitStore({
     redis,
     keys: new Keyspace({ service: 'gateway', namespace: options.namespace }),
+    deadlineMs: 50,
+  });
+  const limiter = new RateLimiter({
+    store,
+    breaker,
+    denyCache: { maxEntries: 10_000 },
+    metrics: new RateLimitMetrics(metrics.registry),
   });
   const checksOf = (identity: number) =>
     policies.checksFor({
@@ -44,7 +62,8 @@ export async function createLimiter(
     });
   return {
     async decide(identity) {
-      return (await store.decide(checksOf(identity))).admitted;
+      const { outcome, source } = await limiter.decide(checksOf(identity));
+      return { outcome, source };
     },
     userKey(identity) {
       const check = checksOf(identity)[0];

@@ -64,31 +64,44 @@ export async function startUserRuntime(
   return runtime;
 }
 
-const seeded = new WeakMap<BenchStack, Promise<string[]>>();
-
-/** Users the suite creates; reads cycle over them. */
+/** Users the suite creates per set; reads (and writes) cycle over them. */
 export const SEED_USERS = 100;
 
-/** {@link SEED_USERS} users created through the user service (row + outbox), shared by every case of the run. */
-export function seedUsers(stack: BenchStack): Promise<string[]> {
-  let ids = seeded.get(stack);
+/** Who uses a set: reads never see the writes of the lag case, so every read stays a hit. */
+export type UserSet = 'reads' | 'writes';
+
+const seeded = new WeakMap<BenchStack, Map<UserSet, Promise<string[]>>>();
+const shared = new WeakMap<BenchStack, Promise<UserRuntime>>();
+
+/** One plain in-process runtime (L1 off, no hooks) per run, for seeding, warming and reading. */
+export function sharedUserRuntime(stack: BenchStack): Promise<UserRuntime> {
+  let runtime = shared.get(stack);
+  if (!runtime) {
+    runtime = startUserRuntime(stack, { l1: false });
+    shared.set(stack, runtime);
+  }
+  return runtime;
+}
+
+/** {@link SEED_USERS} users created through the user service (row + outbox), shared by the cases of a run. */
+export function seedUsers(stack: BenchStack, set: UserSet = 'reads'): Promise<string[]> {
+  const sets = seeded.get(stack) ?? new Map<UserSet, Promise<string[]>>();
+  seeded.set(stack, sets);
+  let ids = sets.get(set);
   if (!ids) {
     ids = (async () => {
-      const runtime = await startUserRuntime(stack, { l1: false });
+      const runtime = await sharedUserRuntime(stack);
       const created: string[] = [];
       for (let i = 0; i < SEED_USERS; i++) {
         const id = randomUUID();
-        const result = await runtime.service.create({
-          id,
-          email: `bench-${i}@example.com`,
-          name: `Bench User ${i}`,
-        });
+        const email = `bench-${set}-${i}@example.com`;
+        const result = await runtime.service.create({ id, email, name: `Bench User ${i}` });
         if (result.kind !== 'created') throw new Error(`seeding user ${i}: ${result.kind}`);
         created.push(id);
       }
       return created;
     })();
-    seeded.set(stack, ids);
+    sets.set(set, ids);
   }
   return ids;
 }
