@@ -18,6 +18,7 @@ export {
 export {
   connectionName,
   createRedisClient,
+  isCluster,
   type RedisClient,
   type RedisClientKind,
   type RedisClientOptions,

@@ -39,7 +39,10 @@ const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READ
 /** True for errors that mean Redis could not serve the call (the default `isFailure`). */
 export function isRedisUnavailableError(error: unknown): boolean {
   if (error instanceof RedisKitError) return false;
-  if (error instanceof ReplyError) return UNAVAILABLE_REPLIES.test((error as Error).message);
+  // By name too: another copy of ioredis in the tree has its own ReplyError class.
+  if (error instanceof ReplyError || (error instanceof Error && error.name === 'ReplyError')) {
+    return UNAVAILABLE_REPLIES.test((error as Error).message);
+  }
   return true;
 }
 

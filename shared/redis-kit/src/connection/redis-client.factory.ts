@@ -16,6 +16,11 @@ export type RedisClientKind = 'request' | 'blocking';
 /** A single-node or Cluster client; both expose the same command API. */
 export type RedisClient = Redis | Cluster;
 
+/** True for a Cluster client (checked by flag, not instanceof: ioredis may be installed more than once). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
+}
+
 /** Settings shared by every client, besides where it connects. */
 export interface RedisClientSettings {
   /** The service using the connection; part of the connection name. Required. */
@@ -160,6 +165,6 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
   }
   const onError = settings.onError ?? (() => {});
   client.on('error', onError);
-  if (client instanceof Cluster) client.on('node error', onError);
+  if (isCluster(client)) client.on('node error', onError);
   return client;
 }

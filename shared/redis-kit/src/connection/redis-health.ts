@@ -1,5 +1,4 @@
-import { Cluster } from 'ioredis';
-import type { RedisClient } from './redis-client.factory';
+import { isCluster, type RedisClient } from './redis-client.factory';
 
 /** The outcome of a readiness check, shaped for a /readyz body. */
 export interface RedisHealth {
@@ -34,7 +33,7 @@ export async function checkRedis(
   const timeoutMs = options.timeoutMs ?? 1000;
   const started = performance.now();
   try {
-    const targets = client instanceof Cluster ? client.nodes('master') : [client];
+    const targets = isCluster(client) ? client.nodes('master') : [client];
     if (targets.length === 0) throw new Error('no cluster masters known');
     await withTimeout(Promise.all(targets.map((node) => node.ping())), timeoutMs);
     return { ok: true, latencyMs: performance.now() - started };

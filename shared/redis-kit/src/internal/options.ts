@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors';
@@ -21,9 +21,15 @@ export function resolveOptions<S extends z.ZodType>(
 export const positiveInt = () => z.number().int().positive();
 export const nonNegativeInt = () => z.number().int().nonnegative();
 
+// Duck-typed: the workspace holds several copies of ioredis, and `instanceof` fails across copies.
 export const redisClientSchema = z.custom<Redis | Cluster>(
-  (value) => value instanceof Redis || value instanceof Cluster,
-  'must be an ioredis Redis or Cluster client created by @redwire/redis-kit',
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Redis).isCluster === 'boolean' &&
+    typeof (value as Redis).call === 'function' &&
+    typeof (value as Redis).disconnect === 'function',
+  'must be an ioredis Redis or Cluster client (createRedisClient)',
 );
 
 // Duck-typed: a prom-client Registry from another copy of the package must still be accepted.

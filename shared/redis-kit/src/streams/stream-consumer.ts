@@ -1,6 +1,7 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { IdempotencyInProgressError } from '../errors';
 import { backoffDelay, sleep } from '../internal/backoff';
+import { onConnectionLost } from '../internal/connection-events';
 import { disconnectNow } from '../internal/disconnect';
 import { counter, histogram } from '../internal/metrics';
 import { SpanAttributes } from '../telemetry';
@@ -14,7 +15,7 @@ import {
   type StreamMessage,
 } from './stream-consumer.options';
 import { autoClaim, createGroup, deliveryCounts, readGroup } from './stream-group.commands';
-import { onConnectionLost, type RawEntry } from './stream-reply';
+import type { RawEntry } from './stream-reply';
 
 type Outcome = 'acked' | 'failed' | 'dead_lettered' | 'trimmed';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RedisClient } from '../connection/redis-client.factory';
 import { backoffDelay, sleep } from '../internal/backoff';
+import { onConnectionLost } from '../internal/connection-events';
 import { disconnectNow } from '../internal/disconnect';
 import {
   backoffSchema,
@@ -9,7 +10,7 @@ import {
   redisClientSchema,
   resolveOptions,
 } from '../internal/options';
-import { onConnectionLost, parseReadReply } from './stream-reply';
+import { parseReadReply } from './stream-reply';
 
 /** An entry seen by a fan-out reader. */
 export interface FanoutMessage {

@@ -1,6 +1,3 @@
-import { Cluster } from 'ioredis';
-import type { RedisClient } from '../connection/redis-client.factory';
-
 /** One stream entry as read; `fields` is null when the entry was trimmed while still pending. */
 export interface RawEntry {
   id: string;
@@ -34,25 +31,4 @@ export function parseReadReply(raw: unknown): RawEntry[] {
   if (typeof raw[0] === 'string' || Buffer.isBuffer(raw[0])) return parseEntries(raw[1]);
   const first = raw[0] as unknown[];
   return Array.isArray(first) ? parseEntries(first[1]) : [];
-}
-
-/**
- * Calls `listener` whenever the client loses a connection: a single node's `close`, or on Cluster a node
- * dropped from the pool or the whole cluster closing. Returns the unsubscribe function.
- */
-export function onConnectionLost(client: RedisClient, listener: () => void): () => void {
-  const onClose = () => listener();
-  client.on('close', onClose);
-  if (client instanceof Cluster) client.on('-node', onClose);
-  return () => {
-    client.off('close', onClose);
-    if (client instanceof Cluster) client.off('-node', onClose);
-  };
-}
-
-/** Flattens fields for XADD: `{a: '1'}` → `['a', '1']`. */
-export function flattenFields(fields: Readonly<Record<string, string>>): string[] {
-  const flat: string[] = [];
-  for (const key in fields) flat.push(key, fields[key] as string);
-  return flat;
 }

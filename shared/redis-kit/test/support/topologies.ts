@@ -1,9 +1,10 @@
 import { uniquePrefix } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
-import { Cluster, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import {
   createRedisClient,
+  isCluster,
   Keyspace,
   type RedisClient,
   type RedisClientSettings,
@@ -45,7 +46,7 @@ export function useRedis(topology: Topology) {
 
 /** Every master of the client (the client itself on a single node). */
 export function masters(client: RedisClient): Redis[] {
-  return client instanceof Cluster ? client.nodes('master') : [client];
+  return isCluster(client) ? client.nodes('master') : [client];
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
