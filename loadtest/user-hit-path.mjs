@@ -1,7 +1,7 @@
 // Hit-path benchmark of the user service, side by side with a bare Express route doing one Redis GET of
 // the same entry, in the same run (ratios matter; absolute numbers drift with the machine).
 //
-//   npm run build && node loadtest/user-hit-path.mjs [--seconds 10] [--connections 50]
+//   npm run build && node loadtest/user-hit-path.mjs [--rounds 3] [--seconds 5] [--connections 50]
 //
 // Starts its own Redis and PostgreSQL (ephemeral), one server process per variant, and drives each with
 // autocannon from this process. Variants: bare Express + GET; user service (L2 hit: one GET + envelope
@@ -15,7 +15,8 @@ const root = path.resolve(import.meta.dirname, '..');
 const dist = (p) => path.join(root, p);
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     serve: { type: 'string' },
     redis: { type: 'string' },
@@ -30,6 +31,8 @@ else await main();
 
 /** A child process: one server variant, printing `port=<n>` once listening. */
 async function serve(variant) {
+  // Exit normally on SIGTERM so `--cpu-prof` (via BENCH_NODE_ARGS) can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
   const { startHttpServer } = await import(dist('shared/http-kit/dist/index.js'));
   if (variant === 'bare') {
     const { default: express } = await import('express');
@@ -68,9 +71,11 @@ async function serve(variant) {
 }
 
 function startChild(variant, env) {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       import.meta.filename,
       '--serve',
       variant,
@@ -117,57 +122,77 @@ async function main() {
     await pool.end();
     const env = { redis: redis.url, database: db.url, namespace: 'bench' };
 
-    const results = [];
+    // All three servers up at once; rounds interleave the variants so a noisy neighbour hits them alike.
+    const servers = {};
     for (const variant of ['user', 'bare', 'user-l1']) {
       const started = await startChild(variant, env);
       children.push(started.child);
-      // Warm every entry through the user service's own read path (the bare route only reads them).
-      const warmUrl = variant === 'bare' ? results[0]?.url : started.url;
-      for (const id of ids) await fetch(`${warmUrl ?? started.url}/users/${id}`);
-      const run = await autocannon({
-        url: started.url,
-        connections: Number(args.connections),
-        duration: Number(args.seconds),
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              path: `/users/${ids[Math.floor(Math.random() * ids.length)]}`,
-            }),
-          },
-        ],
-      });
-      const finds = variant === 'bare' ? undefined : await dbFinds(started.url);
-      results.push({
-        variant,
-        url: started.url,
-        rps: Math.round(run.requests.average),
-        p50: run.latency.p50,
-        p99: run.latency.p99,
-        non2xx: run.non2xx,
-        errors: run.errors,
-        dbFinds: finds,
-      });
-      if (variant !== 'user') {
-        started.child.kill('SIGTERM');
+      servers[variant] = started.url;
+    }
+    for (const id of ids) await fetch(`${servers.user}/users/${id}`); // fill through the real read path
+    for (const id of ids) await fetch(`${servers['user-l1']}/users/${id}`);
+    const findsBefore = { user: await dbFinds(servers.user), 'user-l1': await dbFinds(servers['user-l1']) };
+
+    const runs = { bare: [], user: [], 'user-l1': [] };
+    for (let round = 0; round < Number(args.rounds); round++) {
+      for (const variant of ['bare', 'user', 'user-l1']) {
+        const run = await autocannon({
+          url: servers[variant],
+          connections: Number(args.connections),
+          duration: Number(args.seconds),
+          requests: [
+            {
+              setupRequest: (req) => ({
+                ...req,
+                path: `/users/${ids[Math.floor(Math.random() * ids.length)]}`,
+              }),
+            },
+          ],
+        });
+        runs[variant].push({
+          rps: run.requests.average,
+          p50: run.latency.p50,
+          p99: run.latency.p99,
+          bad: run.non2xx + run.errors,
+        });
       }
     }
-    const bare = results.find((r) => r.variant === 'bare');
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const bareRps = median(runs.bare.map((r) => r.rps));
     console.log(
-      `hit path, ${args.connections} connections, ${args.seconds} s each (same run, same machine):`,
+      `hit path: ${args.rounds} interleaved rounds × ${args.seconds} s, ${args.connections} connections, medians (same run, same machine)`,
     );
-    for (const r of results) {
-      const ratio = bare ? (r.rps / bare.rps).toFixed(2) : '?';
+    for (const [variant, list] of Object.entries(runs)) {
+      const rps = median(list.map((r) => r.rps));
+      const extra =
+        variant === 'bare'
+          ? ''
+          : `  db queries during the runs ${(await dbFinds(servers[variant])) - findsBefore[variant]}`;
       console.log(
-        `  ${r.variant.padEnd(8)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ` +
-          `ratio ${ratio}  non-2xx ${r.non2xx}  errors ${r.errors}${r.dbFinds === undefined ? '' : `  db finds ${r.dbFinds}`}`,
+        `  ${variant.padEnd(8)} ${String(Math.round(rps)).padStart(6)} req/s  ratio ${(rps / bareRps).toFixed(2)}  ` +
+          `p50 ${median(list.map((r) => r.p50))} ms  p99 ${median(list.map((r) => r.p99))} ms  ` +
+          `non-2xx/errors ${list.reduce((n, r) => n + r.bad, 0)}${extra}`,
       );
     }
+    for (const variant of ['user', 'user-l1'])
+      console.log(`${variant}:\n${await cacheResults(servers[variant])}`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await redis.stop();
     await postgres.stop({ remove: true });
   }
+}
+
+/** The cache request counters and gate state, to tell hits from reads around the cache. */
+async function cacheResults(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter(
+      (l) => /^redwire_user_cache_(requests_total|breaker_state|fills_total)\{/.test(l) && !l.endsWith(' 0'),
+    )
+    .map((l) => l.replace(/service="[^"]*",?/, ''))
+    .join('\n');
 }
 
 /** DB lookups the user service made so far (its warm-up misses only, if every benchmark read was a hit). */

@@ -17,7 +17,7 @@ const common = {
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/)
     .optional(),
-  REDIS_COMMAND_TIMEOUT: env.duration().default(100),
+  REDIS_COMMAND_TIMEOUT: env.duration().default(250),
   DB_POOL_MAX: env.int(1, 200).default(10),
   DB_STATEMENT_TIMEOUT: env.duration().default(1500),
   DB_CONNECT_TIMEOUT: env.duration().default(1000),

@@ -9,6 +9,7 @@ import {
 import {
   CircuitBreaker,
   checkRedis,
+  isRedisUnavailableError,
   Keyspace,
   type RedisClient,
   RedisConnections,
@@ -20,6 +21,7 @@ import type pg from 'pg';
 import { createApp } from './app';
 import { CacheGate } from './cache/cache-gate';
 import { L1Cache } from './cache/l1-cache';
+import { LoopLagMonitor } from './cache/loop-lag.monitor';
 import { startL1Fanout } from './cache/l1-fanout';
 import { createRecoverySweep } from './cache/recovery-sweep';
 import { UserCache } from './cache/user-cache';
@@ -94,8 +96,12 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   });
   const store = new UserCacheStore(cacheClient, new UserCacheKeys(keyspace));
 
+  // A timeout while our own event loop stalls is not Redis's failure (see LoopLagMonitor).
+  const loopLag = new LoopLagMonitor();
+  const isLocalStall = () => loopLag.recentMaxMs() >= config.REDIS_COMMAND_TIMEOUT / 2;
   const breaker = new CircuitBreaker({
     name: 'user-cache',
+    isFailure: (error) => isRedisUnavailableError(error) && !isLocalStall(),
     minimumCalls: config.USER_CACHE_BREAKER_MIN_CALLS,
     windowMs: 5000,
     windowBuckets: 5,
@@ -111,6 +117,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   const gate = new CacheGate(
     {
       breaker,
+      isLocalStall,
       probe: () => cacheClient.ping(),
       sweep: (since) => {
         if (!cache) throw new Error('cache not built');
@@ -217,6 +224,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
       await waitForReady(cacheClient, 5000).catch((error: unknown) =>
         logger.warn({ err: error }, 'cache Redis not ready at start-up; serving from PostgreSQL'),
       );
+      loopLag.start();
       gate.start();
       if (l1) {
         fanout = await startL1Fanout({
@@ -230,6 +238,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     async close() {
       closing = true;
       await gate.stop();
+      loopLag.stop();
       await fanout?.close();
       breaker.shutdown();
       await redis.close();

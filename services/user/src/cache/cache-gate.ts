@@ -54,6 +54,11 @@ export interface CacheGateDeps {
   onStateChange?: (state: CacheGateState, reason: string) => void;
   /** Wall clock (compared with PostgreSQL's outbox timestamps). @default Date.now */
   now?: () => number;
+  /**
+   * True while this process's own event loop is stalling (see LoopLagMonitor): failures then say nothing
+   * about Redis and do not count toward fencing. @default never
+   */
+  isLocalStall?: () => boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export class CacheGate implements CacheAvailability {
   readonly #closedWaiters = new Set<() => void>();
 
   constructor(deps: CacheGateDeps, options: CacheGateOptions = {}) {
-    this.#deps = { onStateChange: () => {}, now: Date.now, ...deps };
+    this.#deps = { onStateChange: () => {}, now: Date.now, isLocalStall: () => false, ...deps };
     this.#probeIntervalMs = options.probeIntervalMs ?? 500;
     this.#sweepMarginMs = options.sweepMarginMs ?? 15_000;
     this.#failureLimit = options.consecutiveFailures ?? 3;
@@ -150,7 +155,7 @@ export class CacheGate implements CacheAvailability {
       this.#lastSuccessAt = this.#deps.now();
       return result;
     } catch (error) {
-      this.#failuresInARow++;
+      if (!this.#deps.isLocalStall()) this.#failuresInARow++;
       if (this.#deps.breaker.state !== 'closed') this.#fence('breaker opened');
       else if (this.#failuresInARow >= this.#failureLimit)
         this.#fence(`${this.#failuresInARow} failures in a row`);
