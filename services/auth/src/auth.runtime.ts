@@ -110,7 +110,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     hmacKey: Buffer.from(
       hkdfSync('sha256', config.IDENTITY_SIGNING_KEY, '', 'redwire-auth login-throttle', 32),
     ),
-    freeFailures: config.LOGIN_FREE_FAILURES,
+    backoffAfter: config.LOGIN_BACKOFF_AFTER,
     baseMs: config.LOGIN_BACKOFF_BASE,
     maxMs: config.LOGIN_BACKOFF_MAX,
     windowMs: config.LOGIN_FAILURE_WINDOW,

@@ -42,8 +42,8 @@ const serviceSchema = z
     /** Hashes computed at once; more wait (bounded queue) so a login flood cannot exhaust memory. */
     PASSWORD_HASH_CONCURRENCY: env.int(1, 64).default(4),
     PASSWORD_HASH_QUEUE: env.int(0, 100_000).default(256),
-    /** Failed logins per account before the back-off starts. */
-    LOGIN_FREE_FAILURES: env.int(0, 100).default(5),
+    /** The failed login (per account) that starts the back-off; each further failure doubles it. */
+    LOGIN_BACKOFF_AFTER: env.int(1, 100).default(5),
     LOGIN_BACKOFF_BASE: env.duration().default(1000),
     LOGIN_BACKOFF_MAX: env.duration().default(900_000),
     /** Failures are forgotten after this long without a new one. */

@@ -43,18 +43,17 @@ export class RegistrationService {
     });
     if (pending === 'email_taken') return this.fail('email_taken');
 
-    let profile: UserProfile;
+    let created: Awaited<ReturnType<UserServiceClient['createProfile']>>;
     try {
-      const created = await users.createProfile({ id, email: input.email, name: input.name });
-      if (created.kind === 'email_taken') {
-        // Our id was not created: only the pending row needs undoing.
-        await this.undo(id, { profile: false });
-        return this.fail('email_taken');
-      }
-      profile = created.user;
+      created = await users.createProfile({ id, email: input.email, name: input.name });
     } catch (error) {
       await this.undo(id, { profile: !(error instanceof UserServiceError) || error.maybeApplied });
       throw this.unavailable(error);
+    }
+    if (created.kind === 'email_taken') {
+      // Our id was not created: only the pending row needs undoing.
+      await this.undo(id, { profile: false });
+      return this.fail('email_taken');
     }
 
     try {
@@ -65,7 +64,7 @@ export class RegistrationService {
       throw this.unavailable(error);
     }
     this.deps.onOutcome?.('created');
-    return profile;
+    return created.user;
   }
 
   /**

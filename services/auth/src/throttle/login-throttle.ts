@@ -18,8 +18,8 @@ export interface LoginThrottleOptions {
    * key cannot be reversed by hashing a list of addresses. 32 bytes or more.
    */
   hmacKey: Buffer;
-  /** Failures allowed before the back-off starts. @default 5 */
-  freeFailures?: number;
+  /** The failure that starts the back-off (the 5th by default); each further one doubles it. @default 5 */
+  backoffAfter?: number;
   /** First back-off; doubles with each further failure. @default 1000 */
   baseMs?: number;
   /** Longest back-off. @default 900000 (15 min) */
@@ -38,7 +38,7 @@ export class LoginThrottle {
   private readonly redis: RedisClient;
   private readonly keyspace: Keyspace;
   private readonly hmacKey: Buffer;
-  private readonly freeFailures: number;
+  private readonly backoffAfter: number;
   private readonly baseMs: number;
   private readonly maxMs: number;
   private readonly windowMs: number;
@@ -48,12 +48,12 @@ export class LoginThrottle {
     this.redis = options.redis;
     this.keyspace = options.keyspace;
     this.hmacKey = options.hmacKey;
-    this.freeFailures = options.freeFailures ?? 5;
+    this.backoffAfter = options.backoffAfter ?? 5;
     this.baseMs = options.baseMs ?? 1000;
     this.maxMs = options.maxMs ?? 900_000;
     this.windowMs = options.windowMs ?? 900_000;
-    if (this.baseMs < 1 || this.maxMs < this.baseMs || this.windowMs < 1 || this.freeFailures < 0) {
-      throw new RangeError('LoginThrottle: need freeFailures >= 0 and 1 <= baseMs <= maxMs, windowMs >= 1');
+    if (this.baseMs < 1 || this.maxMs < this.baseMs || this.windowMs < 1 || this.backoffAfter < 1) {
+      throw new RangeError('LoginThrottle: need backoffAfter >= 1 and 1 <= baseMs <= maxMs, windowMs >= 1');
     }
   }
 
@@ -68,7 +68,7 @@ export class LoginThrottle {
       this.redis,
       scripts.recordFailure,
       [this.key(email)],
-      [this.freeFailures, this.baseMs, this.maxMs, this.windowMs],
+      [this.backoffAfter, this.baseMs, this.maxMs, this.windowMs],
     )) as [number, number];
     return { failures, lockedUntilMs };
   }

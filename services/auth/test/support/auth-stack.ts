@@ -126,6 +126,8 @@ export interface AuthFixture {
   namespace: string;
   config: AuthConfig;
   dbUrl: string;
+  /** Another instance of the service on the same database, Redis namespace and user-service peer. */
+  startSibling(env: Record<string, string>, overrides?: AuthRuntimeOverrides): Promise<AuthInstance>;
   register(email: string, password?: string): Promise<string>;
   login(email: string, password?: string): Promise<{ token: string; userId: string }>;
   close(): Promise<void>;
@@ -144,12 +146,9 @@ export async function authFixture(
     namespace,
   });
   await peer.start();
-  const config = testConfig({
-    DATABASE_URL: db.url,
-    REDIS_NAMESPACE: namespace,
-    USER_SERVICE_URL: peer.url,
-    ...env,
-  });
+  const baseEnv = { DATABASE_URL: db.url, REDIS_NAMESPACE: namespace, USER_SERVICE_URL: peer.url, ...env };
+  const config = testConfig(baseEnv);
+  const siblings: AuthInstance[] = [];
   const auth = await startAuth(config, overrides);
   const redis = createRedisClient({
     url: sharedServers().redisUrl,
@@ -166,6 +165,11 @@ export async function authFixture(
     namespace,
     config,
     dbUrl: db.url,
+    async startSibling(more, siblingOverrides = {}) {
+      const sibling = await startAuth(testConfig({ ...baseEnv, ...more }), siblingOverrides);
+      siblings.push(sibling);
+      return sibling;
+    },
     async register(email, password = PASSWORD) {
       const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
       if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
@@ -177,6 +181,7 @@ export async function authFixture(
       return { token: res.body.token as string, userId: (res.body.user as { id: string }).id };
     },
     async close() {
+      await Promise.all(siblings.map((s) => s.close()));
       await auth.close();
       await peer.close();
       redis.disconnect();

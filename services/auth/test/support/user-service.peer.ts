@@ -35,6 +35,8 @@ interface Profile {
 export class UserServicePeer {
   readonly profiles = new Map<string, Profile>();
   readonly calls: string[] = [];
+  /** Every email a profile was ever created for (deleted ones included). */
+  readonly createdEmails: string[] = [];
   createFault: CreateFault = 'none';
   deleteFault: 'none' | 'error' = 'none';
   delayMs = 0;
@@ -56,12 +58,16 @@ export class UserServicePeer {
 
   /** Listens (again, on the same port after `stop`). */
   async start(): Promise<void> {
+    if (this.server) return;
     const server = http.createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
   }
@@ -99,6 +105,7 @@ export class UserServicePeer {
       const now = new Date().toISOString();
       const profile = { ...body, bio: '', createdAt: now, updatedAt: now, version: 1 };
       this.profiles.set(body.id, profile);
+      this.createdEmails.push(body.email);
       await this.emit('user.created', body.id, 1);
       if (this.createFault === 'error-after') return void res.writeHead(500).end();
       if (this.createFault === 'slow-after') await sleep(this.delayMs);
