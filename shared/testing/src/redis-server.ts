@@ -1,7 +1,7 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { redisBinary } from './binaries';
 import { freePort } from './free-port';
 import { type ManagedProcess, spawnManaged, stopProcess, waitUntil, withPortRetry } from './process-handle';
@@ -84,22 +84,22 @@ async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer>
   };
 }
 
-/** PING over a throwaway connection; a NOAUTH reply still proves the server is up. */
+/**
+ * PING over a raw socket. Any Redis reply proves the server is up, including NOAUTH/NOPERM from a
+ * server whose ACL turns the default user off (a client library would just see the connection close).
+ */
 export async function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
-  const client = new Redis({
-    port,
-    host,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk) =>
+      done(/^(\+PONG|-NOAUTH|-NOPERM|-WRONGPASS)/.test(chunk.toString('latin1'))),
+    );
   });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch (error) {
-    return error instanceof Error && /NOAUTH|NOPERM|WRONGPASS/.test(error.message);
-  } finally {
-    client.disconnect();
-  }
 }

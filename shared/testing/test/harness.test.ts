@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   killRedisClients,
   pauseRedis,
@@ -74,6 +77,25 @@ describe('test harness', () => {
     expect(await killRedisClients(url, { name })).toBe(1);
     await closed;
     expect(client.status).toBe('end');
+  });
+
+  it('when the ACL file turns the default user off, then the server still starts and only named users get in', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acl-'));
+    const aclFile = path.join(dir, 'users.acl');
+    fs.writeFileSync(aclFile, 'user default off\nuser probe on >probe-password ~* +@all\n');
+    const server = await startRedisServer({ aclFile });
+    const anonymous = new Redis(server.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    anonymous.on('error', () => {});
+    await expect(anonymous.connect().then(() => anonymous.ping())).rejects.toThrow();
+    anonymous.disconnect();
+    const probe = new Redis(server.url, { username: 'probe', password: 'probe-password' });
+    expect(await probe.ping()).toBe('PONG');
+    probe.disconnect();
+    await server.stop();
   });
 
   it('when a Redis or PostgreSQL server is stopped and started, then it answers again on the same port', async () => {
