@@ -10,8 +10,11 @@ import { evaluateGoals } from './report/goals';
 import { writeReports } from './report/write-reports';
 import { BenchStack, REPO_ROOT } from './stack/bench-stack';
 
+const processStart = Date.now();
+
 function log(line: string): void {
-  process.stdout.write(`[bench] ${line}\n`);
+  const elapsed = ((Date.now() - processStart) / 1000).toFixed(1).padStart(5);
+  process.stdout.write(`[bench ${elapsed}s] ${line}\n`);
 }
 
 function gitCommit(): string | undefined {

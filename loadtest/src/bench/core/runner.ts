@@ -54,19 +54,20 @@ export async function runCases(cases: readonly BenchCase[], context: BenchContex
   const key = (caseId: string, variantId: string) => `${caseId}/${variantId}`;
 
   try {
-    for (const spec of cases) {
-      if (spec.kind === 'memory') continue;
+    // Set-ups run side by side (child processes start concurrently); `live` keeps the report order.
+    const setups = cases.map(async (spec): Promise<Live | undefined> => {
+      if (spec.kind === 'memory') return undefined;
       const started = Date.now();
       try {
         const session = await spec.setup(context);
-        live.push({ spec, session } as Live);
         context.log(`set-up: ${spec.id} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        return { spec, session } as Live;
       } catch (error) {
-        context.log(`set-up: ${spec.id}`);
-        context.log(`  set-up failed: ${describeError(error)}`);
-        live.push({ spec, session: { failed: describeError(error) } } as Live);
+        context.log(`set-up: ${spec.id} failed: ${describeError(error)}`);
+        return { spec, session: { failed: describeError(error) } } as Live;
       }
-    }
+    });
+    for (const entry of await Promise.all(setups)) if (entry) live.push(entry);
 
     for (let round = 1; round <= settings.rounds; round++) {
       context.log(`round ${round}/${settings.rounds}`);
@@ -161,6 +162,7 @@ function statusOf(
   variant: VariantSpec,
   measured: boolean,
   errors: readonly string[],
+  noSuccess?: string,
 ): { status: 'measured' | 'missing' | 'failed'; reason?: string } {
   if ('failed' in session) return { status: 'failed', reason: `case set-up failed: ${session.failed}` };
   const prepared: Prepared<unknown> | undefined = session.variants[variant.id];
@@ -168,6 +170,8 @@ function statusOf(
   if ('missing' in prepared) return { status: 'missing', reason: prepared.missing };
   if ('failed' in prepared) return { status: 'failed', reason: prepared.failed };
   if (!measured) return { status: 'failed', reason: errors[0] ?? 'no run completed' };
+  if (noSuccess)
+    return { status: 'measured', reason: `no operation succeeded in any run (first error: ${noSuccess})` };
   return errors.length
     ? { status: 'measured', reason: `${errors.length} run(s) failed: ${errors[0]}` }
     : { status: 'measured' };
@@ -189,7 +193,9 @@ function throughputResult(
   const variants: ThroughputVariantResult[] = spec.variants.map((variant) => {
     const record = recorded(variant.id);
     const runs = record?.runs ?? [];
-    const status = statusOf(session, variant, runs.length > 0, record?.errors ?? []);
+    const noSuccess =
+      runs.length > 0 && runs.every((r) => r.ops === 0) ? (runs[0]?.firstError ?? 'none') : undefined;
+    const status = statusOf(session, variant, runs.length > 0, record?.errors ?? [], noSuccess);
     if (runs.length === 0) return { ...variant, ...status, runs };
     const ops = runs.map((r) => r.opsPerSec);
     const ratio = variant.id === spec.baseline ? undefined : pairedRatio(rounds(variant.id), baselineRounds);

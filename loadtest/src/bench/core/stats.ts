@@ -10,12 +10,14 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** (max − min) / median: how far apart the rounds were, relative to the typical one. */
+/** (max − min) / median: how far apart the rounds were, relative to the typical one (0 when all equal). */
 export function spread(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
+  const range = Math.max(...values) - Math.min(...values);
+  if (range === 0) return 0;
   const m = median(values);
-  if (m === 0) return Number.NaN;
-  return (Math.max(...values) - Math.min(...values)) / Math.abs(m);
+  // A zero median with a non-zero range (e.g. rounds that all failed but one) has no finite spread.
+  return m === 0 ? Number.POSITIVE_INFINITY : range / Math.abs(m);
 }
 
 /**
