@@ -27,6 +27,8 @@ export function testConfig(env: Record<string, string>): AuthConfig {
     IDENTITY_SIGNING_KEY: SIGNING_KEY,
     REDIS_URL: sharedServers().redisUrl,
     REDIS_COMMAND_TIMEOUT: '2000',
+    // Generous deadlines: the CI box runs many suites at once on 2 cores.
+    DB_CONNECT_TIMEOUT: '5000',
     USER_SERVICE_TIMEOUT: '1000',
     ACCOUNT_SYNC_INTERVAL: '200',
     ...env,
