@@ -42,6 +42,14 @@ const schema = z
     RATE_LIMIT_LOCAL_MAX_ENTRIES: env.int(1, 10_000_000).default(10_000),
     /** Deadline of one session check; past it a token-bearing request gets 503. */
     SESSION_CHECK_DEADLINE: env.duration().default(100),
+    /**
+     * Reuse a successful session validation this long (0–1000 ms; 0 = check every request in Redis). A
+     * revocation still takes effect within 1 s (API.md).
+     */
+    SESSION_CACHE_TTL: env
+      .duration()
+      .pipe(z.number().max(1000, 'must be at most 1000 ms (revocations take effect within 1 s)'))
+      .default(500),
     /** Must match auth's SESSION_TOUCH_INTERVAL: a validation slides the idle expiry at most this often. */
     SESSION_TOUCH_INTERVAL: env.duration().default(60_000),
     /** Must match auth: false means the cookie is `sid` (plain http on a non-localhost host), else `__Host-sid`. */

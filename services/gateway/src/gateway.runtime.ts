@@ -18,7 +18,7 @@ export interface GatewayRuntimeOverrides {
   readonly logger?: Logger;
   /** Monotonic clock (ms) of the deny cache and the local limiter. */
   readonly clock?: () => number;
-  /** Turns the access log off (benchmarks). */
+  /** Turns the access log off (it is also off when LOG_LEVEL is above info). */
   readonly accessLog?: boolean;
 }
 
@@ -42,6 +42,7 @@ export function createGatewayRuntime(
   overrides: GatewayRuntimeOverrides = {},
 ): GatewayRuntime {
   const logger = overrides.logger ?? createLogger({ service: 'redwire-gateway', level: config.LOG_LEVEL });
+  const accessLog = overrides.accessLog !== false && logger.isLevelEnabled('info');
   const routes = new RouteTable({
     user: { name: 'user', url: config.USER_SERVICE_URL },
     auth: { name: 'auth', url: config.AUTH_SERVICE_URL, forwardCredentials: true },
@@ -103,13 +104,17 @@ export function createGatewayRuntime(
       sessions,
       cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
       deadlineMs: config.SESSION_CHECK_DEADLINE,
+      cacheTtlMs: config.SESSION_CACHE_TTL,
     }),
     sameOrigin: new SameOriginCheck({ allowedOrigins: config.ALLOWED_ORIGINS }),
     policies,
     limiter,
     signer: new IdentitySigner({ key: config.IDENTITY_SIGNING_KEY }),
     proxy,
-    middleware: [metrics.httpMetrics, ...(overrides.accessLog === false ? [] : [httpLogger({ logger })])],
+    // Above `info` no access line would be written, so the per-request logging machinery is skipped;
+    // 5xx answers are then logged by the handler itself.
+    middleware: [metrics.httpMetrics, ...(accessLog ? [httpLogger({ logger })] : [])],
+    onServerError: accessLog ? undefined : (error) => logger.error({ err: error }, 'request failed'),
     onUnexpectedError: (error) => logger.error({ err: error }, 'unexpected error in the gateway'),
     logger,
     metricsHandler: metrics.metricsHandler,

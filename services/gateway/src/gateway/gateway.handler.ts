@@ -30,6 +30,8 @@ export interface GatewayHandlerDeps {
   readonly middleware?: readonly RequestHandler[];
   /** Receives errors that are not AppErrors (bugs); the client gets a generic 500. @default ignore */
   readonly onUnexpectedError?: (error: unknown) => void;
+  /** Receives every 5xx answer's error, when no access log records it. @default ignore */
+  readonly onServerError?: (error: AppError) => void;
 }
 
 type Res = ServerResponse & { locals?: Record<string, unknown>; err?: unknown };
@@ -51,7 +53,10 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): RequestListener 
   const fail = (req: IncomingMessage, res: Res, error: unknown) => {
     if (!isAppError(error)) deps.onUnexpectedError?.(error);
     const appError = isAppError(error) ? error : errors.E_INTERNAL(error);
-    res.err = appError.status >= 500 ? appError : undefined;
+    if (appError.status >= 500) {
+      res.err = appError;
+      deps.onServerError?.(appError);
+    }
     sendProblem(req as Request, res as unknown as Response, appError);
   };
   return (req, res: Res) => {
@@ -86,6 +91,8 @@ async function handle(
     return;
   }
   const route = deps.routes.match(path);
+  // The access log and the HTTP metrics label requests by `req.route.path`, as Express sets it.
+  if (route) (req as IncomingMessage & { route?: { path: string } }).route = { path: route.label };
   const address = deps.clientIp.resolve(req.socket.remoteAddress, header(req, 'x-forwarded-for'));
   const proto =
     (address.viaTrustedProxy && header(req, 'x-forwarded-proto')?.split(',')[0]?.trim()) || 'http';
@@ -126,13 +133,12 @@ async function handle(
     forwardedFor: address.forwardedFor,
     upstreamHeaders,
     responseHeaders: { 'X-Request-Id': requestId, ...limitHeaders },
-    onError: (error) => fail502(req, res, error),
+    onError: (error) => {
+      res.err = error;
+      deps.onServerError?.(error);
+      sendProblem(req as Request, res as unknown as Response, error);
+    },
   });
-}
-
-function fail502(req: IncomingMessage, res: Res, error: AppError): void {
-  res.err = error;
-  sendProblem(req as Request, res as unknown as Response, error);
 }
 
 function refusal(

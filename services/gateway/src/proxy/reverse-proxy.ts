@@ -61,7 +61,7 @@ const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
  * once only when a reused keep-alive socket turns out to be closed and the request has no body.
  */
 export class ReverseProxy {
-  readonly #agents = new Map<string, http.Agent>();
+  readonly #targets = new Map<string, Target>();
   readonly #responseTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #agentOptions: http.AgentOptions;
@@ -116,7 +116,7 @@ export class ReverseProxy {
     hasBody: boolean,
     mayRetry: boolean,
   ): void {
-    const target = new URL(upstream.url);
+    const target = this.#target(upstream);
     let settled = false;
     const upstreamReq = http.request({
       protocol: target.protocol,
@@ -125,7 +125,7 @@ export class ReverseProxy {
       method: req.method,
       path: req.url,
       headers,
-      agent: this.#agent(target.origin),
+      agent: target.agent,
     });
     const fail = (error: AppError) => {
       if (settled) return;
@@ -188,20 +188,34 @@ export class ReverseProxy {
     else upstreamReq.end();
   }
 
-  #agent(origin: string): http.Agent {
-    let agent = this.#agents.get(origin);
-    if (!agent) {
-      agent = new http.Agent(this.#agentOptions);
-      this.#agents.set(origin, agent);
+  /** The parsed URL and keep-alive agent of an upstream, made once (not per request). */
+  #target(upstream: Upstream): Target {
+    let target = this.#targets.get(upstream.url);
+    if (!target) {
+      const url = new URL(upstream.url);
+      target = {
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port,
+        agent: new http.Agent(this.#agentOptions),
+      };
+      this.#targets.set(upstream.url, target);
     }
-    return agent;
+    return target;
   }
 
   /** Closes idle upstream sockets (graceful shutdown). */
   close(): void {
-    for (const agent of this.#agents.values()) agent.destroy();
-    this.#agents.clear();
+    for (const target of this.#targets.values()) target.agent.destroy();
+    this.#targets.clear();
   }
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+interface Target {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string;
+  readonly agent: http.Agent;
+}

@@ -13,6 +13,8 @@ export interface Policy {
   /** draft-10 `q` and `w`: `limit` units per `period` seconds. */
   readonly quota: number;
   readonly windowSeconds: number;
+  /** `[code, p1, p2]` as decide-N.lua receives them, stringified once. */
+  readonly scriptArgs: readonly [string, string, string];
 }
 
 /** Who is asking, as far as policy selection cares. */
@@ -40,7 +42,16 @@ function compile(spec: PolicySpec): Policy {
   // Rounding the interval up keeps the sustained rate at or under the advertised `q` per `w`.
   const p1 = spec.algorithm === 'gcra' ? Math.ceil(periodUs / spec.limit) : periodUs;
   const p2 = spec.algorithm === 'gcra' ? (spec.burst ?? spec.limit) : spec.limit;
-  return { name: spec.name, spec, algorithm, p1, p2, quota: spec.limit, windowSeconds: spec.period };
+  return {
+    name: spec.name,
+    spec,
+    algorithm,
+    p1,
+    p2,
+    quota: spec.limit,
+    windowSeconds: spec.period,
+    scriptArgs: [String(algorithm.code), String(p1), String(p2)],
+  };
 }
 
 function pathMatches(pattern: string, path: string): boolean {

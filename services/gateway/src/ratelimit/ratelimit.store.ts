@@ -76,10 +76,16 @@ export class RateLimitStore {
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        expired = true;
-        reject(new RateLimitStoreError(`no rate-limit decision within ${this.deadlineMs} ms`, 'timeout'));
-      }, this.deadlineMs);
+      // setImmediate: a reply already sitting in the socket is read in this loop turn's poll phase, before
+      // the rejection, so a busy event loop is not mistaken for a slow Redis.
+      timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            expired = true;
+            reject(new RateLimitStoreError(`no rate-limit decision within ${this.deadlineMs} ms`, 'timeout'));
+          }),
+        this.deadlineMs,
+      );
     });
     const work = this.#decide(checks, () => expired);
     try {
@@ -133,7 +139,7 @@ export class RateLimitStore {
       const check = checks[i] as PolicyCheck;
       const { policy } = check;
       keys.push(this.key(check));
-      args.push(policy.algorithm.code, policy.p1, policy.p2, check.cost, policy.spec.shadow ? 1 : 0);
+      args.push(...policy.scriptArgs, check.cost, policy.spec.shadow ? '1' : '0');
     }
     return this.#eval(script, keys, args);
   }

@@ -83,6 +83,21 @@ describe('gateway public port', () => {
     expect(seen.headers['x-redwire-identity']).toBeTruthy();
   });
 
+  it('when a session is revoked, then the gateway refuses its token within 1 s', async () => {
+    const { token, account } = await stack.login();
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${stack.url}/users/1`, { headers: auth })).status).toBe(200);
+    const revokedAt = performance.now();
+    await stack.sessions.revokeAll(account.tag);
+    let status = 200;
+    while (status === 200 && performance.now() - revokedAt < 2000) {
+      status = (await fetch(`${stack.url}/users/1`, { headers: auth })).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(401);
+    expect(performance.now() - revokedAt).toBeLessThan(1000);
+  });
+
   it('when a token is invalid, then a user route answers 401, but logout and login proceed as anonymous', async () => {
     const bad = `Bearer ${'A'.repeat(16)}${'B'.repeat(22)}.${'C'.repeat(43)}`;
     const res = await fetch(`${stack.url}/users/1`, { headers: { authorization: bad } });

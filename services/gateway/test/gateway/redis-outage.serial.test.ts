@@ -39,6 +39,8 @@ describe('gateway while Redis is paused', () => {
       200,
     );
     await pauseRedis(redis.url, 4000);
+    // Past the session cache's 500 ms, so the token must be checked in Redis again.
+    await new Promise((r) => setTimeout(r, 600));
 
     const withToken = await timedFetch('/users/1', { headers: { authorization: `Bearer ${token}` } });
     expect(withToken.res.status).toBe(503);

@@ -4,6 +4,7 @@ import { sharedServers } from '@redwire/testing/vitest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyCheck, PolicySet } from '../../src/ratelimit/policy-set';
+import { rateLimitKey } from '../../src/ratelimit/ratelimit.keys';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
 import { testKeys } from '../support/test-keys';
 
@@ -108,5 +109,20 @@ describe('limiter keys', () => {
     expect(key.length).toBeLessThanOrEqual(48);
     await store.decide(checks);
     expect(Number(await redis.call('MEMORY', 'USAGE', key))).toBeLessThanOrEqual(110);
+  });
+});
+
+describe('rateLimitKey', () => {
+  it('when built for any identity, then it equals what the Keyspace builds for a tagged key', () => {
+    const keys = testKeys();
+    for (const identity of [
+      'u.AZDz5HwtfjqfABI0VnibvA',
+      'i.20010db8123456/56',
+      'g',
+      'u.with:colon{brace}',
+      'u.ü ',
+    ]) {
+      expect(rateLimitKey(keys, identity, 'user-free')).toBe(keys.tagged('rl', identity, 'user-free'));
+    }
   });
 });
