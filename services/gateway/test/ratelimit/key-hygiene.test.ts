@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Keyspace } from '@redwire/redis-kit';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICIES } from '../../src/ratelimit/default-policies';
 import { type PolicyCheck, PolicySet } from '../../src/ratelimit/policy-set';
 import { rateLimitKey } from '../../src/ratelimit/ratelimit.keys';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
@@ -124,5 +127,14 @@ describe('rateLimitKey', () => {
     ]) {
       expect(rateLimitKey(keys, identity, 'user-free')).toBe(keys.tagged('rl', identity, 'user-free'));
     }
+  });
+});
+
+describe('policies.example.json', () => {
+  it('when the example file is parsed, then it validates and equals the built-in policies', () => {
+    const text = fs.readFileSync(path.join(__dirname, '../../policies.example.json'), 'utf8');
+    expect(PolicySet.fromJson(text).policies.map((p) => p.spec)).toEqual(
+      new PolicySet(DEFAULT_POLICIES).policies.map((p) => p.spec),
+    );
   });
 });

@@ -63,6 +63,26 @@ describe('RateLimiter', () => {
     );
   });
 
+  it('when a shadow policy would deny, then the request passes, the policy stays out of the headers, and the metric says shadow', async () => {
+    const registry = new Registry();
+    const { set, limiter } = limiterFor(
+      [
+        { name: 'enforced', identity: 'user', limit: 100, period: 60 },
+        { name: 'candidate', identity: 'user', limit: 1, period: 3600, shadow: true },
+      ],
+      { registry },
+    );
+    const checks = set.checksFor(facts);
+    await limiter.decide(checks);
+    const decision = await limiter.decide(checks);
+    expect(decision).toMatchObject({ outcome: 'allowed', violated: [] });
+    const headers = rateLimitHeaders(decision);
+    expect(headers['RateLimit-Policy']).toBe('"enforced";q=100;w=60');
+    expect(headers.RateLimit).not.toContain('candidate');
+    const text = await registry.getSingleMetricAsString('gateway_ratelimit_decisions_total');
+    expect(text).toContain('policy="candidate",outcome="shadow"} 1');
+  });
+
   it('when the cached deny expires, then the next request goes to Redis again', async () => {
     let now = 1_000_000;
     const { store, set, limiter } = limiterFor(
