@@ -36,22 +36,11 @@ export async function startAclRedis(file: string, options: { withAdmin?: boolean
   const aclFile = path.join(dir, 'users.acl');
   const committed = readRepoFile('infra/redis', file);
   const adminLine = `user ${TEST_ADMIN} on nopass ~* &* +@all`;
-  // The harness decides a server is up when an anonymous PING answers, which never happens with the
-  // default user off (ioredis fails its HELLO). So it starts on a bootstrap file whose default user may
-  // PING and ACL LOAD, and the real file replaces it before any test runs.
-  fs.writeFileSync(aclFile, 'user default on nopass resetkeys resetchannels -@all +ping +info +acl|load\n');
-  const server = await startRedisServer({ aclFile });
   fs.writeFileSync(
     aclFile,
     options.withAdmin === false ? committed : `${committed.replace(/\n?$/, '\n')}${adminLine}\n`,
   );
-  const bootstrap = new Redis({ host: server.host, port: server.port, lazyConnect: true });
-  try {
-    await bootstrap.connect();
-    await bootstrap.call('ACL', 'LOAD');
-  } finally {
-    bootstrap.disconnect();
-  }
+  const server = await startRedisServer({ aclFile });
   const connect = async (user: string, password: string) => {
     const client = new Redis({
       host: server.host,
