@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerRuntime } from '../src/worker.runtime';
@@ -138,6 +139,18 @@ async function setUp(env: Record<string, string>) {
   return {
     instances,
     users,
+    /** Cache keys of this run without an expiry (DESIGN.md: every key a request path writes expires). */
+    async keysWithoutTtl() {
+      const client = (instances[0] as UserInstance).runtime.cacheClient as Redis;
+      const missing: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await client.scan(cursor, 'MATCH', `${ns}:user:profile:*`, 'COUNT', 500);
+        cursor = next;
+        for (const key of batch) if ((await client.pttl(key)) < 0) missing.push(key);
+      } while (cursor !== '0');
+      return missing;
+    },
     async failedInvalidations() {
       let n = 0;
       for (const i of instances) {
@@ -168,6 +181,7 @@ describe('consistency under concurrency', () => {
       expect(result.reads).toBeGreaterThan(1000);
       expect(result.cache.HIT ?? 0).toBeGreaterThan(0);
       expect(result.stale).toEqual([]);
+      expect(await stack.keysWithoutTtl()).toEqual([]);
     } finally {
       await stack.close();
     }

@@ -24,7 +24,8 @@ export class LoopLagMonitor {
     const resolution = options.resolutionMs ?? 10;
     this.#windowMs = options.windowMs ?? 1000;
     if (!Number.isSafeInteger(resolution) || resolution < 1) throw new RangeError('resolutionMs must be ≥ 1');
-    if (!Number.isSafeInteger(this.#windowMs) || this.#windowMs < 1) throw new RangeError('windowMs must be ≥ 1');
+    if (!Number.isSafeInteger(this.#windowMs) || this.#windowMs < 1)
+      throw new RangeError('windowMs must be ≥ 1');
     this.#histogram = monitorEventLoopDelay({ resolution });
   }
 
