@@ -87,6 +87,20 @@ export class TestGateway {
     this.reader = new SessionReader({ redis, namespace });
   }
 
+  /** The headers the gateway adds for a token: Authorization, plus X-Redwire-Identity when it is valid. */
+  async identityHeaders(token: string): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    const result = await this.reader.validate(token);
+    if (result.valid) {
+      const { userId, role, tier, sessionId } = result.session;
+      headers['x-redwire-identity'] = await this.signer.sign(
+        { sub: userId, role, tier, sid: sessionId },
+        'auth',
+      );
+    }
+    return headers;
+  }
+
   async call(
     method: string,
     path: string,
@@ -94,17 +108,7 @@ export class TestGateway {
   ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.token !== undefined) {
-      headers.authorization = `Bearer ${options.token}`;
-      const result = await this.reader.validate(options.token);
-      if (result.valid) {
-        const { userId, role, tier, sessionId } = result.session;
-        headers['x-redwire-identity'] = await this.signer.sign(
-          { sub: userId, role, tier, sid: sessionId },
-          'auth',
-        );
-      }
-    }
+    if (options.token !== undefined) Object.assign(headers, await this.identityHeaders(options.token));
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers,
@@ -139,21 +143,25 @@ export interface AuthFixture {
 export async function authFixture(
   env: Record<string, string> = {},
   overrides: AuthRuntimeOverrides & { logger?: Logger } = {},
+  servers: { redisUrl?: string; database?: { url: string; drop(): Promise<void> } } = {},
 ): Promise<AuthFixture> {
-  const db = await migratedDatabase();
+  const db = servers.database ?? (await migratedDatabase());
+  const redisUrl = servers.redisUrl ?? sharedServers().redisUrl;
   const namespace = uniquePrefix('a');
-  const peer = new UserServicePeer({
-    signingKey: SIGNING_KEY,
-    redisUrl: sharedServers().redisUrl,
-    namespace,
-  });
+  const peer = new UserServicePeer({ signingKey: SIGNING_KEY, redisUrl, namespace });
   await peer.start();
-  const baseEnv = { DATABASE_URL: db.url, REDIS_NAMESPACE: namespace, USER_SERVICE_URL: peer.url, ...env };
+  const baseEnv = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    REDIS_NAMESPACE: namespace,
+    USER_SERVICE_URL: peer.url,
+    ...env,
+  };
   const config = testConfig(baseEnv);
   const siblings: AuthInstance[] = [];
   const auth = await startAuth(config, overrides);
   const redis = createRedisClient({
-    url: sharedServers().redisUrl,
+    url: redisUrl,
     service: 'auth-test',
     commandTimeoutMs: 5000,
   });
