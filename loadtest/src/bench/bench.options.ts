@@ -11,7 +11,7 @@ export interface BenchOptions {
   readonly only: readonly string[];
 }
 
-const FULL = { rounds: 3, durationMs: 4000, warmupMs: 1500, lagWrites: 150 };
+const FULL = { rounds: 3, durationMs: 3500, warmupMs: 1000, lagWrites: 150 };
 const SMOKE = { rounds: 2, durationMs: 1000, warmupMs: 0, lagWrites: 15 };
 
 export const USAGE = `npm run bench [-- options]

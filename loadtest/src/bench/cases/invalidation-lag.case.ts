@@ -147,6 +147,16 @@ export const invalidationLagCase: LagCase = {
     );
     await watcher.subscribe(stack.plainRedis());
 
+    /** The service's own count of synchronous invalidations that failed (budget exceeded or Redis error). */
+    const syncFailures = async () => {
+      const metric = await runtime.metrics.registry
+        .getSingleMetric('redwire_user_cache_invalidations_total')
+        ?.get();
+      return (metric?.values ?? [])
+        .filter((v) => v.labels.path === 'sync' && v.labels.outcome === 'failed')
+        .reduce((n, v) => n + v.value, 0);
+    };
+
     let counter = 0;
     const write = async (id: string): Promise<number | undefined> => {
       let version: number;
@@ -169,6 +179,7 @@ export const invalidationLagCase: LagCase = {
       (which: 'sync' | 'event'): LagRunner =>
       async (writes) => {
         mode = which;
+        const failedBefore = await syncFailures();
         await admin.config('SET', 'notify-keyspace-events', 'K$');
         try {
           const observed: Promise<number | undefined>[] = [];
@@ -178,7 +189,16 @@ export const invalidationLagCase: LagCase = {
           }
           const lags = await Promise.all(observed);
           const latenciesMs = lags.filter((l): l is number => l !== undefined);
-          return { latenciesMs, lost: lags.length - latenciesMs.length } satisfies LagSample;
+          const fellBack = (await syncFailures()) - failedBefore;
+          return {
+            latenciesMs,
+            lost: lags.length - latenciesMs.length,
+            ...(which === 'sync'
+              ? {
+                  detail: `${fellBack} of ${writes} sync invalidations missed their budget and were left to the event path`,
+                }
+              : {}),
+          } satisfies LagSample;
         } finally {
           await admin.config('SET', 'notify-keyspace-events', '');
         }

@@ -73,6 +73,8 @@ export interface LagRun {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** What the run saw that explains its tail. */
+  readonly detail?: string;
 }
 
 export interface LagVariantResult {

@@ -56,6 +56,8 @@ export type ThroughputRunner = (durationMs: number) => Promise<ThroughputSample>
 export interface LagSample {
   readonly latenciesMs: readonly number[];
   readonly lost: number;
+  /** Anything the run saw that explains its tail (e.g. sync invalidations that fell back). */
+  readonly detail?: string;
 }
 
 export type LagRunner = (writes: number) => Promise<LagSample>;

@@ -111,11 +111,17 @@ export async function runCases(cases: readonly BenchCase[], context: BenchContex
               record.warmedUp = true;
               const sample = await run(settings.lagWrites);
               const summary = summarizeLatencies(sample.latenciesMs);
-              record.runs.push({ round, samples: sample.latenciesMs.length, lost: sample.lost, ...summary });
+              record.runs.push({
+                round,
+                samples: sample.latenciesMs.length,
+                lost: sample.lost,
+                ...summary,
+                ...(sample.detail ? { detail: sample.detail } : {}),
+              });
               record.samples.push(...sample.latenciesMs);
               record.lost += sample.lost;
               context.log(
-                `  ${spec.id} ${variant.id}: p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms, lost ${sample.lost}`,
+                `  ${spec.id} ${variant.id}: p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms, lost ${sample.lost}${sample.detail ? `; ${sample.detail}` : ''}`,
               );
             } catch (error) {
               record.errors.push(describeError(error));

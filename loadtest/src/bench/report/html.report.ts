@@ -36,16 +36,20 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
     .join('')}</tbody></table>`;
 }
 
-/** The target tick for a ratio bar, when a goal compares that variant with the case's baseline. */
-function ratioTarget(caseId: string, variant: string, baseline: string): number | undefined {
-  const goal = GOALS.find(
-    (g) =>
-      g.source.kind === 'ratio' &&
-      g.source.caseId === caseId &&
-      g.source.variant === variant &&
-      g.source.against === baseline,
-  );
-  return goal?.threshold;
+/**
+ * Where a variant's ratio bar must reach for each goal about it, in units of the case baseline: a goal
+ * against another variant (gateway ≥ 1.25× http-proxy-middleware) scales by that variant's own ratio.
+ */
+function ratioTargets(c: ThroughputCaseResult, variant: string): number[] {
+  const ticks: number[] = [];
+  for (const goal of GOALS) {
+    const source = goal.source;
+    if (source.kind !== 'ratio' || source.caseId !== c.id || source.variant !== variant) continue;
+    const against =
+      source.against === c.baseline ? 1 : c.variants.find((v) => v.id === source.against)?.ratio?.value;
+    if (against !== undefined) ticks.push(goal.threshold * against);
+  }
+  return ticks;
 }
 
 function throughputSection(c: ThroughputCaseResult): string {
@@ -87,13 +91,15 @@ function throughputSection(c: ThroughputCaseResult): string {
     format: (x) => `${x.toFixed(2)}×`,
     references: [{ value: 1, label: '1.0×' }],
     bars: c.variants.map((v) => {
-      const target = ratioTarget(c.id, v.id, c.baseline);
+      const targets = ratioTargets(c, v.id);
       return {
         label: v.label,
         value: v.id === c.baseline ? (v.median ? 1 : undefined) : v.ratio?.value,
         highlight: v.role === 'redwire',
         ...(v.ratio ? { min: Math.min(...v.ratio.perRound), max: Math.max(...v.ratio.perRound) } : {}),
-        ...(target !== undefined ? { target, note: (v.ratio?.value ?? 0) >= target ? '' : 'short' } : {}),
+        ...(targets.length
+          ? { targets, note: (v.ratio?.value ?? 0) >= Math.max(...targets) ? '' : 'short' }
+          : {}),
       };
     }),
   });
@@ -148,6 +154,11 @@ function lagSection(c: LagCaseResult, targets: readonly TargetResult[]): string 
   )}<div class="charts">${charts.join('')}</div><ul>${[
     ...c.notes.map((n) => `<li>${esc(n)}</li>`),
     ...c.variants.map((v) => `<li><i>${esc(v.label)}</i>: ${esc(v.description)}</li>`),
+    ...c.variants.flatMap((v) =>
+      v.runs
+        .filter((r) => r.detail)
+        .map((r) => `<li>${esc(`${v.label}, round ${r.round}: ${r.detail}`)}</li>`),
+    ),
   ].join('')}</ul></section>`;
 }
 
@@ -170,7 +181,7 @@ function memorySection(c: MemoryCaseResult): string {
         label: e.label,
         value: e.bytes,
         highlight: e.role === 'redwire',
-        ...(target ? { target } : {}),
+        ...(target ? { targets: [target] } : {}),
       };
     }),
   });

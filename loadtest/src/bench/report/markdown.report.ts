@@ -66,6 +66,9 @@ function lagSection(c: LagCaseResult): string[] {
   lines.push('');
   for (const note of c.notes) lines.push(`- ${note}`);
   for (const v of c.variants) lines.push(`- *${v.label}*: ${v.description}`);
+  for (const v of c.variants) {
+    for (const r of v.runs) if (r.detail) lines.push(`- ${v.label}, round ${r.round}: ${r.detail}`);
+  }
   lines.push('');
   return lines;
 }

@@ -9,8 +9,8 @@ export interface Bar {
   readonly max?: number;
   /** redwire's bars are coloured, baselines grey. */
   readonly highlight: boolean;
-  /** A tick on this bar's row (its own target). */
-  readonly target?: number;
+  /** Ticks on this bar's row (its own targets). */
+  readonly targets?: readonly number[];
   /** Text after the value (e.g. "SHORT"). */
   readonly note?: string;
 }
@@ -38,14 +38,30 @@ const ROW = 26;
 const TOP = 30;
 const PLOT_W = WIDTH - LABEL_W - VALUE_W - 10;
 
-/** Renders one chart. The scale starts at 0 and ends past the largest value, whisker or reference. */
-export function renderBarChart(chart: BarChart): string {
+/**
+ * The end of the scale: past every value, whisker, target and reference; but when one bar dwarfs the rest
+ * (an in-process cache against network round trips) the scale ends at 2.5× the runner-up and that bar is
+ * drawn broken, so the others stay readable.
+ */
+function scaleTop(chart: BarChart): number {
+  const finite = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+  const values = chart.bars
+    .map((b) => b.value)
+    .filter(finite)
+    .sort((a, b) => b - a);
+  const [largest = 0, second = 0] = values;
+  const cap = largest > 4 * second && second > 0 ? 2.5 * second : Number.POSITIVE_INFINITY;
   const candidates = [
-    ...chart.bars.flatMap((b) => [b.value, b.max, b.target]),
+    ...chart.bars.flatMap((b) => [b.value, b.max, ...(b.targets ?? [])]),
     ...(chart.references ?? []).map((r) => r.value),
-  ].filter((v): v is number => v !== undefined && Number.isFinite(v));
-  const top = Math.max(...candidates, 0) * 1.08 || 1;
-  const x = (v: number) => LABEL_W + (Math.max(0, v) / top) * PLOT_W;
+  ].filter(finite);
+  return Math.min(Math.max(...candidates, 0), cap) * 1.08 || 1;
+}
+
+/** Renders one chart. The scale starts at 0 (see scaleTop for its end). */
+export function renderBarChart(chart: BarChart): string {
+  const top = scaleTop(chart);
+  const x = (v: number) => LABEL_W + (Math.min(Math.max(0, v), top) / top) * PLOT_W;
   const height = TOP + chart.bars.length * ROW + 24;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeXml(chart.title)}">`,
@@ -65,15 +81,20 @@ export function renderBarChart(chart: BarChart): string {
     parts.push(
       `<rect x="${LABEL_W}" y="${y + 3}" width="${w.toFixed(1)}" height="${ROW - 8}" class="${bar.highlight ? 'rw' : 'bl'}"><title>${escapeXml(`${bar.label}: ${chart.format(bar.value)}`)}</title></rect>`,
     );
-    if (bar.min !== undefined && bar.max !== undefined) {
+    if (bar.value > top) {
+      const bx = LABEL_W + PLOT_W * 0.9;
+      parts.push(
+        `<path d="M${bx} ${y + ROW - 3}l6 ${-(ROW - 4)}M${bx + 6} ${y + ROW - 3}l6 ${-(ROW - 4)}" class="brk"/>`,
+      );
+    } else if (bar.min !== undefined && bar.max !== undefined) {
       const cy = y + ROW / 2 - 1;
       parts.push(
         `<path d="M${x(bar.min).toFixed(1)} ${cy}H${x(bar.max).toFixed(1)}M${x(bar.min).toFixed(1)} ${cy - 5}v10M${x(bar.max).toFixed(1)} ${cy - 5}v10" class="wh"/>`,
       );
     }
-    if (bar.target !== undefined) {
+    for (const target of bar.targets ?? []) {
       parts.push(
-        `<path d="M${x(bar.target).toFixed(1)} ${y}v${ROW - 2}" class="tg"><title>target ${escapeXml(chart.format(bar.target))}</title></path>`,
+        `<path d="M${x(target).toFixed(1)} ${y}v${ROW - 2}" class="tg"><title>target ${escapeXml(chart.format(target))}</title></path>`,
       );
     }
     const valueText = `${chart.format(bar.value)}${bar.note ? ` ${bar.note}` : ''}`;
@@ -102,4 +123,5 @@ svg .wh{stroke:#222;stroke-width:1.2;fill:none}
 svg .tg{stroke:#0a7d32;stroke-width:3}
 svg .ref{stroke:#555;stroke-dasharray:4 3}
 svg .axis{stroke:#999}
+svg .brk{stroke:#fff;stroke-width:3}
 `;
