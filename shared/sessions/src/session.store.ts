@@ -41,7 +41,8 @@ export interface SessionClient {
 }
 
 export type CreateSessionResult =
-  | { created: true; token: string; session: SessionInfo; evicted: number }
+  /** `evicted`: ids of the oldest sessions this one ended (over the per-user cap). */
+  | { created: true; token: string; session: SessionInfo; evicted: string[] }
   /** The account changed (password, disable, deletion) after the caller read it: nothing was written. */
   | { created: false; reason: 'stale' };
 
@@ -103,7 +104,7 @@ export class SessionStore {
     const ip = (client.ip ?? '').slice(0, MAX_IP);
     for (let attempt = 0; ; attempt++) {
       const issued = issueToken(account.tag);
-      let reply: number[];
+      let reply: (number | string)[];
       try {
         reply = (await runScript(
           this.redis,
@@ -128,14 +129,14 @@ export class SessionStore {
             ip,
             this.keys.sessionPrefix(account.tag),
           ],
-        )) as number[];
+        )) as (number | string)[];
       } catch (err) {
         // 128 random bits make a collision practically impossible; retry once rather than reason about it.
         if (attempt === 0 && err instanceof Error && err.message.includes('SID_COLLISION')) continue;
         throw err;
       }
       if (reply[0] === 0) return { created: false, reason: 'stale' };
-      const [, ca, ax, exp, evicted] = reply as [number, number, number, number, number];
+      const [, ca, ax, exp, ...evicted] = reply as [number, number, number, number, ...string[]];
       const session: SessionInfo = {
         sessionId: issued.sessionId,
         createdAt: new Date(ca),
@@ -146,7 +147,7 @@ export class SessionStore {
         userAgent,
         ip,
       };
-      return { created: true, token: issued.token, session, evicted };
+      return { created: true, token: issued.token, session, evicted: evicted.map((m) => account.tag + m) };
     }
   }
 
@@ -216,23 +217,23 @@ export class SessionStore {
 
   /**
    * Revokes every session of the user owning `tag`, except `keepSessionId`, in batches until the index
-   * is empty; a session created between batches is caught by the next one. Returns how many live
-   * sessions were deleted. Fence racing logins first with `syncAccount` (a version bump).
+   * is empty; a session created between batches is caught by the next one. Returns the ids of the live
+   * sessions it deleted. Fence racing logins first with `syncAccount` (a version bump).
    */
-  async revokeAll(tag: string, options: { keepSessionId?: string } = {}): Promise<number> {
+  async revokeAll(tag: string, options: { keepSessionId?: string } = {}): Promise<string[]> {
     if (!isRoutingTag(tag)) throw new TypeError('sessions: not a routing tag');
     const keep = options.keepSessionId ? (splitSessionId(options.keepSessionId)?.member ?? '') : '';
-    let total = 0;
+    const revoked: string[] = [];
     // The cap keeps the index small, so this ends in one or two passes; the bound only guards bugs.
     for (let pass = 0; pass < 10_000; pass++) {
-      const [revoked, left] = (await runScript(
+      const [left, ...members] = (await runScript(
         this.redis,
         scripts.revokeAll,
         [this.keys.index(tag)],
         [this.keys.sessionPrefix(tag), keep, this.revokeBatchSize],
-      )) as [number, number];
-      total += revoked;
-      if (left <= 0) return total;
+      )) as [number, ...string[]];
+      for (const member of members) revoked.push(tag + member);
+      if (left <= 0) return revoked;
     }
     throw new Error('sessions: revokeAll did not converge');
   }

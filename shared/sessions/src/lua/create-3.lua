@@ -22,7 +22,8 @@
   Sibling session keys are built from ARGV[13] rather than passed in KEYS (as bullmq builds job keys):
   the {tag} puts them in the same slot, so this is safe on Redis Cluster.
 
-  Reply: {1, ca, ax, exp, evicted} created | {0} stale account version (nothing written)
+  Reply: {1, ca, ax, exp, evicted member...} created (the oldest sessions it ended over the cap)
+         | {0} stale account version (nothing written)
   Errors: SID_COLLISION (session key exists), TAG_CONFLICT (the tag belongs to another user)
 ]]
 local t = redis.call('TIME')
@@ -50,11 +51,11 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
   end
 end
 
-local evicted = 0
+local evicted = {}
 local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[10]) + 1
 if over > 0 then
   for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, over - 1)) do
-    evicted = evicted + redis.call('DEL', prefix .. m)
+    if redis.call('DEL', prefix .. m) == 1 then evicted[#evicted + 1] = m end
     redis.call('ZREM', KEYS[3], m)
   end
 end
@@ -77,4 +78,6 @@ if pttl == -1 or now + pttl < exp then redis.call('PEXPIREAT', KEYS[3], exp) end
 pttl = redis.call('PTTL', KEYS[2])
 if pttl == -1 or now + pttl < ax then redis.call('PEXPIREAT', KEYS[2], ax) end
 
-return {1, now, ax, exp, evicted}
+local out = {1, now, ax, exp}
+for _, m in ipairs(evicted) do out[#out + 1] = m end
+return out
