@@ -177,8 +177,8 @@ describe('consistency under concurrency', () => {
       expect(await stack.failedInvalidations()).toBe(0);
       expect(result.errors).toBe(0);
       // Absolute rates depend on how busy the shared box is; these only prove the race was exercised.
-      expect(result.writes).toBeGreaterThan(100);
-      expect(result.reads).toBeGreaterThan(1000);
+      expect(result.writes).toBeGreaterThan(50);
+      expect(result.reads).toBeGreaterThan(300);
       expect(result.cache.HIT ?? 0).toBeGreaterThan(0);
       expect(result.stale).toEqual([]);
       expect(await stack.keysWithoutTtl()).toEqual([]);

@@ -72,33 +72,28 @@ describe('re-invalidation through BullMQ', () => {
     });
     expect(res.status).toBe(200);
     await waitFor(
-      async () => (await worker.invalidationQueue.getJobCounts('delayed', 'waiting', 'active')).delayed > 0,
+      async () => ((await worker.invalidationQueue.getJobCounts('delayed')).delayed ?? 0) > 0,
       5000,
       'a re-invalidation job waiting for its retry',
     );
 
     await cacheServer.start();
+    const jobInvalidations = () =>
+      counterValue(worker, 'redwire_user_cache_invalidations_total', { path: 'job', outcome: 'invalidated' });
+    await waitFor(async () => (await jobInvalidations()) >= 1, 15_000, 'the retried job applied');
     const raw = new Redis(cacheServer.url);
     try {
-      await waitFor(
-        async () => (await raw.exists(keys.forUser(id).entry)) === 0,
-        10_000,
-        'entry invalidated by the job',
-      );
+      expect(await raw.exists(keys.forUser(id).entry)).toBe(0);
     } finally {
       raw.disconnect();
     }
-    expect(
-      await counterValue(worker, 'redwire_user_cache_invalidations_total', {
-        path: 'job',
-        outcome: 'invalidated',
-      }),
-    ).toBeGreaterThanOrEqual(1);
     expect(
       await counterValue(worker, 'redwire_user_cache_invalidations_total', {
         path: 'event',
         outcome: 'failed',
       }),
     ).toBeGreaterThanOrEqual(1);
+    const read = await fetch(`${api.url}/users/${id}`);
+    expect((await read.json()) as { version: number }).toMatchObject({ version: 2 });
   });
 });

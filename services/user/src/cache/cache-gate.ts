@@ -12,6 +12,8 @@ export interface CacheAvailability {
    * recovery sweep has replayed it.
    */
   invalidate<T>(op: () => Promise<T>): Promise<T>;
+  /** Fences at once: this instance stops trusting the cache until the recovery sweep has run. */
+  trip(reason: string): void;
 }
 
 /** Thrown by {@link CacheGate.call} while the cache is not usable. */

@@ -15,6 +15,12 @@ export interface CacheInvalidatorOptions {
   readonly run?: <T>(op: () => Promise<T>) => Promise<T>;
   /** @default no metrics */
   readonly metrics?: UserCacheMetrics;
+  /**
+   * Called when an invalidation is not confirmed (it failed, or is still running past its budget and may
+   * land after the caller answered). The API fences its cache gate: its own next reads must not trust
+   * the entry until the recovery sweep re-applied it. @default nothing
+   */
+  readonly onUnconfirmed?: () => void;
 }
 
 /**
@@ -30,7 +36,7 @@ export class CacheInvalidator {
       throw new RangeError('floorTtlMs must be ≥ 1');
     if (!Number.isSafeInteger(options.budgetMs) || options.budgetMs < 1)
       throw new RangeError('budgetMs must be ≥ 1');
-    this.#o = { run: (op) => op(), metrics: noopCacheMetrics, ...options };
+    this.#o = { run: (op) => op(), metrics: noopCacheMetrics, onUnconfirmed: () => {}, ...options };
   }
 
   /**
@@ -51,6 +57,7 @@ export class CacheInvalidator {
       );
     } catch {
       outcome = 'failed';
+      this.#o.onUnconfirmed();
     }
     metrics.invalidation(context.path, outcome);
     if (outcome !== 'failed' && context.occurredAt) {

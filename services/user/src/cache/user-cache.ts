@@ -57,6 +57,7 @@ export class UserCache {
       floorTtlMs: this.options.floorTtlMs,
       budgetMs: this.options.invalidationBudgetMs,
       run: (op) => deps.availability.invalidate(op),
+      onUnconfirmed: () => deps.availability.trip('invalidation not confirmed within its budget'),
       metrics: this.#deps.metrics,
     });
   }
