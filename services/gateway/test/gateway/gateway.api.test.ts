@@ -48,7 +48,12 @@ describe('gateway public port', () => {
 
   it('when an anonymous request is proxied, then the upstream gets X-Forwarded-*, X-Request-Id and no client-sent identity, and the client gets rate-limit headers', async () => {
     const res = await fetch(`${stack.url}/users/abc?x=1`, {
-      headers: { 'x-redwire-identity': 'forged', 'x-forwarded-for': '6.6.6.6', 'x-request-id': 'req-123' },
+      headers: {
+        'x-redwire-identity': 'forged',
+        'x-forwarded-for': '6.6.6.6',
+        'x-request-id': 'req-123',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-upstream')).toBe('yes');
@@ -60,6 +65,9 @@ describe('gateway public port', () => {
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-request-id']).toBe('req-123');
+    // Without the OTel preload the client's context passes through; with it, the gateway's client span
+    // (a child of that context) is injected instead.
+    expect(seen.headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
   });
 
   it('when a bearer token is valid, then the upstream gets a signed identity for its audience, not the token', async () => {
@@ -158,7 +166,7 @@ describe('gateway public port', () => {
     const res = await fetch(`${stack.url}/users/tight`);
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
-    const body = await res.json();
+    const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
       type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
       code: 'E_RATE_LIMITED',

@@ -4,8 +4,9 @@ import { type GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
 const RATE_LIMIT_DEADLINE_MS = 50;
 const SESSION_DEADLINE_MS = 100;
-// Covers timer lateness on a CPU shared with other suites, not waiting by the gateway.
-const MARGIN_MS = 150;
+// Covers timer lateness and the proxy hop on 2 cores shared with other suites (load averages of 15 seen);
+// the pause lasts 4 s, so anything under this bound proves the deadline, not Redis, ended the wait.
+const MARGIN_MS = 300;
 
 let redis: RedisServer;
 let stack: GatewayStack;
