@@ -7,6 +7,7 @@ import {
   type RedisClient,
   RedisConnections,
   StreamConsumer,
+  StreamPublisher,
   waitForReady,
 } from '@redwire/redis-kit';
 import { SessionStore } from '@redwire/sessions';
@@ -20,6 +21,7 @@ import { AuthService } from './auth/auth.service';
 import { createAuthMetrics } from './auth.metrics';
 import type { AuthConfig } from './config';
 import { createPool } from './db/pool';
+import { AUTH_EVENTS_STREAM, RevocationPublisher } from './events/revocation.publisher';
 import { AUTH_CONSUMER_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { userEventsHandler } from './events/user-events.handler';
 import { PasswordHasher } from './passwords/password.hasher';
@@ -65,6 +67,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
   const metrics = createMetrics({ service: 'redwire-auth' });
   const authMetrics = createAuthMetrics(metrics.registry);
   const namespace = config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {};
+  const authKeys = new Keyspace({ service: 'auth', ...namespace });
 
   const pool = createPool({
     connectionString: config.DATABASE_URL,
@@ -105,7 +108,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
   });
   const throttle = new LoginThrottle({
     redis: state,
-    keyspace: new Keyspace({ service: 'auth', ...namespace }),
+    keyspace: authKeys,
     // A key of its own, derived so that no extra secret has to be configured.
     hmacKey: Buffer.from(
       hkdfSync('sha256', config.IDENTITY_SIGNING_KEY, '', 'redwire-auth login-throttle', 32),
@@ -116,7 +119,22 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     windowMs: config.LOGIN_FAILURE_WINDOW,
   });
 
-  const sync = new AccountSync({ accounts, store, logger, intervalMs: config.ACCOUNT_SYNC_INTERVAL });
+  const revocations = new RevocationPublisher(
+    new StreamPublisher({
+      client: state,
+      stream: authKeys.stream(AUTH_EVENTS_STREAM),
+      destinationName: AUTH_EVENTS_STREAM,
+      maxLen: 10_000,
+    }),
+    logger,
+  );
+  const sync = new AccountSync({
+    accounts,
+    store,
+    revocations,
+    logger,
+    intervalMs: config.ACCOUNT_SYNC_INTERVAL,
+  });
   const users = new UserServiceClient({
     baseUrl: config.USER_SERVICE_URL,
     signer: new IdentitySigner({ key: config.IDENTITY_SIGNING_KEY }),
@@ -140,6 +158,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     accounts,
     store,
     sync,
+    revocations,
     hasher,
     throttle,
     logger,
@@ -157,6 +176,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
       accounts,
       store,
       users,
+      revocations,
       logger,
       ...(overrides.onUserDeleted ? { onUserDeleted: overrides.onUserDeleted } : {}),
     }),

@@ -197,6 +197,30 @@ describe('auth API', () => {
     expect((await f.login(email, newPassword)).token).toBeTruthy();
   });
 
+  it('when sessions end, then each one is announced as session.revoked on auth-events', async () => {
+    const email = anEmail();
+    const userId = await f.register(email);
+    const stream = `${f.namespace}:auth:stream:{auth-events}`;
+    const since = (await f.redis.xrevrange(stream, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+    const [a, b, c] = [await f.login(email), await f.login(email), await f.login(email)];
+    const sid = (t: string) => t.split('.')[0] as string;
+    await f.gw.call('POST', '/auth/logout', { token: a.token });
+    await f.gw.call('DELETE', `/auth/sessions/${sid(b.token)}`, { token: c.token });
+    await f.gw.call('POST', '/auth/logout-all', { token: c.token });
+    const entries = await f.redis.xrange(stream, `(${since}`, '+');
+    const events = entries.map(([, fields]) => {
+      const map: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
+      return map;
+    });
+    expect(events.map((e) => [e.type, e.sessionId])).toEqual([
+      ['session.revoked', sid(a.token)],
+      ['session.revoked', sid(b.token)],
+      ['session.revoked', sid(c.token)],
+    ]);
+    expect(events.slice(1).every((e) => e.userId === userId && e.eventId && e.occurredAt)).toBe(true);
+  });
+
   it('when an admin changes role and tier, then live sessions carry them at the next request', async () => {
     const adminToken = (await f.login(admin)).token;
     const email = anEmail();

@@ -1,5 +1,6 @@
 import type { Logger } from '@redwire/http-kit';
 import type { SessionStore } from '@redwire/sessions';
+import type { RevocationPublisher } from '../events/revocation.publisher';
 import { type Account, toSessionAccount } from './account.model';
 import type { AccountRepository } from './account.repository';
 
@@ -7,6 +8,7 @@ import type { AccountRepository } from './account.repository';
 export interface AccountSyncOptions {
   accounts: AccountRepository;
   store: SessionStore;
+  revocations: RevocationPublisher;
   logger: Logger;
   /** How often the reconciler retries changes whose mirroring failed. @default 2000 */
   intervalMs?: number;
@@ -35,10 +37,11 @@ export class AccountSync {
     const { store, accounts, logger } = this.options;
     await store.syncAccount(toSessionAccount(account));
     if (revoke.all || account.status === 'disabled') {
-      await store.revokeAll(
+      const revoked = await store.revokeAll(
         account.sessionTag,
         revoke.keepSessionId ? { keepSessionId: revoke.keepSessionId } : {},
       );
+      await this.options.revocations.revoked(revoked, account.id);
     }
     await accounts
       .markSynced(account.id, account.revision)

@@ -1,8 +1,15 @@
 import { errors, type Logger } from '@redwire/http-kit';
-import { type SessionClient, type SessionInfo, type SessionStore, splitSessionId } from '@redwire/sessions';
+import {
+  parseToken,
+  type SessionClient,
+  type SessionInfo,
+  type SessionStore,
+  splitSessionId,
+} from '@redwire/sessions';
 import { type Account, toSessionAccount } from '../accounts/account.model';
 import type { AccountRepository } from '../accounts/account.repository';
 import type { AccountSync } from '../accounts/account-sync';
+import type { RevocationPublisher } from '../events/revocation.publisher';
 import type { PasswordHasher } from '../passwords/password.hasher';
 import type { LoginThrottle } from '../throttle/login-throttle';
 
@@ -14,6 +21,7 @@ export interface AuthServiceDeps {
   accounts: AccountRepository;
   store: SessionStore;
   sync: AccountSync;
+  revocations: RevocationPublisher;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   logger: Logger;
@@ -55,12 +63,16 @@ export class AuthService {
     // The password, role or status changed between our read and the session: the verification is void.
     if (!created.created) return this.refuse('stale');
     this.deps.onLogin?.('success');
+    if (created.evicted.length > 0) await this.deps.revocations.revoked(created.evicted, account.id);
     return { account, token: created.token, session: created.session };
   }
 
   /** Revokes the session a token names if its secret matches; unknown or malformed tokens are ignored. */
   async logout(token: string | undefined): Promise<void> {
-    if (token !== undefined) await this.deps.store.revokeToken(token);
+    if (token === undefined) return;
+    if ((await this.deps.store.revokeToken(token)) === 'revoked') {
+      await this.deps.revocations.revoked([parseToken(token)?.sessionId ?? '']);
+    }
   }
 
   /** Ends every session of the user, fenced by an auth-version bump so a racing login cannot survive. */
@@ -122,6 +134,7 @@ export class AuthService {
   async revokeSession(userId: string, sessionId: string): Promise<void> {
     const outcome = await this.deps.store.revoke(sessionId, userId);
     if (outcome !== 'revoked') throw errors.E_NOT_FOUND('No such session.');
+    await this.deps.revocations.revoked([sessionId], userId);
   }
 
   private async upgradeHash(account: Account, password: string): Promise<void> {

@@ -4,6 +4,7 @@ import type { SessionStore } from '@redwire/sessions';
 import { toSessionAccount } from '../accounts/account.model';
 import type { AccountRepository } from '../accounts/account.repository';
 import type { UserServiceClient } from '../registration/user-service.client';
+import type { RevocationPublisher } from './revocation.publisher';
 import { parseUserEvent } from './user-events';
 
 /** Dependencies of {@link userEventsHandler}. */
@@ -11,6 +12,7 @@ export interface UserEventsHandlerDeps {
   accounts: AccountRepository;
   store: SessionStore;
   users: UserServiceClient;
+  revocations: RevocationPublisher;
   logger: Logger;
   /** Told when a user's credentials and sessions are gone (metrics, tests). @default none */
   onUserDeleted?: (userId: string) => void;
@@ -41,7 +43,7 @@ export function userEventsHandler(deps: UserEventsHandlerDeps): StreamHandler {
           authVersion: fenced.authVersion + 1,
           revision: fenced.revision + 1,
         });
-        await deps.store.revokeAll(account.sessionTag);
+        await deps.revocations.revoked(await deps.store.revokeAll(account.sessionTag), account.id);
       });
       if (deleted)
         deps.logger.info({ userId: event.userId }, 'user deleted: credentials and sessions removed');
