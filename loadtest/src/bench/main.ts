@@ -66,12 +66,17 @@ async function main(): Promise<number> {
     `${settings.mode} run: ${cases.length} cases, ${settings.rounds} rounds × ${settings.durationMs / 1000} s; starting Redis and PostgreSQL`,
   );
   const stack = await BenchStack.start();
-  const stop = () => {
-    log('interrupted: stopping the stack');
-    void stack.close().finally(() => process.exit(130));
+  // Whatever ends the run, the servers and child processes it started go with it.
+  const abort = (why: string, code: number) => {
+    log(`${why}: stopping the stack`);
+    void stack.close().finally(() => process.exit(code));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => abort('interrupted', 130));
+  process.once('SIGTERM', () => abort('terminated', 143));
+  process.once('uncaughtException', (error) =>
+    abort(`uncaught exception: ${error.stack ?? error.message}`, 1),
+  );
+  process.once('unhandledRejection', (reason) => abort(`unhandled rejection: ${String(reason)}`, 1));
   try {
     const machine = await machineInfo(stack);
     const caseResults = await runCases(cases, { settings, stack, log });

@@ -158,21 +158,24 @@ export const invalidationLagCase: LagCase = {
     };
 
     let counter = 0;
-    const write = async (id: string): Promise<number | undefined> => {
+    /** One write, timed from its commit to its invalidation; never rejects (a failed write is reported). */
+    const write = async (id: string): Promise<{ lagMs: number } | { lost: true } | { failed: string }> => {
       let version: number;
       try {
         const result = await runtime.service.update(id, { bio: `bench write ${counter++}` }, undefined);
-        if (result.kind !== 'updated') throw new Error(`update answered ${result.kind}`);
+        if (result.kind !== 'updated') return { failed: `update answered ${result.kind}` };
         version = result.user.version;
       } catch (error) {
-        if (!(error instanceof SkipSyncInvalidation)) throw error;
+        if (!(error instanceof SkipSyncInvalidation)) {
+          return { failed: error instanceof Error ? error.message : String(error) };
+        }
         version = error.version;
       }
       const entry = tracked.get(`${id}:${version}`);
-      if (!entry) throw new Error('the after-commit hook did not run');
+      if (!entry) return { failed: 'the after-commit hook did not run' };
       tracked.delete(`${id}:${version}`);
       const appliedAt = await entry.applied;
-      return appliedAt === undefined ? undefined : appliedAt - entry.committedAt;
+      return appliedAt === undefined ? { lost: true } : { lagMs: appliedAt - entry.committedAt };
     };
 
     const run =
@@ -182,22 +185,27 @@ export const invalidationLagCase: LagCase = {
         const failedBefore = await syncFailures();
         await admin.config('SET', 'notify-keyspace-events', 'K$');
         try {
-          const observed: Promise<number | undefined>[] = [];
+          const observed: ReturnType<typeof write>[] = [];
           for (let i = 0; i < writes; i++) {
             observed.push(write(ids[i % ids.length] as string));
             await sleep(WRITE_SPACING_MS);
           }
-          const lags = await Promise.all(observed);
-          const latenciesMs = lags.filter((l): l is number => l !== undefined);
+          const outcomes = await Promise.all(observed);
+          const latenciesMs = outcomes.flatMap((o) => ('lagMs' in o ? [o.lagMs] : []));
+          const failed = outcomes.flatMap((o) => ('failed' in o ? [o.failed] : []));
           const fellBack = (await syncFailures()) - failedBefore;
+          const details = [
+            ...(which === 'sync'
+              ? [
+                  `${fellBack} of ${writes} sync invalidations missed their budget and were left to the event path`,
+                ]
+              : []),
+            ...(failed.length ? [`${failed.length} writes failed (first: ${failed[0]})`] : []),
+          ];
           return {
             latenciesMs,
-            lost: lags.length - latenciesMs.length,
-            ...(which === 'sync'
-              ? {
-                  detail: `${fellBack} of ${writes} sync invalidations missed their budget and were left to the event path`,
-                }
-              : {}),
+            lost: outcomes.filter((o) => 'lost' in o).length,
+            ...(details.length ? { detail: details.join('; ') } : {}),
           } satisfies LagSample;
         } finally {
           await admin.config('SET', 'notify-keyspace-events', '');

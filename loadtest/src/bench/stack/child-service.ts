@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Options of {@link startChildService}. */
@@ -47,7 +48,8 @@ async function answers200(url: string): Promise<boolean> {
 }
 
 export async function startChildService(options: ChildServiceOptions): Promise<ChildService> {
-  const child = spawn(process.execPath, [options.entry, ...(options.args ?? [])], {
+  const guard = path.join(__dirname, 'parent-guard.js');
+  const child = spawn(process.execPath, ['--require', guard, options.entry, ...(options.args ?? [])], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
