@@ -63,7 +63,7 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
         'local',
       ]);
       procs.push(proc);
-      await waitUntil(`cluster node ${port}`, () => ping(port), proc, 10000);
+      await waitUntil(`cluster node ${port}`, () => ping(port), proc, 30000);
     }
     await run(
       cli,

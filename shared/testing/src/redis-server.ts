@@ -66,7 +66,7 @@ async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer>
   const start = async () => {
     proc = spawnManaged(binary, args);
     const current = proc;
-    await waitUntil(`redis-server on port ${port}`, () => ping(port), current, 10000);
+    await waitUntil(`redis-server on port ${port}`, () => ping(port), current, 30000);
   };
   await start();
 
