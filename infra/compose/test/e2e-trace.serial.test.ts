@@ -84,16 +84,16 @@ describe('PATCH /users/:id through the gateway', () => {
   beforeAll(async () => {
     patch = await send('PATCH', `/users/${ada.id}`, { bio: 'traced end to end' });
     expect(patch.status).toBe(200);
-    // Wait for the request's spans and both consumer groups' processing of its event.
+    // Each process exports its own batches: wait until both consumer groups have processed the event and
+    // every span of the trace has its parent, i.e. no process's batch is still on its way.
     const spans = await receiver.waitFor((all) => {
       const gateway = gatewayServerSpan(all, patch.requestId);
       if (!gateway) return false;
-      const groups = new Set(
-        all
-          .filter((s) => s.kind === 'consumer' && s.traceId === gateway.traceId)
-          .map((s) => s.attributes[GROUP]),
-      );
-      return groups.has('user-cache') && groups.has('auth');
+      const inTrace = all.filter((s) => s.traceId === gateway.traceId);
+      const ids = new Set(inTrace.map((s) => s.spanId));
+      const groups = new Set(inTrace.filter((s) => s.kind === 'consumer').map((s) => s.attributes[GROUP]));
+      const complete = inTrace.every((s) => s === gateway || ids.has(s.parentSpanId));
+      return complete && groups.has('user-cache') && groups.has('auth');
     }, 30_000);
     graph = new SpanGraph(spans);
     root = gatewayServerSpan(spans, patch.requestId) as ReceivedSpan;
@@ -209,6 +209,13 @@ describe('log lines and traces across the whole run', () => {
     expect(inside.length).toBeGreaterThan(5);
     const missing = inside.filter(({ line }) => typeof line.trace_id !== 'string');
     expect(missing.map(({ service, line }) => `${service}: ${line.msg}`)).toEqual([]);
+    // The last requests' spans may still be in their process's export batch.
+    const logged = new Set(inside.map(({ line }) => line.trace_id as string));
+    const allExported = (spans: readonly ReceivedSpan[]) => {
+      const ids = new Set(spans.map((s) => s.traceId));
+      return [...logged].every((id) => ids.has(id));
+    };
+    await receiver.waitFor(allExported, 10_000).catch(() => undefined);
     const exported = new Set(receiver.spans.map((s) => s.traceId));
     const unexported = inside.filter(({ line }) => !exported.has(line.trace_id as string));
     expect(unexported.map(({ service, line }) => `${service}: ${line.msg} ${line.trace_id}`)).toEqual([]);
