@@ -131,6 +131,28 @@ describe('RateLimiter', () => {
     expect(Number(headers['Retry-After'])).toBeGreaterThanOrEqual(Math.max(1, ...violatedT));
   });
 
+  it('when users behind one IP race through the limiter with the deny cache off, then the IP counter grows by exactly the admitted requests', async () => {
+    const { set, limiter } = limiterFor(
+      [
+        { name: 'per-user', identity: 'user', limit: 10, period: 3600 },
+        { name: 'per-ip', identity: 'ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
+      ],
+      { denyCache: false },
+    );
+    const attempts = Array.from({ length: 300 }, (_, i) => `racer-${i % 25}`);
+    const decisions = await Promise.all(
+      attempts.map((id) => limiter.decide(set.checksFor({ ...facts, user: { id, tier: 'free' } }))),
+    );
+    const admitted = decisions.filter((d) => d.outcome === 'allowed').length;
+    expect(decisions.every((d) => d.source === 'redis')).toBe(true);
+    expect(admitted).toBe(100);
+    const peek = set
+      .checksFor({ ...facts, user: { id: 'observer', tier: 'free' } })
+      .map((c) => ({ ...c, cost: 0 }));
+    const ip = (await limiter.decide(peek)).verdicts.find((v) => v.check.policy.name === 'per-ip');
+    expect(ip?.result.remaining).toBe(100 - admitted);
+  });
+
   it('when two instances with application clocks 30 s ahead and 30 s behind share the limits, then they decide exactly like the reference model fed Redis time', async () => {
     const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
     const set = new PolicySet([
