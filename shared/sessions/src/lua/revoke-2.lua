@@ -19,10 +19,10 @@ end
 if ARGV[2] ~= '' and s[1] ~= ARGV[2] then return -1 end
 if ARGV[3] ~= '' then
   if #ARGV[3] ~= #s[2] then return -1 end
+  -- Fixed-work comparison (see validate-3.lua).
+  local a, b = {string.byte(s[2], 1, -1)}, {string.byte(ARGV[3], 1, -1)}
   local diff = 0
-  for i = 1, #s[2] do
-    diff = bit.bor(diff, bit.bxor(string.byte(s[2], i), string.byte(ARGV[3], i)))
-  end
+  for i = 1, #a do diff = bit.bor(diff, bit.bxor(a[i], b[i])) end
   if diff ~= 0 then return -1 end
 end
 redis.call('DEL', KEYS[1])
