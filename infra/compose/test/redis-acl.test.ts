@@ -8,6 +8,7 @@ import {
   Keyspace,
   type RedisClient,
   StreamConsumer,
+  StreamFanoutReader,
   StreamPublisher,
   waitForReady,
 } from '@redwire/redis-kit';
@@ -15,6 +16,10 @@ import { newRoutingTag, SessionReader, SessionStore } from '@redwire/sessions';
 import { freshDatabase } from '@redwire/testing/vitest';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUTH_EVENTS_STREAM,
+  RevocationPublisher,
+} from '../../../services/auth/src/events/revocation.publisher';
 import { DEFAULT_POLICIES } from '../../../services/gateway/src/ratelimit/default-policies';
 import { PolicySet } from '../../../services/gateway/src/ratelimit/policy-set';
 import { RateLimitStore } from '../../../services/gateway/src/ratelimit/ratelimit.store';
@@ -36,6 +41,7 @@ import { repoPath } from './support/repo';
 
 const SIGNING_KEY = 'acl-test-identity-signing-key-0123456789';
 const userEvents = new Keyspace({ service: 'user' }).stream(USER_EVENTS_STREAM);
+const authEvents = new Keyspace({ service: 'auth' }).stream(AUTH_EVENTS_STREAM);
 const sessionKey = (tag: string, part: string) => `auth:session:{${tag}}:${part}`;
 const cacheEntryOf = (userId: string) =>
   new UserCacheKeys(new Keyspace({ service: 'user' })).forUser(userId).entry;
@@ -161,8 +167,42 @@ describe('gateway', () => {
     expect(await state.takeDenials()).toEqual([]);
   });
 
+  it('when auth publishes a revocation, then the gateway can follow auth-events with a fan-out reader', async () => {
+    await state.takeDenials();
+    const seen: string[] = [];
+    const reader = new StreamFanoutReader({
+      connection: createRedisClient({
+        url: state.urlAs('gateway'),
+        service: 'gateway',
+        kind: 'blocking',
+        purpose: 'auth-events',
+      }),
+      stream: authEvents,
+      blockMs: 200,
+      handler: (message) => {
+        seen.push(message.fields.sessionId ?? '');
+      },
+    });
+    await reader.start();
+    try {
+      const publisher = new StreamPublisher({
+        client: await serviceClient(state, 'auth'),
+        stream: authEvents,
+      });
+      const sessionId = `${newRoutingTag()}.member`;
+      await new RevocationPublisher(publisher, createLogger({ service: 'acl', level: 'silent' })).revoked([
+        sessionId,
+      ]);
+      await until(async () => seen.includes(sessionId), 'revocation seen by the gateway');
+    } finally {
+      await reader.close();
+    }
+    expect(await state.takeDenials()).toEqual([]);
+  });
+
   it('when it reaches for what it does not own, then Redis refuses', async () => {
     const client = await rawClient(state, 'gateway');
+    await expect(client.xadd(authEvents, '*', 'type', 'session.revoked')).rejects.toThrow(NOPERM);
     const tag = newRoutingTag();
     await expect(client.get(cacheEntryOf(randomUUID()))).rejects.toThrow(NOPERM);
     await expect(client.xadd(userEvents, '*', 'type', 'user.deleted')).rejects.toThrow(NOPERM);
