@@ -1,3 +1,4 @@
+import type { RedisClient } from '@redwire/redis-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { UserCacheMetrics } from './cache/cache.metrics';
 import type { CacheGateState } from './cache/cache-gate';
@@ -98,4 +99,15 @@ export function registerBacklogGauges(registry: Registry, sources: BacklogSource
       this.set(await sources.streamPending().catch(() => Number.NaN));
     },
   });
+}
+
+/** Pending entries of `group` on `stream` (XPENDING summary); 0 while the group does not exist yet. */
+export async function streamPending(client: RedisClient, stream: string, group: string): Promise<number> {
+  try {
+    const reply = (await client.xpending(stream, group)) as unknown[];
+    return Number(reply[0] ?? 0);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOGROUP')) return 0;
+    throw error;
+  }
 }

@@ -30,7 +30,7 @@ import { UserCacheStore } from './cache/user-cache.store';
 import type { ServiceConfig } from './config';
 import { createPool } from './db/pool';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
-import { createUserMetrics, registerBacklogGauges, type UserMetrics } from './user.metrics';
+import { createUserMetrics, registerBacklogGauges, streamPending, type UserMetrics } from './user.metrics';
 import { type RepositoryHooks, UserRepository } from './users/user.repository';
 import { UserService, type UserServiceHooks } from './users/user.service';
 
@@ -172,10 +172,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
       );
       return Number(rows[0]?.n ?? 0);
     },
-    streamPending: async () => {
-      const reply = (await stateClient.xpending(stream, USER_CACHE_GROUP).catch(() => [0])) as unknown[];
-      return Number(reply[0] ?? 0);
-    },
+    streamPending: () => streamPending(stateClient, stream, USER_CACHE_GROUP),
   });
 
   const verifier = new IdentityVerifier({ key: config.IDENTITY_SIGNING_KEY, audience: 'user' });

@@ -18,7 +18,7 @@ import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidat
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
 import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
 import { OutboxRelay } from './outbox/outbox.relay';
-import { createUserMetrics, registerBacklogGauges } from './user.metrics';
+import { createUserMetrics, registerBacklogGauges, streamPending } from './user.metrics';
 
 /** How often the outbox cleanup runs. */
 const CLEANUP_EVERY_MS = 10 * 60_000;
@@ -144,10 +144,7 @@ export function createWorkerRuntime(
       );
       return Number(rows[0]?.n ?? 0);
     },
-    streamPending: async () => {
-      const reply = (await redis.request('state').xpending(stream, USER_CACHE_GROUP)) as unknown[];
-      return Number(reply[0] ?? 0);
-    },
+    streamPending: () => streamPending(redis.request('state'), stream, USER_CACHE_GROUP),
   });
 
   const app = express();
