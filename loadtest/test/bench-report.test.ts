@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResults, ThroughputCaseResult } from '../src/bench/core/bench.types';
+import { promCounter } from '../src/bench/core/prom-text';
 import { median, pairedRatio, quantileSorted, spread } from '../src/bench/core/stats';
 import { evaluateGoals } from '../src/bench/report/goals';
 import { renderHtml } from '../src/bench/report/html.report';
@@ -160,5 +161,22 @@ describe('bench targets and reports', () => {
     expect(html).toContain('rlf &lt;1&gt;');
     expect(html).not.toContain('rlf <1>');
     expect(html.match(/<svg/g)?.length).toBe(4);
+  });
+});
+
+describe('Prometheus text parsing', () => {
+  it('when a counter has several label sets, then only the matching samples are summed', () => {
+    const text = [
+      '# HELP redwire_user_cache_invalidations_total Cache invalidations',
+      '# TYPE redwire_user_cache_invalidations_total counter',
+      'redwire_user_cache_invalidations_total{path="event",outcome="invalidated"} 7',
+      'redwire_user_cache_invalidations_total{path="event",outcome="failed"} 2',
+      'redwire_user_cache_invalidations_total{path="job",outcome="invalidated"} 1',
+      'redwire_user_cache_invalidations_total_other{path="event",outcome="failed"} 99',
+    ].join('\n');
+    const name = 'redwire_user_cache_invalidations_total';
+    expect(promCounter(text, name, { path: 'event', outcome: 'failed' })).toBe(2);
+    expect(promCounter(text, name, { path: 'event' })).toBe(9);
+    expect(promCounter(text, name, { path: 'sweep' })).toBe(0);
   });
 });
