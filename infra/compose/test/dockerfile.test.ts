@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -117,6 +119,38 @@ describe('infra/docker/Dockerfile', () => {
   it('when the build context is filtered, then host node_modules, dist and .env never reach it', () => {
     const ignored = readRepoFile('infra/docker/Dockerfile.dockerignore').split('\n');
     for (const pattern of ['**/node_modules', '**/dist', '.env', '.git']) expect(ignored).toContain(pattern);
+  });
+});
+
+describe('infra/docker/healthcheck.mjs', () => {
+  it('when compose probes a service, then it runs the probe the image ships at /app/healthcheck.mjs', () => {
+    expect(stage('prod-deps').instructions).toContainEqual({
+      op: 'COPY',
+      args: 'infra/docker/healthcheck.mjs ./',
+    });
+    const probes = Object.entries(loadCompose().value.services).filter(([, s]) =>
+      s.image?.startsWith('redwire/'),
+    );
+    for (const [name, service] of probes.filter(([, s]) => s.healthcheck)) {
+      expect(service.healthcheck?.test?.slice(0, 3), name).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);
+    }
+  });
+
+  it('when the URL answers 2xx, then it exits 0; on 503 or no answer, 1', async () => {
+    const server = http.createServer((req, res) => res.writeHead(req.url === '/readyz' ? 200 : 503).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const probe = (url: string) => {
+      const child = spawn(process.execPath, [repoPath('infra/docker/healthcheck.mjs'), url]);
+      return new Promise<number | null>((resolve) => child.once('exit', resolve));
+    };
+    try {
+      expect(await probe(`http://127.0.0.1:${port}/readyz`)).toBe(0);
+      expect(await probe(`http://127.0.0.1:${port}/other`)).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await probe(`http://127.0.0.1:${port}/readyz`)).toBe(1);
   });
 });
 
