@@ -1,6 +1,13 @@
 import { IdentitySigner } from '@redwire/http-kit';
 import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
-import { CircuitBreaker, checkRedis, Keyspace, type RedisClient, RedisConnections } from '@redwire/redis-kit';
+import {
+  CircuitBreaker,
+  checkRedis,
+  Keyspace,
+  type RedisClient,
+  RedisConnections,
+  type StreamFanoutReader,
+} from '@redwire/redis-kit';
 import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from '@redwire/sessions';
 import type { Request } from 'express';
 import { createGatewayApp, type GatewayApp } from './app';
@@ -9,6 +16,7 @@ import { RouteTable } from './gateway/routes';
 import { Authenticator } from './identity/authenticate';
 import { ClientIpResolver } from './identity/client-ip';
 import { SameOriginCheck } from './identity/csrf';
+import { createRevocationListener } from './identity/revocation.listener';
 import { ReverseProxy } from './proxy/reverse-proxy';
 import { PolicySet, RateLimiter, RateLimitMetrics, RateLimitStore } from './ratelimit';
 import { DEFAULT_POLICIES } from './ratelimit/default-policies';
@@ -31,8 +39,14 @@ export interface GatewayRuntime {
   readonly keyspace: Keyspace;
   readonly policies: PolicySet;
   readonly limiter: RateLimiter;
+  readonly authenticator: Authenticator;
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
+  /**
+   * Starts following auth's revocation events (when validations are cached). Resolves once reading, or
+   * after `timeoutMs` if Redis is not there yet (the reader keeps trying; the cache TTL bounds staleness).
+   */
+  start(timeoutMs?: number): Promise<void>;
   /** Closes upstream sockets, the breaker and Redis (after the servers drained). */
   close(): Promise<void>;
 }
@@ -92,6 +106,14 @@ export function createGatewayRuntime(
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
   });
 
+  const authenticator = new Authenticator({
+    sessions,
+    cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
+    deadlineMs: config.SESSION_CHECK_DEADLINE,
+    cacheTtlMs: config.SESSION_CACHE_TTL,
+  });
+  let revocations: StreamFanoutReader | undefined;
+
   let isShuttingDown = () => false;
   const app = createGatewayApp({
     routes,
@@ -100,12 +122,7 @@ export function createGatewayRuntime(
       trustedCidrs: config.TRUSTED_PROXY_CIDRS,
       ipv6PrefixLength: config.IPV6_SUBNET,
     }),
-    authenticator: new Authenticator({
-      sessions,
-      cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
-      deadlineMs: config.SESSION_CHECK_DEADLINE,
-      cacheTtlMs: config.SESSION_CACHE_TTL,
-    }),
+    authenticator,
     sameOrigin: new SameOriginCheck({ allowedOrigins: config.ALLOWED_ORIGINS }),
     policies,
     limiter,
@@ -138,10 +155,29 @@ export function createGatewayRuntime(
     keyspace,
     policies,
     limiter,
+    authenticator,
     setShuttingDown(check) {
       isShuttingDown = check;
     },
+    async start(timeoutMs = 5000) {
+      if (!authenticator.cache || revocations) return;
+      revocations = createRevocationListener({
+        connection: connections.blocking('auth-events'),
+        namespace: config.REDIS_NAMESPACE,
+        cache: authenticator.cache,
+        logger,
+      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        revocations.start(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
     async close() {
+      await revocations?.close();
       proxy.close();
       breaker.shutdown();
       await connections.close();

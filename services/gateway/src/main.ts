@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   await waitForReady(runtime.redis, 5000).catch((error: unknown) =>
     logger.warn({ err: error }, 'Redis not ready at start-up; rate-limit failure modes apply until it is'),
   );
+  await runtime.start();
   const admin = await startHttpServer(runtime.app.admin, {
     port: config.ADMIN_PORT,
     host: config.HOST,
