@@ -1,6 +1,6 @@
 import type { RedisClient } from '@redwire/redis-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseToken } from '../src';
+import { parseToken, SessionReader } from '../src';
 import { sessionScripts } from '../src/session-scripts';
 import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './support/backends';
 
@@ -30,6 +30,27 @@ describe.each(backends)('session store and reader on %s', (backend) => {
     expect(result.session.createdAt).toEqual(session.createdAt);
     expect(result.session.expiresAt).toEqual(session.expiresAt);
     expect(result.session.absoluteExpiresAt.getTime() - session.createdAt.getTime()).toBe(8 * 3600_000);
+  });
+
+  it('when a token is validated, then it costs exactly one Redis call, touch included', async () => {
+    const { store, namespace } = sessionsOn(redis);
+    const { token } = await created(store, anAccount());
+    const calls: string[] = [];
+    const counted = new Proxy(redis, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const reader = new SessionReader({ redis: counted, namespace, touchIntervalMs: 0 });
+    await reader.validate(token); // loads the script if this node lacks it (EVALSHA, then EVAL once)
+    calls.length = 0;
+    for (let i = 0; i < 20; i++) expect((await reader.validate(token)).valid).toBe(true);
+    expect(calls).toEqual(Array(20).fill('evalsha'));
   });
 
   it('when a token is malformed or tampered, then it is invalid and nothing throws', async () => {
