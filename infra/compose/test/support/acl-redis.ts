@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { envExampleValue, readRepoFile } from './repo';
+
+/** What Redis answers a command (or a script's command) the ACL user may not run. */
+export const NOPERM = /NOPERM|can't access/;
 
 /** A user that only tests add, to read `ACL LOG` and inspect keys; compose never has it. */
 export const TEST_ADMIN = 'acl-test-admin';
@@ -17,6 +21,8 @@ export interface AclRedis {
   urlAs(user: string): string;
   /** A plain ioredis connection as `user` (ready check off: the health check user may not run INFO). */
   connectAs(user: string): Promise<Redis>;
+  /** A request-path client as the services build it (redis-kit), authenticated from the URL. */
+  serviceClient(user: string): Promise<RedisClient>;
   /** Every ACL denial logged since the last call (`<user> <reason> <object>`), then clears the log. */
   takeDenials(): Promise<string[]>;
   stop(): Promise<void>;
@@ -41,6 +47,7 @@ export async function startAclRedis(file: string, options: { withAdmin?: boolean
     options.withAdmin === false ? committed : `${committed.replace(/\n?$/, '\n')}${adminLine}\n`,
   );
   const server = await startRedisServer({ aclFile });
+  const opened: { disconnect(): void }[] = [];
   const connect = async (user: string, password: string) => {
     const client = new Redis({
       host: server.host,
@@ -53,6 +60,7 @@ export async function startAclRedis(file: string, options: { withAdmin?: boolean
       retryStrategy: () => null,
     });
     client.on('error', () => {});
+    opened.push(client);
     await client.connect();
     return client;
   };
@@ -63,6 +71,13 @@ export async function startAclRedis(file: string, options: { withAdmin?: boolean
     admin,
     urlAs: (user) => `redis://${user}:${encodeURIComponent(passwordOf(user))}@${server.host}:${server.port}`,
     connectAs: (user) => connect(user, passwordOf(user)),
+    async serviceClient(user) {
+      const url = `redis://${user}:${encodeURIComponent(passwordOf(user))}@${server.host}:${server.port}`;
+      const client = createRedisClient({ url, service: user, commandTimeoutMs: 5000 });
+      opened.push(client);
+      await waitForReady(client);
+      return client;
+    },
     async takeDenials() {
       const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
       await admin.call('ACL', 'LOG', 'RESET');
@@ -73,9 +88,19 @@ export async function startAclRedis(file: string, options: { withAdmin?: boolean
       });
     },
     async stop() {
+      for (const client of opened) client.disconnect();
       admin.disconnect();
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Polls `probe` until it holds; throws after `timeoutMs`. */
+export async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
