@@ -49,6 +49,11 @@ beforeAll(async () => {
       USER_CACHE_BREAKER_MIN_CALLS: '5',
       USER_CACHE_BREAKER_OPEN: '1000',
       USER_CACHE_PROBE_INTERVAL: '500',
+      // PostgreSQL gets every read during the outage; on a box at load 15+ give it room, so a 503 here
+      // can only come from the Redis handling under test.
+      DB_CONNECT_TIMEOUT: '5000',
+      DB_STATEMENT_TIMEOUT: '5000',
+      USER_CACHE_LEASE_TTL: '10000',
     }),
   );
   keys = new UserCacheKeys(new Keyspace({ service: 'user', namespace: ns }));
@@ -64,6 +69,7 @@ afterAll(async () => {
 
 interface ReadRecord {
   user: string;
+  code?: unknown;
   began: number;
   ms: number;
   status: number;
@@ -165,7 +171,7 @@ describe('cache Redis outage under load', () => {
         errorsBeforeOpen: errorsAtOpen,
       }),
     );
-    expect(load.reads.every((r) => r.status === 200)).toBe(true);
+    expect(load.reads.filter((r) => r.status !== 200)).toEqual([]);
     expect(slowest).toBeLessThan(COMMAND_TIMEOUT_MS + LATENCY_MARGIN_MS);
     expect(during.some((r) => r.cache === 'BYPASS')).toBe(true);
     expect(errorsAtResume).toBe(errorsAtOpen); // open: not one more Redis call from the read path
@@ -203,7 +209,7 @@ describe('cache Redis outage under load', () => {
       JSON.stringify({ reads: load.reads.length, during: during.length, survivors: survivors.length }),
     );
     expect(survivors.length).toBeGreaterThan(0);
-    expect(load.reads.every((r) => r.status === 200)).toBe(true);
+    expect(load.reads.filter((r) => r.status !== 200)).toEqual([]);
     expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(COMMAND_TIMEOUT_MS + LATENCY_MARGIN_MS);
     expect(load.stale()).toEqual([]);
     for (const user of written) {
