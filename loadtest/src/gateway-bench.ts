@@ -3,7 +3,11 @@
 //     beside rate-limiter-flexible's RateLimiterRedis (1 policy; 2 policies = 2 concurrent consume()s);
 //  2. HTTP req/s, autocannon -c 50: the backend direct, http-proxy-middleware + keep-alive, and the
 //     gateway process (services/gateway/dist/main.js) for a signed-in and an anonymous request.
-// Variants run interleaved, round after round, so drift hits them alike; the medians are reported.
+// Variants run interleaved, round after round, so drift hits them alike; the medians are reported. Each
+// run also records the CPU every process involved spent per operation (this process, the children, the
+// Redis server): on a shared, loaded machine wall-clock rates swing 3x between rounds while CPU per
+// operation barely moves, and with every process on the same cores, throughput at saturation is
+// cores / CPU per operation, so the CPU-bound ratio estimates the idle-machine ratio.
 //
 //   npm run build && node loadtest/dist/gateway-bench.js [--rounds 3] [--seconds 4] [--deadline-ms 1000]
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -42,11 +46,49 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-type Runner = () => Promise<ThroughputSample>;
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function processCpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds the Redis server has used (INFO cpu). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_sys') + get('used_cpu_user');
+}
+
+/** A sample plus the CPU every process involved spent per operation (µs), which load from others inflates far less than wall-clock rates. */
+type Sample = ThroughputSample & { readonly cpuUsPerOp: number };
+type Runner = () => Promise<Sample>;
+
+/**
+ * Wraps a run with CPU accounting over this process (the load generator or the in-process limiter), the
+ * given child processes and the Redis server.
+ */
+function withCpu(run: () => Promise<ThroughputSample>, redis: Redis, pids: () => number[]): Runner {
+  return async () => {
+    const before = {
+      self: process.cpuUsage(),
+      children: pids().map(processCpuSeconds),
+      redis: await redisCpuSeconds(redis),
+    };
+    const sample = await run();
+    const self = process.cpuUsage(before.self);
+    const children = pids().reduce(
+      (sum, pid, i) => sum + processCpuSeconds(pid) - (before.children[i] ?? 0),
+      0,
+    );
+    const redisCpu = (await redisCpuSeconds(redis)) - before.redis;
+    const totalUs = self.user + self.system + (children + redisCpu) * 1e6;
+    return { ...sample, cpuUsPerOp: sample.ops > 0 ? totalUs / sample.ops : 0 };
+  };
+}
 
 async function interleave(variants: Record<string, Runner>, rounds: number, warmup: Runner[]) {
   for (const run of warmup) await run();
-  const samples: Record<string, ThroughputSample[]> = {};
+  const samples: Record<string, Sample[]> = {};
   for (let round = 0; round < rounds; round++) {
     for (const [name, run] of Object.entries(variants)) {
       const sample = await run();
@@ -59,20 +101,23 @@ async function interleave(variants: Record<string, Runner>, rounds: number, warm
     name,
     opsPerSec: median(list.map((s) => s.opsPerSec)),
     p99Ms: median(list.map((s) => s.p99Ms)),
+    cpuUsPerOp: median(list.map((s) => s.cpuUsPerOp)),
     errors: list.reduce((sum, s) => sum + s.errors, 0),
     rounds: list.map((s) => Math.round(s.opsPerSec)),
   }));
 }
 
 function print(title: string, rows: Awaited<ReturnType<typeof interleave>>, baseline: string) {
-  const base = rows.find((r) => r.name === baseline)?.opsPerSec ?? 1;
+  const base = rows.find((r) => r.name === baseline);
   process.stdout.write(`\n${title}\n`);
   process.stdout.write(
-    '| variant | median/s | ratio | p99 ms | errors | rounds |\n|---|---:|---:|---:|---:|---|\n',
+    '| variant | median/s | ratio | p99 ms | CPU µs/op (all processes) | CPU-bound ratio | errors | rounds |\n|---|---:|---:|---:|---:|---:|---:|---|\n',
   );
   for (const r of rows) {
+    const ratio = r.opsPerSec / (base?.opsPerSec ?? 1);
+    const cpuRatio = (base?.cpuUsPerOp ?? 0) / r.cpuUsPerOp;
     process.stdout.write(
-      `| ${r.name} | ${Math.round(r.opsPerSec)} | ${(r.opsPerSec / base).toFixed(2)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${r.rounds.join(', ')} |\n`,
+      `| ${r.name} | ${Math.round(r.opsPerSec)} | ${ratio.toFixed(2)} | ${r.p99Ms.toFixed(1)} | ${Math.round(r.cpuUsPerOp)} | ${cpuRatio.toFixed(2)} | ${r.errors} | ${r.rounds.join(', ')} |\n`,
     );
   }
 }
@@ -135,7 +180,12 @@ async function limiterSection(redisUrl: string, rounds: number, ms: number) {
     const d = await limiter.decide(checks(next()).slice(0, count));
     if (d.outcome !== 'allowed' || d.source !== 'redis') throw new Error(`${d.outcome} via ${d.source}`);
   };
-  const loop = (op: () => Promise<unknown>) => () => runClosedLoop(op, { callers: CALLERS, durationMs: ms });
+  const loop = (op: () => Promise<unknown>) =>
+    withCpu(
+      () => runClosedLoop(op, { callers: CALLERS, durationMs: ms }),
+      plain,
+      () => [],
+    );
   const variants = {
     'rate-limiter-flexible, 1 policy': loop(() => rlfUser.consume(`u${next()}`)),
     'redwire, 1 policy': loop(decide(1)),
@@ -157,6 +207,7 @@ async function limiterSection(redisUrl: string, rounds: number, ms: number) {
 
 async function httpSection(redisUrl: string, rounds: number, ms: number) {
   const children: ChildProcess[] = [];
+  const closers: (() => void)[] = [];
   try {
     const targets = path.join(ROOT, 'loadtest/dist/bench/targets/main.js');
     const [backendPort, hpmPort, gatewayPort, adminPort] = await Promise.all([
@@ -227,10 +278,11 @@ async function httpSection(redisUrl: string, rounds: number, ms: number) {
     if (!created.created) throw new Error('could not create the bench session');
     const bearer = { authorization: `Bearer ${created.token}` };
 
-    const load =
-      (url: string, headers: Record<string, string> = {}) =>
-      () =>
-        runHttpLoad({ url, headers }, { connections: CONNECTIONS, durationMs: ms });
+    const admin = new Redis(redisUrl);
+    closers.push(() => admin.disconnect());
+    const pids = () => children.map((c) => c.pid as number);
+    const load = (url: string, headers: Record<string, string> = {}) =>
+      withCpu(() => runHttpLoad({ url, headers }, { connections: CONNECTIONS, durationMs: ms }), admin, pids);
     const variants = {
       'backend direct (Express)': load(`${backend}${USER_PATH}`),
       'http-proxy-middleware + keep-alive': load(`http://127.0.0.1:${hpmPort}${USER_PATH}`),
@@ -246,11 +298,16 @@ async function httpSection(redisUrl: string, rounds: number, ms: number) {
       rows,
       'backend direct (Express)',
     );
-    const hpm = rows.find((r) => r.name.startsWith('http-proxy'))?.opsPerSec ?? 1;
+    const hpm = rows.find((r) => r.name.startsWith('http-proxy'));
     for (const r of rows.filter((row) => row.name.startsWith('gateway'))) {
-      process.stdout.write(`${r.name}: ${(r.opsPerSec / hpm).toFixed(2)}x http-proxy-middleware\n`);
+      const measured = r.opsPerSec / (hpm?.opsPerSec ?? 1);
+      const cpuBound = (hpm?.cpuUsPerOp ?? 0) / r.cpuUsPerOp;
+      process.stdout.write(
+        `${r.name}: ${measured.toFixed(2)}x http-proxy-middleware measured, ${cpuBound.toFixed(2)}x CPU-bound\n`,
+      );
     }
   } finally {
+    for (const close of closers) close();
     for (const child of children) child.kill('SIGTERM');
   }
 }
