@@ -35,10 +35,14 @@ interface Tracked {
 class InvalidationWatcher {
   readonly #pending = new Map<string, Tracked[]>();
   readonly #owner = new Map<string, string>();
+  readonly #floorOf: ReadonlyMap<string, string>;
+  /** When the last floor notification of each key arrived. */
+  readonly #lastSeen = new Map<string, number>();
   readonly #admin: Redis;
 
   constructor(admin: Redis, floors: ReadonlyMap<string, string>) {
     this.#admin = admin;
+    this.#floorOf = floors;
     for (const [id, floorKey] of floors) this.#owner.set(floorKey, id);
   }
 
@@ -46,12 +50,19 @@ class InvalidationWatcher {
     subscriber.on('message', (channel: string, event: string) => {
       const appliedAt = performance.now();
       const floorKey = channel.slice(KEYSPACE_CHANNEL.length);
-      if (event === 'set' && this.#owner.has(floorKey)) void this.#settle(floorKey, appliedAt);
+      if (event !== 'set' || !this.#owner.has(floorKey)) return;
+      this.#lastSeen.set(floorKey, appliedAt);
+      void this.#settle(floorKey, () => appliedAt);
     });
     await subscriber.subscribe(...[...this.#owner.keys()].map((k) => `${KEYSPACE_CHANNEL}${k}`));
   }
 
-  /** Registers a write the moment it committed, before any invalidation can run. */
+  /**
+   * Registers a write when the after-commit hook runs. The invalidation may already have landed (the
+   * worker saw the commit through PostgreSQL before this process handled the COMMIT reply, or the worker
+   * beat the sync path): a check of the floor right away settles it at the later of its notification and
+   * the commit stamp, i.e. ~0 ms, the most this process can say.
+   */
   track(id: string, version: number): Tracked {
     let resolve!: (appliedAt: number | undefined) => void;
     const applied = new Promise<number | undefined>((r) => {
@@ -75,19 +86,22 @@ class InvalidationWatcher {
     const list = this.#pending.get(id) ?? [];
     list.push(tracked);
     this.#pending.set(id, list);
+    const floorKey = this.#floorOf.get(id);
+    if (floorKey)
+      void this.#settle(floorKey, () => Math.max(tracked.committedAt, this.#lastSeen.get(floorKey) ?? 0));
     return tracked;
   }
 
-  async #settle(floorKey: string, appliedAt: number): Promise<void> {
+  async #settle(floorKey: string, appliedAt: () => number): Promise<void> {
     const id = this.#owner.get(floorKey) as string;
-    const list = this.#pending.get(id);
-    if (!list?.length) return;
+    if (!this.#pending.get(id)?.length) return;
     const floor = Number((await this.#admin.get(floorKey)) ?? 0);
+    const list = this.#pending.get(id) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const tracked = list[i] as Tracked;
       if (tracked.version <= floor) {
         list.splice(i, 1);
-        tracked.resolve(appliedAt);
+        tracked.resolve(appliedAt());
       }
     }
   }
@@ -103,6 +117,7 @@ export const invalidationLagCase: LagCase = {
   notes: [
     '"commit" is when the user service\'s after-commit hook runs (COMMIT has returned); "applied" is when Redis publishes the keyspace event of the invalidation script raising that user\'s floor key (notify-keyspace-events is on only while this case runs).',
     'Event path: the hook skips the synchronous invalidation (the "process died after commit" case), so only the outbox relay → user-events stream → user-cache consumer (services/user/dist/worker.js, its own process) invalidates.',
+    'An invalidation that landed before this process handled its own COMMIT reply (the worker can see the commit first) counts as 0 ms.',
     `A write whose invalidation is not seen within ${GIVE_UP_MS / 1000} s counts as never observed.`,
   ],
   variants: [
