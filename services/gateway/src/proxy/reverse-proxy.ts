@@ -145,7 +145,8 @@ export class ReverseProxy {
       socket.once('connect', () => clearTimeout(connectTimer));
       socket.once('close', () => clearTimeout(connectTimer));
     });
-    upstreamReq.once('error', (error: NodeJS.ErrnoException) => {
+    // `on`, not `once`: destroying a request can emit a second error, which must not go unhandled.
+    upstreamReq.on('error', (error: NodeJS.ErrnoException) => {
       if (settled) return;
       if (
         mayRetry &&
@@ -173,7 +174,7 @@ export class ReverseProxy {
       if (ctx.responseHeaders) Object.assign(out, ctx.responseHeaders);
       res.writeHead(upstreamRes.statusCode ?? 502, out);
       upstreamRes.pipe(res);
-      upstreamRes.once('error', () => res.destroy());
+      upstreamRes.on('error', () => res.destroy());
       upstreamRes.once('aborted', () => res.destroy());
     });
     // The client went away: stop the upstream work too.
@@ -184,8 +185,13 @@ export class ReverseProxy {
         upstreamReq.destroy();
       }
     });
-    if (hasBody) req.pipe(upstreamReq);
-    else upstreamReq.end();
+    if (hasBody) {
+      // A client that aborts mid-upload errors its request stream; the upstream request goes with it.
+      req.on('error', () => upstreamReq.destroy());
+      req.pipe(upstreamReq);
+    } else {
+      upstreamReq.end();
+    }
   }
 
   /** The parsed URL and keep-alive agent of an upstream, made once (not per request). */

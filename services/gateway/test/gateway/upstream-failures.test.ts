@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
@@ -46,6 +47,35 @@ describe('upstream failures', () => {
       await down.user.stop();
       await down.stop().catch(() => {});
     }
+  });
+
+  it('when a client aborts mid-upload or while waiting, then the upstream request is dropped and the gateway keeps serving', async () => {
+    let upstreamClosed = 0;
+    stack.auth.behaviour = (req) => {
+      req.socket.once('close', () => {
+        upstreamClosed++;
+      });
+    };
+    const url = new URL(stack.url);
+    const abortAfter = (payload: string) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname, () => {
+          socket.write(payload);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 150);
+        });
+        socket.on('error', () => {});
+      });
+    // Headers promise 1 MB; only a few bytes follow.
+    await abortAfter('POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n{"a":');
+    // A complete request whose upstream never answers.
+    await abortAfter('GET /auth/me HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(upstreamClosed).toBeGreaterThanOrEqual(1);
+    stack.auth.behaviour = (_req, res) => res.end('{}');
   });
 
   it('when the upstream returns its own 5xx, then it is passed through unchanged', async () => {
