@@ -13,7 +13,7 @@ export interface ChildServiceOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Polled until it answers 200, e.g. `http://127.0.0.1:8081/healthz`. */
   readonly readyUrl: string;
-  /** @default 20000 */
+  /** @default 60000 (a busy 2-core machine starting several services at once is slow) */
   readonly readyTimeoutMs?: number;
 }
 
@@ -71,7 +71,7 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
     clearTimeout(timer);
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (dead) throw new Error(`${options.name} exited during start-up:\n${output()}`);
     if (await answers200(options.readyUrl)) break;
