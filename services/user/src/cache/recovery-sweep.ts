@@ -13,8 +13,9 @@ export interface RecoverySweepDeps {
 
 /**
  * The CacheGate's recovery step: replays every write committed since `since` as a version-aware
- * invalidation (a no-op for entries already at or past that version). Rejects unless all of them applied,
- * so the gate stays fenced and retries.
+ * invalidation (a no-op for entries already at or past that version), then gives back the leases this
+ * instance could not fill during the outage, so no reader waits out their TTL. Rejects unless all of it
+ * applied, so the gate stays fenced and retries.
  */
 export function createRecoverySweep(deps: RecoverySweepDeps): (since: Date) => Promise<void> {
   return async (since) => {
@@ -29,5 +30,6 @@ export function createRecoverySweep(deps: RecoverySweepDeps): (since: Date) => P
       if (failed > 0) break;
     }
     if (failed > 0) throw new Error(`recovery sweep: ${failed} invalidation(s) failed`);
+    await deps.cache.releaseOrphanedLeases();
   };
 }

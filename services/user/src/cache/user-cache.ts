@@ -48,6 +48,8 @@ export class UserCache {
   readonly #fills = new FlightCoalescer<CacheRead>();
   readonly #bypassReads = new FlightCoalescer<CacheRead>();
   readonly #invalidator: CacheInvalidator;
+  /** Leases granted to this instance that Redis failures kept it from filling or releasing (id → token). */
+  readonly #orphans = new Map<string, string>();
 
   constructor(deps: UserCacheDeps, options: UserCacheOptions = {}) {
     this.options = resolveCacheOptions(options);
@@ -160,7 +162,7 @@ export class UserCache {
       user = await load(id);
     } catch (error) {
       // Let the next caller take the lease at once instead of waiting for it to expire.
-      void availability.call(() => store.release(id, token)).catch(() => {});
+      void availability.call(() => store.release(id, token)).catch(() => this.#orphan(id, token));
       if (stale && error instanceof DatabaseUnavailableError) return this.#stale(stale);
       throw error;
     }
@@ -172,10 +174,36 @@ export class UserCache {
       metrics.fill(outcome);
       if (outcome === 'stored') this.#remember(id, user, version, startedAt, Number.POSITIVE_INFINITY);
     } catch {
-      // The value is still correct for this caller; only the cache did not get it.
+      // The value is still correct for this caller; only the cache did not get it. The lease may still be
+      // in Redis: remember it, so recovery gives it back instead of making readers wait out its TTL.
+      this.#orphan(id, token);
     }
     metrics.request('l2', 'miss');
     return { user, cache: 'MISS' };
+  }
+
+  /**
+   * Gives back the leases this instance was granted but could not fill or release because Redis failed
+   * (the recovery sweep calls it). Rejects if any could not be given back; those are kept for next time.
+   */
+  async releaseOrphanedLeases(): Promise<void> {
+    const orphans = [...this.#orphans];
+    const results = await Promise.allSettled(
+      orphans.map(([id, token]) => this.#deps.store.release(id, token)),
+    );
+    results.forEach((result, i) => {
+      const [id, token] = orphans[i] as [string, string];
+      if (result.status === 'fulfilled' && this.#orphans.get(id) === token) this.#orphans.delete(id);
+    });
+    if (results.some((r) => r.status === 'rejected'))
+      throw new Error('could not release every orphaned lease');
+  }
+
+  #orphan(id: string, token: string): void {
+    this.#orphans.delete(id);
+    this.#orphans.set(id, token);
+    // Bounded: beyond this many, the oldest are left to expire with their TTL.
+    if (this.#orphans.size > MAX_ORPHANS) this.#orphans.delete(this.#orphans.keys().next().value as string);
   }
 
   #stale(envelope: CacheEnvelope): CacheRead {
@@ -197,6 +225,9 @@ export class UserCache {
     return { freshMs, lifetimeMs: Math.min(freshMs + o.staleMs, o.maxTtlMs) };
   }
 }
+
+/** Orphaned leases remembered for release after an outage. */
+const MAX_ORPHANS = 10_000;
 
 /** Poll interval while another caller holds the lease: 5 ms growing to 50 ms, with jitter. */
 function waitStepMs(attempt: number): number {
