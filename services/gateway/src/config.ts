@@ -66,6 +66,8 @@ const schema = z
   .refine((c) => c.REDIS_URL !== undefined || c.REDIS_CLUSTER_NODES !== undefined, {
     path: ['REDIS_URL'],
     message: 'is required (or REDIS_CLUSTER_NODES)',
+    // Reported together with every other problem, not only once the rest is valid.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
 
 export type GatewayConfig = DeepReadonly<z.output<typeof schema>>;

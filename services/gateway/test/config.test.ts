@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from '../src/config';
+
+const base = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  IDENTITY_SIGNING_KEY: 'a-real-looking-identity-signing-key-0123456789',
+};
+
+describe('gateway config', () => {
+  it('when only the required variables are set, then the defaults of the README apply', () => {
+    const config = loadGatewayConfig(base);
+    expect(config).toMatchObject({
+      PORT: 8080,
+      ADMIN_PORT: 9080,
+      HOST: '127.0.0.1',
+      RATE_LIMIT_DEADLINE: 50,
+      SESSION_CHECK_DEADLINE: 100,
+      SESSION_CACHE_TTL: 500,
+      TRUSTED_PROXY_HOPS: 0,
+      IPV6_SUBNET: 56,
+      USER_SERVICE_URL: 'http://127.0.0.1:8081',
+      AUTH_SERVICE_URL: 'http://127.0.0.1:8082',
+    });
+  });
+
+  it('when the development signing key is used in production, then start-up is refused', () => {
+    expect(() =>
+      loadGatewayConfig({
+        ...base,
+        NODE_ENV: 'production',
+        IDENTITY_SIGNING_KEY: 'dev-only-identity-signing-key-do-not-use-in-production',
+      }),
+    ).toThrow(/development/);
+  });
+
+  it('when values are out of range, then one error lists every bad key', () => {
+    let message = '';
+    try {
+      loadGatewayConfig({ IDENTITY_SIGNING_KEY: 'short', SESSION_CACHE_TTL: '5s', TRUSTED_PROXY_HOPS: '99' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const key of ['REDIS_URL', 'IDENTITY_SIGNING_KEY', 'SESSION_CACHE_TTL', 'TRUSTED_PROXY_HOPS']) {
+      expect(message).toContain(key);
+    }
+  });
+});
