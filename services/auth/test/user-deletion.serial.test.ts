@@ -2,10 +2,12 @@ import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redi
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations as runUserMigrations } from '../../user/src/db/migrator';
 import type { WorkerRuntime } from '../../user/src/worker.runtime';
 import {
+  asAuthService,
   asUser,
   startInstance,
   startWorker,
@@ -79,15 +81,25 @@ describe('auth with the real user service and worker', () => {
     expect((await register(email)).status).toBe(409);
   });
 
-  it('when the user service holds the email without an account, then 409 and nothing is left', async () => {
+  it('when a profile exists without credentials (a rolled-back registration), then auth deletes it', async () => {
+    // What a create that landed after its registration's rollback leaves behind: a profile, no account.
     const email = anEmail();
-    const first = await register(email);
-    const id = (first.body.user as { id: string }).id;
-    await sql.query('DELETE FROM auth.accounts WHERE id = $1', [id]); // a profile without credentials
-    const res = await register(email);
-    expect(res.status).toBe(409);
-    const { rows } = await sql.query('SELECT 1 FROM auth.accounts WHERE email = $1', [email]);
-    expect(rows).toEqual([]);
+    const id = uuidv7();
+    const created = await fetch(`${user.url}/internal/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await asAuthService()) },
+      body: JSON.stringify({ id, email, name: 'Orphan' }),
+    });
+    expect(created.status).toBe(201);
+    // Its user.created event reaches auth's consumer, which finds no account and deletes the profile.
+    const deadline = performance.now() + 5000;
+    let status = 200;
+    while (status !== 404 && performance.now() < deadline) {
+      status = (await fetch(`${user.url}/users/${id}`, { headers: await asUser(id) })).status;
+      if (status !== 404) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(404);
+    expect((await register(email)).status).toBe(201);
   });
 
   it('when a user is deleted, then all their sessions end within 1 s of the DELETE response', async () => {
