@@ -47,7 +47,12 @@ function serviceSpecs(config: StackConfig, redisUrl: string, databaseUrl: string
     {
       name: 'user-worker',
       entry: path.join(repoRoot, 'services/user/dist/worker.js'),
-      env: { ...common, DATABASE_URL: databaseUrl, OTEL_SERVICE_NAME: 'redwire-user-worker' },
+      env: {
+        ...common,
+        DATABASE_URL: databaseUrl,
+        METRICS_PORT: String(config.workerMetricsPort),
+        OTEL_SERVICE_NAME: 'redwire-user-worker',
+      },
     },
     {
       name: 'auth',

@@ -9,6 +9,8 @@ export interface StackConfig {
   readonly gatewayAdminPort: number;
   readonly userPort: number;
   readonly authPort: number;
+  /** The user worker's /healthz + /metrics port. */
+  readonly workerMetricsPort: number;
   /** Keep Redis and PostgreSQL data here across runs; ephemeral (a temp folder removed on exit) when unset. */
   readonly dataDir: string | undefined;
   /** Development-only identity key; production deployments supply their own (see .env.example). */
@@ -40,6 +42,7 @@ export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
     gatewayAdminPort: port(env, 'REDWIRE_GATEWAY_ADMIN_PORT', 9080, problems),
     userPort: port(env, 'REDWIRE_USER_PORT', 8081, problems),
     authPort: port(env, 'REDWIRE_AUTH_PORT', 8082, problems),
+    workerMetricsPort: port(env, 'REDWIRE_WORKER_METRICS_PORT', Number(env.METRICS_PORT) || 9091, problems),
     dataDir: env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined,
     identitySigningKey: env.IDENTITY_SIGNING_KEY ?? DEV_IDENTITY_SIGNING_KEY,
     adminEmails: env.ADMIN_EMAILS ?? 'admin@redwire.local',

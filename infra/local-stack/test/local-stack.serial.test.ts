@@ -25,6 +25,7 @@ describe('the local stack (npm start)', () => {
       'REDWIRE_GATEWAY_ADMIN_PORT',
       'REDWIRE_USER_PORT',
       'REDWIRE_AUTH_PORT',
+      'REDWIRE_WORKER_METRICS_PORT',
     ]) {
       ports[name] = await freePort();
     }
@@ -64,7 +65,12 @@ describe('the local stack (npm start)', () => {
   });
 
   it('when it is ready, then each service answers /healthz on its own port', async () => {
-    for (const name of ['REDWIRE_GATEWAY_PORT', 'REDWIRE_USER_PORT', 'REDWIRE_AUTH_PORT']) {
+    for (const name of [
+      'REDWIRE_GATEWAY_PORT',
+      'REDWIRE_USER_PORT',
+      'REDWIRE_AUTH_PORT',
+      'REDWIRE_WORKER_METRICS_PORT',
+    ]) {
       const response = await fetch(`http://127.0.0.1:${ports[name]}/healthz`);
       expect(response.status, name).toBe(200);
     }
