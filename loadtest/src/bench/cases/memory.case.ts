@@ -164,7 +164,10 @@ export const memoryCase: MemoryCase = {
         }
       },
       'connect-redis-session': async () => {
-        const client = createClient({ url: stack.redisUrl });
+        const client = createClient({
+          url: stack.redisUrl,
+          socket: { connectTimeout: 2000, reconnectStrategy: false },
+        });
         client.on('error', () => {});
         await client.connect();
         try {

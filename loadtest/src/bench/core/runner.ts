@@ -70,6 +70,7 @@ export async function runCases(cases: readonly BenchCase[], context: BenchContex
     for (const entry of await Promise.all(setups)) if (entry) live.push(entry);
 
     for (let round = 1; round <= settings.rounds; round++) {
+      context.stack.checkAlive();
       context.log(`round ${round}/${settings.rounds}`);
       for (const { spec, session } of live) {
         if ('failed' in session) continue;
@@ -135,6 +136,7 @@ export async function runCases(cases: readonly BenchCase[], context: BenchContex
     const results: CaseResult[] = [];
     for (const spec of cases) {
       if (spec.kind === 'memory') {
+        context.stack.checkAlive();
         results.push(await measureMemory(spec, context));
         continue;
       }

@@ -119,6 +119,16 @@ export class BenchStack {
     }));
   }
 
+  /** Throws when the suite's own Redis or PostgreSQL process is gone (killed from outside), so a run stops. */
+  checkAlive(): void {
+    const dead = [
+      this.#redis.running ? '' : 'redis-server',
+      this.#postgres.running ? '' : 'PostgreSQL',
+    ].filter(Boolean);
+    if (dead.length)
+      throw new Error(`the suite's ${dead.join(' and ')} exited during the run (killed from outside?)`);
+  }
+
   /** Registers clean-up, run in reverse order by close(). */
   onClose(cleanup: () => Promise<unknown>): void {
     this.#cleanups.push(cleanup);
