@@ -18,11 +18,15 @@ if not s[1] then
 end
 if ARGV[2] ~= '' and s[1] ~= ARGV[2] then return -1 end
 if ARGV[3] ~= '' then
-  if #ARGV[3] ~= #s[2] then return -1 end
+  if #ARGV[3] ~= 64 or #s[2] ~= 64 then return -1 end
   -- Fixed-work comparison (see validate-3.lua).
-  local a, b = {string.byte(s[2], 1, -1)}, {string.byte(ARGV[3], 1, -1)}
   local diff = 0
-  for i = 1, #a do diff = bit.bor(diff, bit.bxor(a[i], b[i])) end
+  for i = 1, 64, 8 do
+    local a1, a2, a3, a4, a5, a6, a7, a8 = string.byte(s[2], i, i + 7)
+    local b1, b2, b3, b4, b5, b6, b7, b8 = string.byte(ARGV[3], i, i + 7)
+    diff = bit.bor(diff, bit.bxor(a1, b1), bit.bxor(a2, b2), bit.bxor(a3, b3), bit.bxor(a4, b4),
+      bit.bxor(a5, b5), bit.bxor(a6, b6), bit.bxor(a7, b7), bit.bxor(a8, b8))
+  end
   if diff ~= 0 then return -1 end
 end
 redis.call('DEL', KEYS[1])
