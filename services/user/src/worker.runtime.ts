@@ -199,13 +199,33 @@ export function createWorkerRuntime(
       closing.abort();
       await relay.close();
       await consumer.close();
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(workers.map((w) => closeWorker(w)));
       await invalidationQueue.close();
       await maintenanceQueue.close();
       await redis.close();
       await pool.end();
     },
   };
+}
+
+/** How long a BullMQ worker may take to finish its active jobs on close before it is forced. */
+const WORKER_CLOSE_MS = 5000;
+
+/**
+ * Closes a BullMQ worker, forcing it after WORKER_CLOSE_MS: its own close() waits for active jobs with no
+ * deadline, and a job stuck on an unreachable Redis would hold the shutdown forever. A forced job is
+ * retried after the stall check (its work is idempotent).
+ */
+async function closeWorker(worker: Worker): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    worker.close().then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), WORKER_CLOSE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) await worker.close(true);
 }
 
 /** Runs `work` until it succeeds (back-off 0.5 s doubling to 30 s) or `signal` aborts. */
