@@ -1,8 +1,6 @@
-import { BentoCache, bentostore } from 'bentocache';
-import { memoryDriver } from 'bentocache/drivers/memory';
-import { redisDriver } from 'bentocache/drivers/redis';
 import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { runClosedLoop } from '../core/closed-loop.driver';
+import { createBento } from '../parts/bentocache.part';
 import { seedUsers, sharedUserRuntime, startUserRuntime, userEntries } from '../parts/user.part';
 
 const RAW_PREFIX = 'bench:raw:user:';
@@ -87,22 +85,12 @@ export const cacheHitCase: ThroughputCase = {
 
     const url = new URL(stack.redisUrl);
     const connection = { host: url.hostname, port: Number(url.port) };
-    const bento = (withL1: boolean) => {
-      const store = withL1
-        ? bentostore()
-            .useL1Layer(memoryDriver({ maxSize: '64mb' }))
-            .useL2Layer(redisDriver({ connection }))
-        : bentostore().useL2Layer(redisDriver({ connection }));
-      const cache = new BentoCache({ default: 'users', stores: { users: store }, ttl: '1h' });
-      stack.onClose(() => cache.disconnectAll());
-      return cache;
-    };
     const bentoRunner = async (withL1: boolean, prefix: string) => {
-      const cache = bento(withL1);
-      for (const [id, user] of profiles) await cache.set({ key: `${prefix}${id}`, value: user });
+      const cache = await createBento(stack.redisUrl, { l1: withL1, ttl: '1h' });
+      stack.onClose(() => cache.close());
+      for (const [id, user] of profiles) await cache.set(`${prefix}${id}`, user);
       return loop(async () => {
-        if ((await cache.get({ key: `${prefix}${nextId()}` })) === undefined)
-          throw new Error('bentocache miss');
+        if ((await cache.get(`${prefix}${nextId()}`)) === undefined) throw new Error('bentocache miss');
       });
     };
     const redwireRunner = async (withL1: boolean) => {

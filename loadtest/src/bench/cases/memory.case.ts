@@ -1,6 +1,4 @@
 import { newRoutingTag, parseToken, SessionStore } from '@redwire/sessions';
-import { BentoCache, bentostore } from 'bentocache';
-import { redisDriver } from 'bentocache/drivers/redis';
 import { RedisStore } from 'connect-redis';
 import { Cookie, type SessionData } from 'express-session';
 import type { Redis } from 'ioredis';
@@ -8,6 +6,7 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
 import type { MemoryEntryResult } from '../core/bench.types';
 import type { BenchContext, MemoryCase, VariantSpec } from '../core/case.types';
+import { createBento } from '../parts/bentocache.part';
 import { createLimiter } from '../parts/limiter.part';
 import { closeClient, readyRequestClient } from '../parts/request-client';
 import { seedUsers, sharedUserRuntime, userCacheKeys, userEntries } from '../parts/user.part';
@@ -204,18 +203,9 @@ export const memoryCase: MemoryCase = {
         const found = await profileOf();
         if (!found)
           return { missing: `no profile: user service not built (${user.missing ?? stack.databaseMissing})` };
-        const url = new URL(stack.redisUrl);
-        const cache = new BentoCache({
-          default: 'users',
-          stores: {
-            users: bentostore().useL2Layer(
-              redisDriver({ connection: { host: url.hostname, port: Number(url.port) } }),
-            ),
-          },
-          ttl: '5m',
-        });
+        const cache = await createBento(stack.redisUrl, { l1: false, ttl: '5m' });
         try {
-          await cache.set({ key: `user:${found.id}`, value: found.profile });
+          await cache.set(`user:${found.id}`, found.profile);
           const [key] = await keysLike(plain, `*user:${found.id}`);
           if (!key) throw new Error('bentocache key not found');
           return {
@@ -224,7 +214,7 @@ export const memoryCase: MemoryCase = {
             detail: "bentocache's JSON (value + its metadata)",
           };
         } finally {
-          await cache.disconnectAll();
+          await cache.close();
         }
       },
       'raw-json-entry': async () => {
