@@ -83,8 +83,6 @@ export const cacheHitCase: ThroughputCase = {
     for (const [id, user] of profiles)
       await plain.set(`${RAW_PREFIX}${id}`, JSON.stringify(user), 'EX', 3600);
 
-    const url = new URL(stack.redisUrl);
-    const connection = { host: url.hostname, port: Number(url.port) };
     const bentoRunner = async (withL1: boolean, prefix: string) => {
       const cache = await createBento(stack.redisUrl, { l1: withL1, ttl: '1h' });
       stack.onClose(() => cache.close());
