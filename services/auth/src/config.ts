@@ -31,7 +31,6 @@ const serviceSchema = z
     TRUST_PROXY: z.string().trim().min(1).default('loopback, linklocal, uniquelocal'),
     SESSION_IDLE_TIMEOUT: env.duration().default(1_800_000),
     SESSION_ABSOLUTE_TIMEOUT: env.duration().default(28_800_000),
-    SESSION_TOUCH_INTERVAL: env.duration().default(60_000),
     SESSION_MAX_PER_USER: env.int(1, 1000).default(10),
     /** false: cookie `sid` without `Secure` (plain http on a host other than localhost). */
     SESSION_COOKIE_SECURE: env.bool().default(true),
