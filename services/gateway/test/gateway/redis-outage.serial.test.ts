@@ -85,3 +85,22 @@ describe('gateway while Redis is paused', () => {
     expect(res.headers.get('ratelimit-policy')).toContain('"anon-ip"');
   });
 });
+
+describe('gateway started without Redis', () => {
+  it('when Redis is unreachable from the start, then the gateway serves (failure modes) and shuts down promptly', async () => {
+    const down = await startRedisServer();
+    await down.stop();
+    const started = performance.now();
+    const lonely = await startGatewayStack({ redisUrl: down.url, env: { RATE_LIMIT_DEADLINE: '50' } });
+    try {
+      const res = await fetch(`${lonely.url}/users/1`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-mode')).toBe('degraded-local');
+    } finally {
+      const closing = performance.now();
+      await lonely.stop();
+      expect(performance.now() - closing).toBeLessThan(4000);
+    }
+    expect(performance.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+});
