@@ -1,6 +1,6 @@
 import { IdentitySigner, type RunningHttpServer, serviceIdentity, startHttpServer } from '@redwire/http-kit';
 import { createLogger } from '@redwire/observability';
-import { uniquePrefix } from '@redwire/testing';
+import { pingRedis, uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { loadServiceConfig, loadWorkerConfig, type ServiceConfig, type WorkerConfig } from '../../src/config';
@@ -48,7 +48,17 @@ export async function startInstance(
     ...overrides,
   });
   await runtime.start();
-  await runtime.gate.whenUsable(30_000);
+  try {
+    await runtime.gate.whenUsable(30_000);
+  } catch (error) {
+    // Say why: is the cache Redis answering at all, and what does the gate think?
+    const url = new URL(config.CACHE_REDIS_URL ?? config.REDIS_URL);
+    const up = await pingRedis(Number(url.port));
+    await runtime.close();
+    throw new Error(
+      `${(error as Error).message}: gate ${runtime.gate.state}, redis on port ${url.port} answers PING: ${up}`,
+    );
+  }
   const server = await startHttpServer(runtime.app, { port: 0 });
   return {
     runtime,
