@@ -183,7 +183,7 @@ describe('ACL users from the URL', () => {
   it('when the password is wrong, then readiness fails with the server error and no secret', async () => {
     const client = createRedisClient({ url: `redis://app:wrong@127.0.0.1:${server.port}`, service: 'acl' });
     try {
-      const error = await waitForReady(client, 1000).catch((e: Error) => e);
+      const error = await waitForReady(client, 5000).catch((e: Error) => e);
       expect(String(error)).toMatch(/WRONGPASS|invalid username-password/);
       expect(String(error)).not.toContain('wrong@');
     } finally {
