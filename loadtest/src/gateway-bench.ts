@@ -229,7 +229,9 @@ async function httpSection(redisUrl: string, rounds: number, ms: number) {
         BENCH_TARGET_CONFIG: JSON.stringify({ port: hpmPort, upstream: backend }),
       }),
     );
-    const policyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gw-bench-')), 'policies.json');
+    const policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-bench-'));
+    closers.push(() => fs.rmSync(policyDir, { recursive: true, force: true }));
+    const policyFile = path.join(policyDir, 'policies.json');
     fs.writeFileSync(
       policyFile,
       JSON.stringify({

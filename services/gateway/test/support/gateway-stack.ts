@@ -110,6 +110,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       return { token: result.token, account };
     },
     async stop() {
+      if (policyFile) fs.rmSync(path.dirname(policyFile), { recursive: true, force: true });
       await Promise.all(servers.map((s) => s.close(1000)));
       await runtime.close();
       sessionRedis.disconnect();
