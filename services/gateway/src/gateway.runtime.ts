@@ -90,7 +90,12 @@ export function createGatewayRuntime(
     openDurationMs: 1000,
   });
   const limiter = new RateLimiter({
-    store: new RateLimitStore({ redis, keys: keyspace, deadlineMs: config.RATE_LIMIT_DEADLINE }),
+    store: new RateLimitStore({
+      redis,
+      keys: keyspace,
+      deadlineMs: config.RATE_LIMIT_DEADLINE,
+      maxBatch: config.RATE_LIMIT_MAX_BATCH,
+    }),
     breaker,
     denyCache:
       config.RATE_LIMIT_DENY_CACHE_SIZE === 0 ? false : { maxEntries: config.RATE_LIMIT_DENY_CACHE_SIZE },

@@ -84,7 +84,7 @@ export class RateLimiter {
       const decision = await (this.#breaker
         ? this.#breaker.run(() => this.#store.decide(checks))
         : this.#store.decide(checks));
-      this.#metrics?.redisSeconds.observe({ result: 'ok' }, (performance.now() - started) / 1000);
+      this.#metrics?.redisOk.observe((performance.now() - started) / 1000);
       this.#metrics?.mode.set(0);
       const verdicts = checks.map((check, i) => ({ check, result: decision.results[i] as CheckResult }));
       for (const { check, result } of verdicts) {
@@ -117,8 +117,9 @@ export class RateLimiter {
       if (!entry) continue;
       const waitUs = Math.ceil(this.#denies.leftMs(entry) * 1000);
       verdicts.push({ check, result: { status: 'denied', remaining: entry.remaining, waitUs } });
-      this.#metrics?.denyCacheHits.inc({ policy: check.policy.name });
-      this.#metrics?.decisions.inc({ policy: check.policy.name, outcome: 'limited' });
+      const counters = this.#metrics?.policy(check.policy.name);
+      counters?.denyCacheHits.inc();
+      counters?.decisions.limited.inc();
     }
     if (verdicts.length === 0) return undefined;
     return { outcome: 'limited', source: 'deny-cache', verdicts, violated: violatedBy(verdicts) };
@@ -128,8 +129,7 @@ export class RateLimiter {
   #degraded(checks: readonly PolicyCheck[]): RateLimitDecision {
     const enforced = checks.filter((c) => !c.policy.spec.shadow);
     const closed = enforced.filter((c) => c.policy.spec.onRedisError === 'closed');
-    for (const check of enforced)
-      this.#metrics?.decisions.inc({ policy: check.policy.name, outcome: 'degraded' });
+    for (const check of enforced) this.#metrics?.policy(check.policy.name).decisions.degraded.inc();
     if (closed.length > 0) {
       this.#metrics?.degraded.inc({ mode: 'closed' });
       return {
@@ -173,9 +173,9 @@ export class RateLimiter {
             : 'limited';
       // A policy that allowed a request another policy refused spent nothing: it is not counted as allowed.
       if (outcome === 'limited' && !refused) continue;
-      metrics.decisions.inc({ policy: policy.name, outcome });
-      if (outcome === 'allowed' && result.remaining <= policy.quota * 0.2)
-        metrics.nearLimit.inc({ policy: policy.name });
+      const counters = metrics.policy(policy.name);
+      counters.decisions[outcome].inc();
+      if (outcome === 'allowed' && result.remaining <= policy.quota * 0.2) counters.nearLimit.inc();
     }
   }
 }

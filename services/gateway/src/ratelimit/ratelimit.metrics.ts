@@ -7,14 +7,24 @@ export type PolicyOutcomeLabel = 'allowed' | 'limited' | 'shadow' | 'degraded';
  * The limiter's Prometheus metrics. Labels are policy names and fixed enums only (bounded), never
  * identities.
  */
+/** One policy's counters, bound to their labels once (a labelled `inc` hashes its labels on every call). */
+export interface PolicyCounters {
+  readonly decisions: Readonly<Record<PolicyOutcomeLabel, { inc(): void }>>;
+  readonly nearLimit: { inc(): void };
+  readonly denyCacheHits: { inc(): void };
+}
+
 export class RateLimitMetrics {
   readonly decisions: Counter<'policy' | 'outcome'>;
   readonly nearLimit: Counter<'policy'>;
   readonly redisSeconds: Histogram<'result'>;
+  /** `redisSeconds` bound to `result="ok"`, the path every allowed request takes. */
+  readonly redisOk: { observe(seconds: number): void };
   readonly denyCacheHits: Counter<'policy'>;
   readonly degraded: Counter<'mode'>;
   readonly failOpen: Counter;
   readonly mode: Gauge;
+  readonly #byPolicy = new Map<string, PolicyCounters>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -37,6 +47,7 @@ export class RateLimitMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });
+    this.redisOk = this.redisSeconds.labels({ result: 'ok' });
     this.denyCacheHits = new Counter({
       name: 'gateway_ratelimit_deny_cache_hits_total',
       help: 'Requests denied from the in-process cache of identities over their limit, without a Redis call.',
@@ -59,5 +70,25 @@ export class RateLimitMetrics {
       help: '1 while the last rate-limit decision could not use Redis (failure modes in force), else 0.',
       registers,
     });
+  }
+
+  /** The counters of one policy, bound on first use (policy names are few and fixed per policy set). */
+  policy(name: string): PolicyCounters {
+    let counters = this.#byPolicy.get(name);
+    if (!counters) {
+      const outcome = (o: PolicyOutcomeLabel) => this.decisions.labels({ policy: name, outcome: o });
+      counters = {
+        decisions: {
+          allowed: outcome('allowed'),
+          limited: outcome('limited'),
+          shadow: outcome('shadow'),
+          degraded: outcome('degraded'),
+        },
+        nearLimit: this.nearLimit.labels({ policy: name }),
+        denyCacheHits: this.denyCacheHits.labels({ policy: name }),
+      };
+      this.#byPolicy.set(name, counters);
+    }
+    return counters;
   }
 }

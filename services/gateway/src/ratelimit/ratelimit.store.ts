@@ -1,5 +1,6 @@
 import type { Keyspace, RedisClient, ScriptDefinition } from '@redwire/redis-kit';
 import type { CheckResult, CheckStatus } from './algorithms';
+import { Coalescer } from './coalescer';
 import { decideScript, refundScript } from './limiter-scripts';
 import type { PolicyCheck } from './policy-set';
 import { rateLimitKey } from './ratelimit.keys';
@@ -10,8 +11,14 @@ export interface RateLimitStoreOptions {
   readonly redis: RedisClient;
   /** The gateway's keyspace. */
   readonly keys: Keyspace;
-  /** Deadline of one decision, in ms, including a cluster rollback. @default 50 */
+  /** Deadline of one decision, in ms, from the moment its script call is sent (cluster: including a rollback). @default 50 */
   readonly deadlineMs?: number;
+  /**
+   * Single node: most decisions sent in one script call (those arriving within one event-loop turn are
+   * coalesced); 1 sends each decision alone. Ignored on a cluster, where each identity's slot gets its own
+   * call. @default 16
+   */
+  readonly maxBatch?: number;
 }
 
 /** What Redis decided for one request. */
@@ -22,7 +29,7 @@ export interface StoreDecision {
   readonly timeUs: number;
   /** One result per check, in the order of the checks. */
   readonly results: readonly CheckResult[];
-  /** Redis calls made: 1 on a single node; one per slot group (+ refunds) on a cluster. */
+  /** Script calls this decision took part in: 1 on a single node (shared with its batch); one per slot group (+ refunds) on a cluster. */
   readonly calls: number;
 }
 
@@ -45,25 +52,31 @@ interface Group {
 }
 
 /**
- * Evaluates a request's policies in Redis. On a single node (or Sentinel) that is one EVALSHA of
- * decide-N.lua: atomic and all-or-nothing. On a Redis Cluster a request's keys belong to different
- * identities (user, IP, global), so they cannot share a slot without funnelling every identity into one
- * slot; keys of one identity do share a slot (`{identity}` hash tag), each identity's group is decided
- * atomically and in parallel, and the groups that admitted are refunded when another group denied
- * (reserve-then-rollback; see the README for what that does and does not guarantee).
+ * Evaluates a request's policies in Redis. On a single node (or Sentinel) a request is decided by one
+ * EVALSHA of decide-N.lua, atomic and all-or-nothing; the requests that arrive within one event-loop turn
+ * share that call (see {@link Coalescer}), each still decided on its own. On a Redis Cluster a request's
+ * keys belong to different identities (user, IP, global), so they cannot share a slot without funnelling
+ * every identity into one slot; keys of one identity do share a slot (`{identity}` hash tag), each
+ * identity's group is decided atomically and in parallel, and the groups that admitted are refunded when
+ * another group denied (reserve-then-rollback; see the README for what that does and does not guarantee).
  */
 export class RateLimitStore {
   readonly deadlineMs: number;
   readonly #keys: Keyspace;
   readonly #redis: RedisClient;
-  readonly #cluster: boolean;
+  readonly #batches: Coalescer<readonly PolicyCheck[], StoreDecision> | undefined;
 
   constructor(options: RateLimitStoreOptions) {
     this.#redis = options.redis;
-    this.#cluster = options.redis.isCluster;
     this.#keys = options.keys;
     this.deadlineMs = options.deadlineMs ?? 50;
     if (!(this.deadlineMs > 0)) throw new Error('deadlineMs must be > 0');
+    this.#batches = options.redis.isCluster
+      ? undefined
+      : new Coalescer({
+          maxBatch: options.maxBatch ?? 16,
+          send: (batch) => this.#withDeadline(() => this.#decideBatch(batch)),
+        });
   }
 
   /** The state key of one policy for one identity: no timestamp, and the identity is the hash tag. */
@@ -72,7 +85,13 @@ export class RateLimitStore {
   }
 
   /** Decides within the deadline or throws {@link RateLimitStoreError}. Never retries a decision. */
-  async decide(checks: readonly PolicyCheck[]): Promise<StoreDecision> {
+  decide(checks: readonly PolicyCheck[]): Promise<StoreDecision> {
+    if (this.#batches) return this.#batches.submit(checks);
+    return this.#withDeadline((expired) => this.#decideByIdentity(checks, expired));
+  }
+
+  /** Runs `work` under the deadline; every failure becomes a {@link RateLimitStoreError}. */
+  async #withDeadline<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
     const timeout = new Promise<never>((_, reject) => {
@@ -87,22 +106,46 @@ export class RateLimitStore {
         this.deadlineMs,
       );
     });
-    const work = this.#decide(checks, () => expired);
+    const running = work(() => expired);
     try {
-      return await Promise.race([work, timeout]);
+      return await Promise.race([running, timeout]);
     } catch (error) {
       if (error instanceof RateLimitStoreError) throw error;
       throw new RateLimitStoreError('rate-limit decision failed', 'error', { cause: error });
     } finally {
       clearTimeout(timer);
-      work.catch(() => {});
+      running.catch(() => {});
     }
   }
 
-  async #decide(checks: readonly PolicyCheck[], expired: () => boolean): Promise<StoreDecision> {
+  /** Single node: every request of the batch in one script call. */
+  async #decideBatch(batch: readonly (readonly PolicyCheck[])[]): Promise<StoreDecision[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [batch.length];
+    for (const checks of batch) this.#encode(checks, keys, args);
+    const reply = await this.#eval(decideScript, keys, args);
+    return parseDecide(
+      reply,
+      batch.map((checks) => checks.length),
+    ).map((d) => ({ ...d, calls: 1 }));
+  }
+
+  /** Cluster: one script call per identity (slot), in parallel; a deny anywhere refunds the others. */
+  async #decideByIdentity(checks: readonly PolicyCheck[], expired: () => boolean): Promise<StoreDecision> {
     const groups = this.#groups(checks);
-    const replies = await Promise.all(groups.map((g) => this.#run(decideScript, g, checks)));
-    const parsed = replies.map((reply, gi) => parseDecide(reply, (groups[gi] as Group).indexes.length));
+    const parsed = await Promise.all(
+      groups.map(async (group) => {
+        const keys: string[] = [];
+        const args: (string | number)[] = [1];
+        this.#encode(
+          group.indexes.map((i) => checks[i] as PolicyCheck),
+          keys,
+          args,
+        );
+        const [decision] = parseDecide(await this.#eval(decideScript, keys, args), [group.indexes.length]);
+        return decision as Omit<StoreDecision, 'calls'>;
+      }),
+    );
     const results: CheckResult[] = new Array(checks.length);
     parsed.forEach((p, gi) => {
       (groups[gi] as Group).indexes.forEach((ci, j) => {
@@ -122,7 +165,6 @@ export class RateLimitStore {
   }
 
   #groups(checks: readonly PolicyCheck[]): Group[] {
-    if (!this.#cluster) return [{ indexes: checks.map((_, i) => i) }];
     const byIdentity = new Map<string, Group>();
     checks.forEach((check, i) => {
       const group = byIdentity.get(check.identity) ?? { indexes: [] };
@@ -132,16 +174,15 @@ export class RateLimitStore {
     return [...byIdentity.values()];
   }
 
-  #run(script: ScriptDefinition, group: Group, checks: readonly PolicyCheck[]): Promise<unknown> {
-    const keys: string[] = [];
-    const args: (string | number)[] = [];
-    for (const i of group.indexes) {
-      const check = checks[i] as PolicyCheck;
+  /** Appends one request's keys and its `n, (algorithm, p1, p2, cost, shadow) × n` to a decide-N.lua call. */
+  #encode(checks: readonly PolicyCheck[], keys: string[], args: (string | number)[]): void {
+    args.push(checks.length);
+    for (const check of checks) {
       const { policy } = check;
+      const [code, p1, p2] = policy.scriptArgs;
       keys.push(this.key(check));
-      args.push(...policy.scriptArgs, check.cost, policy.spec.shadow ? '1' : '0');
+      args.push(code, p1, p2, check.cost, policy.spec.shadow ? '1' : '0');
     }
-    return this.#eval(script, keys, args);
   }
 
   /** Gives back a group's reservation and reports its policies' state afterwards, as decide-N.lua does for a deny. */
@@ -183,19 +224,26 @@ export class RateLimitStore {
   }
 }
 
-function parseDecide(reply: unknown, count: number) {
-  if (!Array.isArray(reply) || reply.length !== 3 + count * 3) {
+/** Turns decide-N.lua's reply into one decision per request of the call (`counts[r]` policies each). */
+function parseDecide(reply: unknown, counts: readonly number[]): Omit<StoreDecision, 'calls'>[] {
+  const expected = counts.reduce((sum, n) => sum + 1 + n * 3, 2);
+  if (!Array.isArray(reply) || reply.length !== expected) {
     throw new RateLimitStoreError('malformed reply from decide-N.lua', 'error');
   }
   const timeUs = Number(reply[0]) * 1_000_000 + Number(reply[1]);
-  const results: CheckResult[] = [];
-  for (let j = 0; j < count; j++) {
-    const b = 3 + j * 3;
-    results.push({
-      status: STATUS[Number(reply[b])] ?? 'denied',
-      remaining: Number(reply[b + 1]),
-      waitUs: Number(reply[b + 2]),
-    });
-  }
-  return { admitted: reply[2] === 1, timeUs, results };
+  let at = 2;
+  return counts.map((count) => {
+    const admitted = reply[at] === 1;
+    const results: CheckResult[] = [];
+    for (let j = 0; j < count; j++) {
+      const b = at + 1 + j * 3;
+      results.push({
+        status: STATUS[Number(reply[b])] ?? 'denied',
+        remaining: Number(reply[b + 1]),
+        waitUs: Number(reply[b + 2]),
+      });
+    }
+    at += 1 + count * 3;
+    return { admitted, timeUs, results };
+  });
 }

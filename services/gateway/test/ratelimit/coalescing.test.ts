@@ -1,0 +1,120 @@
+import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Coalescer } from '../../src/ratelimit/coalescer';
+import { decideScript } from '../../src/ratelimit/limiter-scripts';
+import { type PolicyCheck, PolicySet, type RequestFacts } from '../../src/ratelimit/policy-set';
+import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
+import { testKeys } from '../support/test-keys';
+
+const fromIp = (ipKey: string, user: string): RequestFacts => ({
+  method: 'GET',
+  path: '/users/1',
+  ipKey,
+  user: { id: user, tier: 'free' },
+});
+
+// A server of its own: the assertions count this server's script calls.
+describe('rate-limit store on a single node: decisions of one event-loop turn share a script call', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    // Loaded up front, so a first call's NOSCRIPT + EVAL does not count twice.
+    await redis.script('LOAD', decideScript.lua);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+  beforeEach(async () => {
+    await redis.config('RESETSTAT');
+  });
+
+  async function scriptCalls(): Promise<number> {
+    const stats = await redis.info('commandstats');
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    return calls('evalsha') + calls('eval');
+  }
+
+  const policies = new PolicySet([
+    { name: 'per-user', identity: 'user', limit: 1, period: 3600 },
+    { name: 'per-ip', identity: 'ip', algorithm: 'sliding-window', limit: 25, period: 3600 },
+  ]);
+
+  it('when 40 requests arrive in one turn with maxBatch 16, then Redis sees 3 calls and each request is decided on its own', async () => {
+    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000, maxBatch: 16 });
+    // 20 users, each asking twice, all behind one IP allowing 25: per-user limit 1 admits one of each pair.
+    const requests = Array.from({ length: 40 }, (_, i) =>
+      policies.checksFor(fromIp('192.0.2.1', `u${i % 20}`)),
+    );
+    const decisions = await Promise.all(requests.map((checks) => store.decide(checks)));
+    expect(await scriptCalls()).toBe(3);
+    expect(decisions.every((d) => d.calls === 1)).toBe(true);
+    // The second request of each user sits in the same or a later batch and sees the first one's spend.
+    for (let user = 0; user < 20; user++) {
+      const pair = [decisions[user], decisions[user + 20]];
+      expect(pair.filter((d) => d?.admitted)).toHaveLength(1);
+    }
+    // The IP policy spent exactly the admitted requests (a refused request spends nothing, all-or-nothing).
+    const probe = await store.decide(
+      policies.checksFor(fromIp('192.0.2.1', 'nobody')).map((c: PolicyCheck) => ({ ...c, cost: 0 })),
+    );
+    expect(probe.results[1]?.remaining).toBe(25 - 20);
+    expect(new Set(decisions.map((d) => d.timeUs)).size).toBeLessThanOrEqual(3);
+  });
+
+  it('when maxBatch is 1, then every request is its own call', async () => {
+    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000, maxBatch: 1 });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.decide(policies.checksFor(fromIp('192.0.2.2', `v${i}`)))),
+    );
+    expect(await scriptCalls()).toBe(10);
+  });
+
+  it('when requests arrive in separate turns, then none waits for a batch to fill', async () => {
+    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      const decision = await store.decide(policies.checksFor(fromIp('192.0.2.3', `w${i}`)));
+      expect(decision.admitted).toBe(true);
+      // A lone decision leaves on the next setImmediate: far below any timer-based batching window.
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+    expect(await scriptCalls()).toBe(5);
+  });
+
+  it('when the batch call fails, then every decision of the batch rejects with the store error', async () => {
+    const broken = new Redis(server.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+    const store = new RateLimitStore({ redis: broken, keys: testKeys(), deadlineMs: 200 });
+    broken.disconnect();
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => store.decide(policies.checksFor(fromIp('192.0.2.4', `x${i}`)))),
+    );
+    expect(settled.map((s) => s.status)).toEqual(Array(5).fill('rejected'));
+    for (const s of settled)
+      expect((s as PromiseRejectedResult).reason).toMatchObject({ name: 'RateLimitStoreError' });
+  });
+});
+
+describe('Coalescer', () => {
+  it('when maxBatch is not a positive integer, then it refuses to start', () => {
+    expect(() => new Coalescer({ maxBatch: 0, send: async () => [] })).toThrow(/maxBatch/);
+  });
+
+  it('when send answers with the wrong number of results, then every caller of the batch gets an error', async () => {
+    const coalescer = new Coalescer<number, number>({ send: async (items) => items.slice(1) });
+    const settled = await Promise.allSettled([coalescer.submit(1), coalescer.submit(2)]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('when send throws synchronously, then the batch rejects instead of escaping', async () => {
+    const coalescer = new Coalescer<number, number>({
+      send: () => {
+        throw new Error('boom');
+      },
+    });
+    await expect(coalescer.submit(1)).rejects.toThrow('boom');
+  });
+});
