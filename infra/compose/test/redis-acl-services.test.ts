@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { IdentitySigner, serviceIdentity, startHttpServer } from '@redwire/http-kit';
-import { createLogger } from '@redwire/observability';
+import { createLogger, createMetrics } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
 import { newRoutingTag, SessionStore } from '@redwire/sessions';
 import { freshDatabase } from '@redwire/testing/vitest';
@@ -170,6 +170,7 @@ describe('auth', () => {
       kind: 'blocking',
       purpose: 'user-events',
     });
+    const { registry } = createMetrics({ service: 'redwire-auth' });
     const consumer = new StreamConsumer({
       connection,
       stream: userEvents,
@@ -179,6 +180,8 @@ describe('auth', () => {
       claimIntervalMs: 100,
       maxDeliveries: 1,
       destinationName: USER_EVENTS_STREAM,
+      registry,
+      metricsClient: authClient,
       handler: (message) => {
         if (message.fields.type === 'poison') throw new Error('poison entry');
         handled.push(message.fields.userId ?? '');
@@ -192,6 +195,10 @@ describe('auth', () => {
       }, 'auth group caught up');
       const deadLetters = await state.admin.xrange(`${userEvents}:dlq`, '-', '+');
       expect(deadLetters.some(([, fields]) => fields.includes('poison'))).toBe(true);
+      // The scrape-time XPENDING of redwire_stream_pending runs as `auth` too.
+      expect(await registry.metrics()).toMatch(
+        new RegExp(`^redwire_stream_pending\\{stream="${USER_EVENTS_STREAM}",group="auth"[^}]*\\} 0$`, 'm'),
+      );
     } finally {
       await consumer.close();
     }

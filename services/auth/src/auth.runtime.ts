@@ -181,6 +181,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
       ...(overrides.onUserDeleted ? { onUserDeleted: overrides.onUserDeleted } : {}),
     }),
     registry: metrics.registry,
+    metricsClient: state,
     onError: (error, info) => logger.warn({ err: error, ...info }, 'user-events consumer error'),
   });
 

@@ -127,6 +127,7 @@ export function createWorkerRuntime(
       onMalformed: (id) => logger.warn({ messageId: id }, 'skipped a malformed user-events entry'),
     }),
     registry: metrics.registry,
+    metricsClient: redis.request('state'),
     onError: (error, info) => logger.warn({ err: error, ...info }, 'user-cache consumer error'),
   });
   const maintenanceQueue = new Queue(OUTBOX_MAINTENANCE_QUEUE, {

@@ -231,13 +231,14 @@ describe.each(TOPOLOGIES)('StreamConsumer (%s)', (topology) => {
   });
 
   it('when a registry is given, then outcomes are counted', async () => {
-    const { stream, publisher } = await setup();
+    const { client, stream, publisher } = await setup();
     const registry = new Registry();
     let calls = 0;
     await consumer({
       stream,
       group: 'g',
       registry,
+      metricsClient: client,
       maxDeliveries: 1,
       handler: () => {
         if (calls++ === 1) throw new Error('second fails');
@@ -253,6 +254,42 @@ describe.each(TOPOLOGIES)('StreamConsumer (%s)', (topology) => {
     expect(await text()).toContain('redwire_stream_handler_duration_seconds_count');
   });
 
+  it('when entries are delivered and not yet acknowledged, then redwire_stream_pending shows them per group, and 0 once acked', async () => {
+    const { client, stream, publisher } = await setup();
+    const registry = new Registry();
+    // Both groups see the entries published before they start; `slow` holds its first entry in its handler.
+    const release = deferred();
+    await client.xgroup('CREATE', stream, 'slow', '0', 'MKSTREAM');
+    await client.xgroup('CREATE', stream, 'fast', '0', 'MKSTREAM');
+    for (let n = 0; n < 3; n++) await publisher.publish({ n });
+    const common = { stream, registry, metricsClient: client, destinationName: 'events' };
+    const slow = await consumer({ ...common, group: 'slow', handler: () => release.promise });
+    await consumer({ ...common, group: 'fast', handler: () => {} });
+    const sample = async (group: string) => {
+      const metric = await registry.getSingleMetric('redwire_stream_pending')?.get();
+      return metric?.values.find((v) => v.labels.stream === 'events' && v.labels.group === group)?.value;
+    };
+    await eventually(async () => (await sample('slow')) === 3 && (await sample('fast')) === 0);
+    expect(await registry.metrics()).toContain('redwire_stream_pending{stream="events",group="slow"} 3');
+
+    release.resolve();
+    await eventually(async () => (await sample('slow')) === 0);
+    // A closed consumer's group is no longer reported.
+    await slow.close();
+    expect(await sample('slow')).toBeUndefined();
+    expect(await sample('fast')).toBe(0);
+  });
+
+  it('when the pending count cannot be read, then its group reports NaN and the scrape still answers', async () => {
+    const { stream } = await setup();
+    const registry = new Registry();
+    const broken = await redis.client({ purpose: 'closed' });
+    broken.disconnect();
+    await consumer({ stream, group: 'g', registry, metricsClient: broken, handler: () => {} });
+    // prom-client writes NaN as `Nan`; Prometheus parses either.
+    expect(await registry.metrics()).toMatch(/redwire_stream_pending\{stream="[^"]+",group="g"\} nan$/im);
+  });
+
   it('when the dead-letter stream is in another hash slot or the handler is missing, then the constructor refuses', async () => {
     const connection = await redis.client({ kind: 'blocking' });
     const base = { connection, stream: redis.keys.key('plain', 'stream'), group: 'g', handler: () => {} };
@@ -262,5 +299,6 @@ describe.each(TOPOLOGIES)('StreamConsumer (%s)', (topology) => {
     expect(() => new StreamConsumer({ ...base, handler: undefined as never, count: 0 })).toThrow(
       InvalidOptionsError,
     );
+    expect(() => new StreamConsumer({ ...base, registry: new Registry() })).toThrow(/metricsClient/);
   });
 });

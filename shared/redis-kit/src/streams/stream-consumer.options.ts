@@ -85,8 +85,20 @@ export interface StreamConsumerOptions {
   continueTrace?: boolean;
   /** The destination name in span names and metrics. @default the stream key */
   destinationName?: string;
-  /** Metrics go here (`redwire_stream_messages_total`, `redwire_stream_handler_duration_seconds`). @default none */
+  /**
+   * Metrics go here: `redwire_stream_messages_total`, `redwire_stream_handler_duration_seconds`, and
+   * `redwire_stream_pending` (read at scrape time on `metricsClient`, which is then required).
+   * @default none
+   */
   registry?: Registry;
+  /**
+   * A non-blocking client (`kind: 'request'`, the state role) for the scrape-time XPENDING of
+   * `redwire_stream_pending`: `connection` spends its time in XREADGROUP BLOCK, so a scrape sent there
+   * would wait out the block. Not owned: `close()` leaves it open. Required with `registry`.
+   */
+  metricsClient?: RedisClient;
+  /** Deadline of that XPENDING; a scrape past it reports NaN for the group instead of waiting. @default 1000 */
+  metricsTimeoutMs?: number;
   /** Receives every error the loop survives (Redis errors, handler errors). @default ignore */
   onError?: (error: unknown, info: { phase: StreamConsumerPhase; messageId?: string }) => void;
 }
@@ -115,7 +127,14 @@ const schema = z
     continueTrace: z.boolean().default(true),
     destinationName: z.string().min(1).optional(),
     registry: registrySchema.optional(),
+    metricsClient: redisClientSchema.optional(),
+    metricsTimeoutMs: positiveInt().default(1000),
     onError: functionSchema<NonNullable<StreamConsumerOptions['onError']>>().optional(),
+  })
+  .refine((o) => o.registry === undefined || o.metricsClient !== undefined, {
+    path: ['metricsClient'],
+    message:
+      'required with registry (redwire_stream_pending is read on it; connection is blocked in XREADGROUP)',
   })
   .transform((o) => ({
     ...o,

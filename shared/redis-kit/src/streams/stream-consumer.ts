@@ -15,6 +15,7 @@ import {
   type StreamMessage,
 } from './stream-consumer.options';
 import { autoClaim, createGroup, deliveryCounts, readGroup } from './stream-group.commands';
+import { trackPending } from './stream-pending.gauge';
 import type { RawEntry } from './stream-reply';
 
 type Outcome = 'acked' | 'failed' | 'dead_lettered' | 'trimmed';
@@ -37,6 +38,7 @@ export class StreamConsumer {
   private readonly stopWatching: () => void;
   private readonly messages;
   private readonly durations;
+  private untrackPending: (() => void) | undefined;
 
   constructor(options: StreamConsumerOptions) {
     this.options = resolveConsumerOptions(options);
@@ -71,6 +73,16 @@ export class StreamConsumer {
    */
   start(): Promise<void> {
     if (this.loop) throw new Error('StreamConsumer.start() was already called');
+    const { registry, metricsClient, stream, group, destinationName, metricsTimeoutMs } = this.options;
+    if (registry && metricsClient) {
+      this.untrackPending = trackPending(registry, {
+        client: metricsClient,
+        stream,
+        group,
+        label: destinationName,
+        timeoutMs: metricsTimeoutMs,
+      });
+    }
     return new Promise((resolve) => {
       this.loop = this.run(resolve);
     });
@@ -84,6 +96,7 @@ export class StreamConsumer {
 
   private async shutdown(): Promise<void> {
     this.abort.abort();
+    this.untrackPending?.();
     const ended = this.phase === 'handler' ? undefined : disconnectNow(this.options.connection);
     if (this.loop) {
       let timer: NodeJS.Timeout | undefined;

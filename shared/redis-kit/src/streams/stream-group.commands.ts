@@ -74,3 +74,14 @@ export async function deliveryCounts(
   }
   return counts;
 }
+
+/** Entries delivered to `group` and not yet acknowledged (XPENDING summary); 0 while the group does not exist. */
+export async function pendingCount(client: RedisClient, stream: string, group: string): Promise<number> {
+  try {
+    const reply = (await client.call('XPENDING', stream, group)) as unknown[] | null;
+    return Number(reply?.[0] ?? 0);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOGROUP')) return 0;
+    throw error;
+  }
+}
