@@ -104,8 +104,11 @@ describe('user service and worker', () => {
         invalidateUserJobOptions(id),
       );
       await until(async () => (await job.getState()) === 'completed', 'BullMQ job completed');
-      // The scrape-time gauges (outbox backlog, stream pending) run their Redis reads as `user` too.
-      expect(await worker.metrics.registry.metrics()).toMatch(/redwire_user_stream_pending\S* 0/);
+      // The scrape-time gauges (outbox backlog, stream pending, queue depth) run their Redis reads as `user` too.
+      const workerMetrics = await worker.metrics.registry.metrics();
+      expect(workerMetrics).toMatch(/redwire_user_stream_pending\S* 0/);
+      expect(workerMetrics).toMatch(/redwire_stream_pending\{[^}]*group="user-cache"[^}]*\} 0/);
+      expect(workerMetrics).toMatch(/redwire_queue_jobs\{queue="cache-invalidation",state="wait"[^}]*\} 0/);
       expect(await runtime.metrics.registry.metrics()).toMatch(/redwire_user_stream_pending\S* 0/);
 
       expect(await state.takeDenials()).toEqual([]);

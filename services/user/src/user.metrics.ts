@@ -70,7 +70,13 @@ export function createUserMetrics(registry: Registry): UserMetrics {
   };
 }
 
-/** Sources of the backlog gauges, read on each scrape (each bounded by its client's deadlines). */
+/**
+ * How long a scrape-time gauge waits for its source, whatever the client's own timeouts: past it the value
+ * is NaN, so a slow dependency never makes /metrics slow (Prometheus gives up after 4 s).
+ */
+export const SCRAPE_DEADLINE_MS = 1000;
+
+/** Sources of the backlog gauges, read on each scrape (each within {@link SCRAPE_DEADLINE_MS}). */
 export interface BacklogSources {
   /** Outbox rows not yet published. */
   outboxBacklog: () => Promise<number>;
@@ -88,7 +94,7 @@ export function registerBacklogGauges(registry: Registry, sources: BacklogSource
     help: 'Outbox events committed but not yet published to the user-events stream.',
     registers: [registry],
     async collect() {
-      this.set(await sources.outboxBacklog().catch(() => Number.NaN));
+      this.set(await withDeadline(sources.outboxBacklog()).catch(() => Number.NaN));
     },
   });
   new Gauge({
@@ -96,9 +102,55 @@ export function registerBacklogGauges(registry: Registry, sources: BacklogSource
     help: 'user-events entries delivered to the user-cache consumer group and not yet acknowledged.',
     registers: [registry],
     async collect() {
-      this.set(await sources.streamPending().catch(() => Number.NaN));
+      this.set(await withDeadline(sources.streamPending()).catch(() => Number.NaN));
     },
   });
+}
+
+/** The BullMQ job states `redwire_queue_jobs` reports (`wait` is BullMQ's `waiting`). */
+export const QUEUE_STATES = ['wait', 'active', 'delayed', 'failed', 'prioritized'] as const;
+
+/** What the queue-depth gauge reads: a BullMQ `Queue`. */
+export interface CountedQueue {
+  readonly name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}
+
+/**
+ * `redwire_queue_jobs{queue,state}`: each queue's job counts (one BullMQ getCounts script per queue),
+ * computed at scrape time like the backlog gauges; a queue whose counts fail or miss the deadline reports
+ * NaN for every state.
+ */
+export function registerQueueGauge(registry: Registry, queues: readonly CountedQueue[]): void {
+  new Gauge({
+    name: 'redwire_queue_jobs',
+    help: 'BullMQ jobs by queue and state (wait, active, delayed, failed, prioritized), read at scrape time.',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await Promise.all(
+        queues.map((queue) => withDeadline(queue.getJobCounts(...QUEUE_STATES)).catch(() => undefined)),
+      );
+      queues.forEach((queue, i) => {
+        for (const state of QUEUE_STATES)
+          this.set({ queue: queue.name, state }, counts[i]?.[state] ?? Number.NaN);
+      });
+    },
+  });
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms = SCRAPE_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Pending entries of `group` on `stream` (XPENDING summary); 0 while the group does not exist yet. */

@@ -18,7 +18,7 @@ import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidat
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
 import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
 import { OutboxRelay } from './outbox/outbox.relay';
-import { createUserMetrics, registerBacklogGauges, streamPending } from './user.metrics';
+import { createUserMetrics, registerBacklogGauges, registerQueueGauge, streamPending } from './user.metrics';
 
 /** How often the outbox cleanup runs. */
 const CLEANUP_EVERY_MS = 10 * 60_000;
@@ -147,6 +147,7 @@ export function createWorkerRuntime(
     },
     streamPending: () => streamPending(redis.request('state'), stream, USER_CACHE_GROUP),
   });
+  registerQueueGauge(metrics.registry, [invalidationQueue, maintenanceQueue]);
 
   const app = express();
   app.disable('x-powered-by');

@@ -1,3 +1,4 @@
+import { startHttpServer } from '@redwire/http-kit';
 import { Keyspace } from '@redwire/redis-kit';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Redis } from 'ioredis';
@@ -6,7 +7,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserCacheKeys } from '../src/cache/user-cache.keys';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from '../src/events/user-events';
-import { enqueueInvalidateUser } from '../src/jobs/invalidate-user.job';
+import {
+  enqueueInvalidateUser,
+  INVALIDATE_USER_JOB,
+  invalidateUserJobOptions,
+} from '../src/jobs/invalidate-user.job';
 import { outboxCleanupProcessor } from '../src/jobs/outbox-cleanup.job';
 import type { WorkerRuntime } from '../src/worker.runtime';
 import {
@@ -15,6 +20,7 @@ import {
   createUser,
   migratedDatabase,
   namespace,
+  sampleValue,
   startInstance,
   startWorker,
   testConfig,
@@ -210,6 +216,55 @@ describe('BullMQ re-invalidation', () => {
     expect(await cachedVersion(id)).toBeUndefined();
   });
 });
+
+describe('worker /metrics', () => {
+  it('when jobs wait delayed or have failed, then redwire_queue_jobs shows them by queue and state, read at scrape time', async () => {
+    const server = await startHttpServer(worker.app, { port: 0 });
+    const queue = worker.invalidationQueue;
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const jobs = async (state: string, name = 'cache-invalidation') =>
+      sampleValue(await scrape(), 'redwire_queue_jobs', { queue: name, state });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const userId = uuidv7();
+        await queue.add(
+          INVALIDATE_USER_JOB,
+          { userId },
+          { ...invalidateUserJobOptions(userId), delay: 600_000 },
+        );
+      }
+      // Data the processor rejects as unrecoverable: failed at once, no retry.
+      await queue.add(INVALIDATE_USER_JOB, { userId: 'not-a-uuid' }, { removeOnFail: false });
+      await waitFor(async () => (await jobs('failed')) === 1, 5000, 'the failed job counted');
+      expect(await jobs('delayed')).toBe(3);
+      for (const state of ['wait', 'active', 'prioritized']) expect(await jobs(state), state).toBe(0);
+      // The maintenance queue is reported too (its scheduled cleanup is delayed, or has just run).
+      expect(await jobs('delayed', 'outbox-maintenance')).toBeGreaterThanOrEqual(0);
+
+      // Jobs that become due are counted where they are now: promoted, run, gone from `delayed`.
+      const due = await queue.getJobs(['delayed']);
+      await Promise.all(due.map((job) => job.promote()));
+      await waitFor(async () => (await jobs('delayed')) === 0, 5000, 'promoted jobs ran');
+      await waitFor(async () => (await jobs('wait')) === 0 && (await jobs('active')) === 0, 5000, 'idle');
+    } finally {
+      await server.close(1000);
+    }
+  });
+
+  it('when the user-cache group has acknowledged everything, then redwire_stream_pending reports 0 for it', async () => {
+    const id = await createUser(api.url);
+    await consumed((await waitForEntries(id))[0]?.id as string);
+    const text = await worker.metrics.registry.metrics();
+    expect(sampleValue(text, 'redwire_stream_pending', { stream: 'user-events', group: 'user-cache' })).toBe(
+      0,
+    );
+  });
+});
+
+async function waitForEntries(userId: string) {
+  await waitFor(async () => (await entriesFor(userId)).length > 0, 5000, 'an event');
+  return entriesFor(userId);
+}
 
 describe('outbox cleanup job', () => {
   it('when it runs, then only rows published before the retention period are deleted', async () => {

@@ -158,3 +158,17 @@ export function deferred<T = void>() {
 export async function bodyOf(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
+
+/**
+ * The value of one sample in a Prometheus text exposition: the series of `name` whose labels include
+ * `labels` (others, such as the default `service`, may be present). NaN for `Nan`; undefined when absent.
+ */
+export function sampleValue(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([A-Za-z_:][\w:]*)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(match[3]);
+  }
+  return undefined;
+}
