@@ -63,7 +63,8 @@ describe('infra/grafana/dashboards/redwire.json', () => {
       'gateway_ratelimit_decisions_total', // rate-limit decisions
       'status="429"', // 429 rate
       'redwire_user_cache_invalidation_lag_seconds_bucket', // invalidation lag
-      'redwire_user_stream_pending', // stream pending
+      'max by (stream, group) (redwire_stream_pending)', // stream pending, per group
+      'max by (queue, state) (redwire_queue_jobs)', // queue depth
       'redwire_circuit_breaker_state', // breaker state
     ]) {
       expect(queries, metric).toContain(metric);

@@ -122,4 +122,18 @@ describe('compose probes against the running services', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it('when the processes that run a consumer group or a BullMQ queue are scraped, then they report its pending entries and job counts', () => {
+    const pending = (service: string, group: string) =>
+      new RegExp(`^redwire_stream_pending\\{stream="user-events",group="${group}"[^}]*\\} \\d+$`, 'm').test(
+        metricsTexts.get(service) ?? '',
+      );
+    expect(pending('user-worker', 'user-cache')).toBe(true);
+    expect(pending('auth', 'auth')).toBe(true);
+    for (const queue of ['cache-invalidation', 'outbox-maintenance'])
+      for (const state of ['wait', 'active', 'delayed', 'failed', 'prioritized'])
+        expect(metricsTexts.get('user-worker')).toMatch(
+          new RegExp(`^redwire_queue_jobs\\{queue="${queue}",state="${state}"[^}]*\\} \\d+$`, 'm'),
+        );
+  });
 });
