@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Keyspace } from '@redwire/redis-kit';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@redwire/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserCacheKeys } from '../../../services/user/src/cache/user-cache.keys';
 import { type ApiUser, type RunningStack, registerAndLogin, startLocalStack } from './support/local-stack';
 import { SpanGraph } from './support/span-graph';
 
@@ -9,6 +12,7 @@ import { SpanGraph } from './support/span-graph';
 
 const SERVICES = ['redwire-gateway', 'redwire-user', 'redwire-user-worker', 'redwire-auth'];
 const GROUP = 'messaging.consumer.group.name';
+const QUEUE = 'bullmq.queue.name';
 const PG_SCOPE = '@opentelemetry/instrumentation-pg';
 const REDIS_SCOPE = '@opentelemetry/instrumentation-ioredis';
 
@@ -153,20 +157,72 @@ describe('PATCH /users/:id through the gateway', () => {
     expect(trace.some((s) => s.scope === REDIS_SCOPE && graph.descendsFrom(s, userCache))).toBe(true);
   });
 
-  it('when a BullMQ job runs for the event, then it is part of the trace too', () => {
-    // Jobs run only when the consumer could not reach the cache; whatever ran must be connected.
-    const jobs = receiver.spans.filter((s) => s.scope?.includes('bullmq') && s.kind === 'consumer');
-    const reached = new Set(graph.reachableFrom(root).map((s) => s.spanId));
-    for (const job of jobs.filter((j) => j.traceId === root.traceId))
-      expect(reached.has(job.spanId)).toBe(true);
-  });
-
   it('when its services log, then every line of the request carries its trace id', () => {
     const lines = logLines().filter(({ line }) => line.request_id === patch.requestId);
     expect(new Set(lines.map((l) => l.service))).toEqual(new Set(['gateway', 'user']));
     for (const { service, line } of lines)
       expect(line.trace_id, `${service}: ${line.msg}`).toBe(root.traceId);
   });
+});
+
+describe('PATCH /users/:id whose event the worker cannot apply to the cache', () => {
+  const isJobAttempt = (s: ReceivedSpan) =>
+    s.kind === 'consumer' && s.attributes[QUEUE] === 'cache-invalidation';
+
+  it('when the user-cache consumer hands the invalidation to BullMQ, then the job and each of its attempts are in the write’s trace, under the consumer’s span', async () => {
+    // Jobs run only when the consumer cannot invalidate. A hash where the entry's string belongs makes every
+    // cache script on this one user fail (WRONGTYPE) — the API's synchronous invalidation and the
+    // consumer's alike — while Redis, the stream and BullMQ keep working; removing it lets a retry succeed.
+    const redis = new Redis(`redis://127.0.0.1:${stack.ports.redis}`);
+    const entry = new UserCacheKeys(new Keyspace({ service: 'user' })).forUser(ada.id).entry;
+    const inTraceOf = (all: readonly ReceivedSpan[], requestId: string) => {
+      const root = gatewayServerSpan(all, requestId);
+      return root ? all.filter((s) => s.traceId === root.traceId) : [];
+    };
+    let write: { status: number; requestId: string };
+    try {
+      await redis.del(entry);
+      await redis.hset(entry, 'planted-by', 'e2e-trace');
+      write = await send('PATCH', `/users/${ada.id}`, { bio: 'retried through BullMQ' });
+      expect(write.status).toBe(200);
+      await receiver.waitFor((all) => inTraceOf(all, write.requestId).some(isJobAttempt), 30_000);
+    } finally {
+      await redis.del(entry);
+      redis.disconnect();
+    }
+    // An attempt failed on the planted key (an ioredis span with an error under it); a later one succeeds.
+    const failedUnder = (graph: SpanGraph, trace: readonly ReceivedSpan[], attempt: ReceivedSpan) =>
+      trace.some((s) => s.status.code === 2 && s.scope === REDIS_SCOPE && graph.descendsFrom(s, attempt));
+    const spans = await receiver.waitFor((all) => {
+      const trace = inTraceOf(all, write.requestId);
+      const ids = new Set(trace.map((s) => s.spanId));
+      const graph = new SpanGraph(trace);
+      const attempts = trace.filter(isJobAttempt);
+      return (
+        trace.every((s) => s.parentSpanId === '' || ids.has(s.parentSpanId)) &&
+        attempts.some((a) => !failedUnder(graph, trace, a))
+      );
+    }, 30_000);
+    const graph = new SpanGraph(spans);
+    const root = gatewayServerSpan(spans, write.requestId) as ReceivedSpan;
+    const trace = spans.filter((s) => s.traceId === root.traceId);
+    const tree = graph.describe(root);
+    if (process.env.REDWIRE_TRACE_DEBUG) process.stdout.write(`${tree}\n`);
+
+    const consumer = trace.find((s) => s.kind === 'consumer' && s.attributes[GROUP] === 'user-cache');
+    expect(consumer, tree).toBeDefined();
+    // The enqueue runs inside the consumer's span; each attempt continues the context stored with the job.
+    const add = trace.find((s) => s.kind === 'producer' && s.attributes[QUEUE] === 'cache-invalidation');
+    expect(add?.parentSpanId, tree).toBe(consumer?.spanId);
+    const attempts = trace.filter(isJobAttempt);
+    expect(attempts.length, tree).toBeGreaterThanOrEqual(2);
+    for (const attempt of attempts) {
+      expect(attempt.serviceName).toBe('redwire-user-worker');
+      expect(attempt.parentSpanId, tree).toBe(add?.spanId);
+    }
+    expect(attempts.filter((a) => failedUnder(graph, trace, a)).length, tree).toBeGreaterThanOrEqual(1);
+    expect(attempts.filter((a) => !failedUnder(graph, trace, a)).length, tree).toBeGreaterThanOrEqual(1);
+  }, 90_000);
 });
 
 describe('DELETE /users/:id through the gateway', () => {

@@ -1,9 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { healthzHandler } from '@redwire/http-kit';
-import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
+import {
+  bullmqTelemetry,
+  createLogger,
+  createMetrics,
+  type Logger,
+  type Metrics,
+} from '@redwire/observability';
 import { Keyspace, RedisConnections, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
 import { Queue, Worker } from 'bullmq';
-import { BullMQOtel } from 'bullmq-otel';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
@@ -83,7 +88,7 @@ export function createWorkerRuntime(
     ...(config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {}),
   });
   const stream = keyspace.stream(USER_EVENTS_STREAM);
-  const telemetry = new BullMQOtel({ tracerName: 'redwire-user-worker' });
+  const telemetry = bullmqTelemetry('redwire-user-worker');
   const prefix = queuePrefix(keyspace);
 
   const relay = new OutboxRelay({

@@ -31,6 +31,7 @@ export {
   type ShutdownTelemetryOptions,
   shutdownTelemetry,
 } from './telemetry/telemetry-handle';
+export { type BullmqSpan, type BullmqTelemetry, bullmqTelemetry } from './tracing/bullmq-telemetry';
 export { type RootSpanOptions, recordError, withRootSpan } from './tracing/root-span';
 export {
   ATTR,
