@@ -4,7 +4,10 @@ import { sessionScripts as scripts } from './session-scripts';
 import { isRoutingTag, issueToken, parseToken, splitSessionId } from './session-token';
 import { checkInteger, type SessionKeyOptions, type SessionRole, type SessionTier } from './session-types';
 
-const MAX_USER_AGENT = 256;
+// Redis keeps a hash as a compact listpack only while every value is at most `hash-max-listpack-value`
+// (64) bytes: one longer User-Agent (a browser's is ~110) turned a session from 376 into 1 000 bytes of
+// Redis memory. 64 bytes still tell "Mozilla/5.0 (Macintosh; ..." sessions apart in the session list.
+const MAX_USER_AGENT_BYTES = 64;
 const MAX_IP = 64;
 const LIST_FIELDS = 7;
 
@@ -100,7 +103,7 @@ export class SessionStore {
    */
   async create(account: SessionAccount, client: SessionClient = {}): Promise<CreateSessionResult> {
     checkAccount(account);
-    const userAgent = (client.userAgent ?? '').slice(0, MAX_USER_AGENT);
+    const userAgent = truncateUtf8(client.userAgent ?? '', MAX_USER_AGENT_BYTES);
     const ip = (client.ip ?? '').slice(0, MAX_IP);
     for (let attempt = 0; ; attempt++) {
       const issued = issueToken(account.tag);
@@ -272,4 +275,18 @@ function checkAccount(account: SessionAccount): void {
   checkInteger('authVersion', account.authVersion, 0, Number.MAX_SAFE_INTEGER);
   checkInteger('revision', account.revision, 0, Number.MAX_SAFE_INTEGER);
   if (account.userId.length === 0) throw new TypeError('sessions: account.userId is empty');
+}
+
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    out += char;
+    bytes += size;
+  }
+  return out;
 }

@@ -231,6 +231,30 @@ describe.each(backends)('session store and reader on %s', (backend) => {
     expect(await redis.zcard(`${keyPrefix}{${account.tag}}:ix`)).toBe(1);
   });
 
+  it('when a browser sends a long User-Agent, then 64 bytes of it are kept and the session stays a compact listpack', async () => {
+    const { store, keyPrefix } = sessionsOn(redis);
+    const account = anAccount();
+    const browser =
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15 Ünïcödé';
+    const { token, session } = await store
+      .create(account, { userAgent: browser, ip: '203.0.113.9' })
+      .then((r) => (r.created ? r : Promise.reject(new Error('not created'))));
+    expect(session.userAgent).toBe(browser.slice(0, 64));
+    const key = `${keyPrefix}{${account.tag}}:s:${parseToken(token)?.member}`;
+    const encoding = await (async () => {
+      if (!('nodes' in redis)) return redis.object('ENCODING', key);
+      for (const master of redis.nodes('master')) {
+        const e = await master.object('ENCODING', key).catch(() => null);
+        if (e) return e;
+      }
+      return null;
+    })();
+    expect(encoding).toBe('listpack');
+    // Multi-byte characters are never cut in half.
+    const multi = await store.create(anAccount(), { userAgent: 'é'.repeat(40) });
+    expect(multi.created && multi.session.userAgent).toBe('é'.repeat(32));
+  });
+
   it('when the script cache is flushed, then validation reloads the script and still works', async () => {
     const { store, reader } = sessionsOn(redis);
     const { token } = await created(store, anAccount());

@@ -11,7 +11,7 @@ import { createLimiter } from '../parts/limiter.part';
 import { closeClient, readyRequestClient } from '../parts/request-client';
 import { seedUsers, sharedUserRuntime, userCacheKeys, userEntries } from '../parts/user.part';
 
-/** A current desktop browser's User-Agent: redwire keeps it (≤ 256 chars) for the session list. */
+/** A current desktop browser's User-Agent: redwire keeps its first 64 bytes for the session list. */
 const USER_AGENT =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const NAMESPACE = 'bench-mem';
@@ -154,7 +154,7 @@ export const memoryCase: MemoryCase = {
             bytes: browser.bytes,
             key: browser.key,
             detail:
-              `the session hash with a ${USER_AGENT.length}-char browser User-Agent (encoding ${browser.encoding}); ` +
+              `the session hash with a ${USER_AGENT.length}-char browser User-Agent, stored cut to 64 bytes (encoding ${browser.encoding}); ` +
               `${short.bytes} B (encoding ${short.encoding}) with a 24-char one; ` +
               `plus ${browser.shared} B per user shared by all their sessions (${browser.sharedKeys} keys: account mirror, session index)`,
           };

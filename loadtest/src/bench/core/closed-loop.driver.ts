@@ -2,6 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { ThroughputSample } from './bench.types';
 import { summarizeLatencies } from './stats';
 
+/** Each caller yields to the event loop after this many calls. */
+const YIELD_EVERY = 64;
+
 /** Options of {@link runClosedLoop}. */
 export interface ClosedLoopOptions {
   /** Concurrent callers, each awaiting its previous call before the next (ENVIRONMENT.md anchors: 64). */
@@ -28,6 +31,10 @@ export async function runClosedLoop(
 
   const caller = async (index: number) => {
     for (let i = 0; ; i++) {
+      // An operation answered in-process (an L1 hit, a deny-cache hit) settles as a microtask, so without
+      // this the loop would never let timers and I/O run: the part's own probes and timeouts would stall,
+      // as no real server (which yields between requests) would let them.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
       const t0 = performance.now();
       if (t0 >= end) return;
       try {
