@@ -1,6 +1,7 @@
+import { BoundCounter, type CounterChild } from '@redwire/observability';
 import type { RedisClient } from '@redwire/redis-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { UserCacheMetrics } from './cache/cache.metrics';
+import type { CacheLookupResult, CacheTier, UserCacheMetrics } from './cache/cache.metrics';
 import type { CacheGateState } from './cache/cache-gate';
 
 /** Seconds from commit to invalidation: sub-millisecond (sync) up to the outbox's worst case. */
@@ -18,12 +19,21 @@ export interface UserMetrics {
 /** Creates the user service metrics on `registry`. */
 export function createUserMetrics(registry: Registry): UserMetrics {
   const registers = [registry];
-  const requests = new Counter({
+  // Counted on every read: bound children (a labelled prom-client inc hashes its labels on every call).
+  const requests = new BoundCounter({
     name: 'redwire_user_cache_requests_total',
     help: 'User cache lookups by tier (l1, l2) and result (hit, miss, stale, bypass, error).',
     labelNames: ['tier', 'result'] as const,
     registers,
   });
+  const tiers: readonly CacheTier[] = ['l1', 'l2'];
+  const results: readonly CacheLookupResult[] = ['hit', 'miss', 'stale', 'bypass', 'error'];
+  const requestChildren = Object.fromEntries(
+    tiers.map((tier) => [
+      tier,
+      Object.fromEntries(results.map((result) => [result, requests.bind({ tier, result })])),
+    ]),
+  ) as Record<CacheTier, Record<CacheLookupResult, CounterChild>>;
   const fills = new Counter({
     name: 'redwire_user_cache_fills_total',
     help: 'Cache fills by outcome: stored, lease_lost (an invalidation or takeover won), version_rejected.',
@@ -58,7 +68,7 @@ export function createUserMetrics(registry: Registry): UserMetrics {
   const states: CacheGateState[] = ['closed', 'open', 'recovering'];
   return {
     cache: {
-      request: (tier, result) => requests.inc({ tier, result }),
+      request: (tier, result) => requestChildren[tier][result].inc(),
       fill: (outcome) => fills.inc({ outcome }),
       invalidation: (path, outcome) => invalidations.inc({ path, outcome }),
       invalidationLag: (path, seconds) => lag.observe({ path }, seconds),

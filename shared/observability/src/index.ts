@@ -19,6 +19,7 @@ export {
   requestContext,
   runWithRequestId,
 } from './logging/request-context';
+export { BoundCounter, type CounterChild } from './metrics/bound-counter';
 export {
   CLIENT_CLOSED_STATUS,
   createMetrics,

@@ -1,3 +1,4 @@
+import { BoundCounter, type CounterChild } from '@redwire/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Decision outcomes per policy: `degraded` means Redis failed and the policy's failure mode decided. */
@@ -7,20 +8,20 @@ export type PolicyOutcomeLabel = 'allowed' | 'limited' | 'shadow' | 'degraded';
  * The limiter's Prometheus metrics. Labels are policy names and fixed enums only (bounded), never
  * identities.
  */
-/** One policy's counters, bound to their labels once (a labelled `inc` hashes its labels on every call). */
+/** One policy's counters, bound to their labels once (see BoundCounter: a plain addition per request). */
 export interface PolicyCounters {
-  readonly decisions: Readonly<Record<PolicyOutcomeLabel, { inc(): void }>>;
-  readonly nearLimit: { inc(): void };
-  readonly denyCacheHits: { inc(): void };
+  readonly decisions: Readonly<Record<PolicyOutcomeLabel, CounterChild>>;
+  readonly nearLimit: CounterChild;
+  readonly denyCacheHits: CounterChild;
 }
 
 export class RateLimitMetrics {
-  readonly decisions: Counter<'policy' | 'outcome'>;
-  readonly nearLimit: Counter<'policy'>;
+  readonly decisions: BoundCounter<'policy' | 'outcome'>;
+  readonly nearLimit: BoundCounter<'policy'>;
   readonly redisSeconds: Histogram<'result'>;
   /** `redisSeconds` bound to `result="ok"`, the path every allowed request takes. */
   readonly redisOk: { observe(seconds: number): void };
-  readonly denyCacheHits: Counter<'policy'>;
+  readonly denyCacheHits: BoundCounter<'policy'>;
   readonly degraded: Counter<'mode'>;
   readonly failOpen: Counter;
   readonly mode: Gauge;
@@ -28,13 +29,13 @@ export class RateLimitMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.decisions = new Counter({
+    this.decisions = new BoundCounter({
       name: 'gateway_ratelimit_decisions_total',
       help: 'Rate-limit decisions per policy: allowed, limited, shadow (a shadow policy would have limited), degraded (Redis failed; the failure mode decided).',
       labelNames: ['policy', 'outcome'],
       registers,
     });
-    this.nearLimit = new Counter({
+    this.nearLimit = new BoundCounter({
       name: 'gateway_ratelimit_near_limit_total',
       help: 'Allowed requests that left a policy with at most 20% of its quota.',
       labelNames: ['policy'],
@@ -48,7 +49,7 @@ export class RateLimitMetrics {
       registers,
     });
     this.redisOk = this.redisSeconds.labels({ result: 'ok' });
-    this.denyCacheHits = new Counter({
+    this.denyCacheHits = new BoundCounter({
       name: 'gateway_ratelimit_deny_cache_hits_total',
       help: 'Requests denied from the in-process cache of identities over their limit, without a Redis call.',
       labelNames: ['policy'],
@@ -76,7 +77,7 @@ export class RateLimitMetrics {
   policy(name: string): PolicyCounters {
     let counters = this.#byPolicy.get(name);
     if (!counters) {
-      const outcome = (o: PolicyOutcomeLabel) => this.decisions.labels({ policy: name, outcome: o });
+      const outcome = (o: PolicyOutcomeLabel) => this.decisions.bind({ policy: name, outcome: o });
       counters = {
         decisions: {
           allowed: outcome('allowed'),
@@ -84,8 +85,8 @@ export class RateLimitMetrics {
           shadow: outcome('shadow'),
           degraded: outcome('degraded'),
         },
-        nearLimit: this.nearLimit.labels({ policy: name }),
-        denyCacheHits: this.denyCacheHits.labels({ policy: name }),
+        nearLimit: this.nearLimit.bind({ policy: name }),
+        denyCacheHits: this.denyCacheHits.bind({ policy: name }),
       };
       this.#byPolicy.set(name, counters);
     }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { User } from '../users/user.model';
 
 /**
@@ -6,27 +5,6 @@ import type { User } from '../users/user.model';
  * changes the shape reads its own keys and never parses the previous version's entries.
  */
 export const ENVELOPE_SCHEMA_VERSION = 1;
-
-const userSchema = z.strictObject({
-  id: z.uuid(),
-  email: z.string(),
-  name: z.string(),
-  bio: z.string(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-  version: z.number().int().positive(),
-});
-
-const envelopeSchema = z.strictObject({
-  s: z.literal(ENVELOPE_SCHEMA_VERSION),
-  /** Row version; 0 for a negative entry. */
-  v: z.number().int().nonnegative(),
-  /** Cached at, ms since the epoch, Redis clock. */
-  c: z.number().int().nonnegative(),
-  /** Fresh until, ms since the epoch, Redis clock. */
-  f: z.number().int().nonnegative(),
-  d: userSchema.nullable(),
-});
 
 /** A cache entry as stored by fill-3.lua. */
 export interface CacheEnvelope {
@@ -38,9 +16,39 @@ export interface CacheEnvelope {
   readonly user: User | undefined;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const ENVELOPE_KEYS = 5;
+const USER_KEYS = 7;
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+// A hand-written guard rather than a zod schema: it runs on every cache hit, where zod cost 1.9 µs against
+// 0.7 µs for JSON.parse itself (see README "Hit path"). It checks the same things: exact key sets, types,
+// id and timestamp formats, and that the data's version is the envelope's.
+function isUser(d: unknown, version: number): d is User {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return false;
+  const u = d as Record<string, unknown>;
+  return (
+    Object.keys(u).length === USER_KEYS &&
+    typeof u.id === 'string' &&
+    UUID.test(u.id) &&
+    typeof u.email === 'string' &&
+    typeof u.name === 'string' &&
+    typeof u.bio === 'string' &&
+    typeof u.createdAt === 'string' &&
+    ISO_UTC.test(u.createdAt) &&
+    typeof u.updatedAt === 'string' &&
+    ISO_UTC.test(u.updatedAt) &&
+    u.version === version
+  );
+}
+
 /**
- * Parses and validates a raw entry. Anything that does not match the schema (another version's shape,
- * corruption, a hand-written value) is undefined: the caller treats it as a miss and replaces it.
+ * Parses and validates a raw entry `{ s, v, c, f, d }` (schema version, row version or 0 for a negative
+ * entry, cached-at and fresh-until in ms of the Redis clock, the user or null). Anything else (another
+ * version's shape, corruption, a hand-written value) is undefined: the caller treats it as a miss and
+ * replaces it.
  */
 export function decodeEnvelope(raw: string): CacheEnvelope | undefined {
   let json: unknown;
@@ -49,11 +57,12 @@ export function decodeEnvelope(raw: string): CacheEnvelope | undefined {
   } catch {
     return undefined;
   }
-  const parsed = envelopeSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  const { v, c, f, d } = parsed.data;
-  if ((d === null) !== (v === 0) || (d !== null && d.version !== v)) return undefined;
-  return { version: v, cachedAt: c, freshUntil: f, user: d ?? undefined };
+  if (typeof json !== 'object' || json === null || Object.keys(json).length !== ENVELOPE_KEYS)
+    return undefined;
+  const { s, v, c, f, d } = json as Record<string, unknown>;
+  if (s !== ENVELOPE_SCHEMA_VERSION || !isCount(v) || !isCount(c) || !isCount(f)) return undefined;
+  if (v === 0 ? d !== null : !isUser(d, v)) return undefined;
+  return { version: v, cachedAt: c, freshUntil: f, user: v === 0 ? undefined : (d as User) };
 }
 
 /** The data part handed to fill-3.lua, which wraps it in the envelope with Redis-clock timestamps. */
