@@ -1,5 +1,7 @@
 // Connections
 export type { Cluster, Redis } from 'ioredis';
+// Keys
+export { Coalescer, type CoalescerOptions } from './batching/coalescer';
 // Circuit breaker
 export {
   CircuitBreaker,
@@ -45,7 +47,6 @@ export {
   ScriptReplyError,
   ValueTooLargeError,
 } from './errors';
-// Keys
 export { assertSameSlot, hashTagOf, keySlot } from './keys/hash-slot';
 export { encodeKeyPart, type KeyPart, Keyspace, type KeyspaceOptions } from './keys/keyspace';
 // Scripts

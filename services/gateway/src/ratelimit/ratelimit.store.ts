@@ -1,6 +1,5 @@
-import type { Keyspace, RedisClient, ScriptDefinition } from '@redwire/redis-kit';
+import { Coalescer, type Keyspace, type RedisClient, type ScriptDefinition } from '@redwire/redis-kit';
 import type { CheckResult, CheckStatus } from './algorithms';
-import { Coalescer } from './coalescer';
 import { decideScript, refundScript } from './limiter-scripts';
 import type { PolicyCheck } from './policy-set';
 import { rateLimitKey } from './ratelimit.keys';

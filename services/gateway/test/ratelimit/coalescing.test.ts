@@ -1,7 +1,6 @@
 import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Coalescer } from '../../src/ratelimit/coalescer';
 import { decideScript } from '../../src/ratelimit/limiter-scripts';
 import { type PolicyCheck, PolicySet, type RequestFacts } from '../../src/ratelimit/policy-set';
 import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
@@ -95,26 +94,5 @@ describe('rate-limit store on a single node: decisions of one event-loop turn sh
     expect(settled.map((s) => s.status)).toEqual(Array(5).fill('rejected'));
     for (const s of settled)
       expect((s as PromiseRejectedResult).reason).toMatchObject({ name: 'RateLimitStoreError' });
-  });
-});
-
-describe('Coalescer', () => {
-  it('when maxBatch is not a positive integer, then it refuses to start', () => {
-    expect(() => new Coalescer({ maxBatch: 0, send: async () => [] })).toThrow(/maxBatch/);
-  });
-
-  it('when send answers with the wrong number of results, then every caller of the batch gets an error', async () => {
-    const coalescer = new Coalescer<number, number>({ send: async (items) => items.slice(1) });
-    const settled = await Promise.allSettled([coalescer.submit(1), coalescer.submit(2)]);
-    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
-  });
-
-  it('when send throws synchronously, then the batch rejects instead of escaping', async () => {
-    const coalescer = new Coalescer<number, number>({
-      send: () => {
-        throw new Error('boom');
-      },
-    });
-    await expect(coalescer.submit(1)).rejects.toThrow('boom');
   });
 });
