@@ -94,7 +94,9 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     service: 'user',
     ...(config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {}),
   });
-  const store = new UserCacheStore(cacheClient, new UserCacheKeys(keyspace));
+  const store = new UserCacheStore(cacheClient, new UserCacheKeys(keyspace), {
+    maxReadBatch: config.USER_CACHE_MAX_READ_BATCH,
+  });
 
   // A timeout while our own event loop stalls is not Redis's failure (see LoopLagMonitor).
   const loopLag = new LoopLagMonitor();

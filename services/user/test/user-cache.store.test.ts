@@ -1,4 +1,5 @@
 import { Keyspace, type RedisClient } from '@redwire/redis-kit';
+import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Cluster, Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
@@ -40,6 +41,19 @@ describe.each([
   }
   const fill = (id: string, token: string, version: number) =>
     store.fill(id, token, version, encodeEnvelopeData(version === 0 ? undefined : user(id, version)), ttls);
+
+  it('when 20 users are read in one turn, then each read gets its own entry (or null), in any slot layout', async () => {
+    const ids = Array.from({ length: 20 }, () => uuidv7());
+    for (const [i, id] of ids.entries()) {
+      if (i % 4 === 3) continue; // every fourth user has no entry
+      await fill(id, await leased(id), i + 1);
+    }
+    const raws = await Promise.all(ids.map((id) => store.get(id)));
+    raws.forEach((raw, i) => {
+      if (i % 4 === 3) expect(raw).toBeNull();
+      else expect(decodeEnvelope(raw as string)?.user?.id).toBe(ids[i]);
+    });
+  });
 
   it('when each script is loaded, then its SHA is the one EVALSHA uses', async () => {
     const node = client instanceof Cluster ? (client.nodes('master')[0] as Redis) : (client as Redis);
@@ -188,5 +202,43 @@ describe('cache envelope', () => {
     ]) {
       expect(decodeEnvelope(bad)).toBeUndefined();
     }
+  });
+});
+
+// A server of its own: the assertions count this server's commands.
+describe('UserCacheStore read coalescing on a single node', () => {
+  let server: RedisServer;
+  let client: Redis;
+  const keys = new UserCacheKeys(new Keyspace({ service: 'user', namespace: 'coalesce' }));
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis(server.url);
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await server.stop();
+  });
+
+  async function commandCalls(): Promise<Record<string, number>> {
+    const stats = await client.info('commandstats');
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    return { get: calls('get'), mget: calls('mget') };
+  }
+
+  it('when 20 reads arrive in one turn, then Redis sees 2 MGETs (16 + 4) and no GET', async () => {
+    const store = new UserCacheStore(client as RedisClient, keys);
+    const ids = Array.from({ length: 20 }, () => uuidv7());
+    await Promise.all(ids.map((id, i) => client.set(keys.forUser(id).entry, `entry-${i}`)));
+    await client.config('RESETSTAT');
+    const raws = await Promise.all(ids.map((id) => store.get(id)));
+    expect(raws).toEqual(ids.map((_, i) => `entry-${i}`));
+    expect(await commandCalls()).toEqual({ get: 0, mget: 2 });
+  });
+
+  it('when maxReadBatch is 1, then every read is its own GET', async () => {
+    const store = new UserCacheStore(client as RedisClient, keys, { maxReadBatch: 1 });
+    await client.config('RESETSTAT');
+    await Promise.all(Array.from({ length: 5 }, () => store.get(uuidv7())));
+    expect(await commandCalls()).toEqual({ get: 5, mget: 0 });
   });
 });

@@ -41,7 +41,14 @@ export const cacheHitCase: ThroughputCase = {
       id: 'redwire-l2',
       label: 'redwire UserCache L2',
       role: 'redwire',
-      description: 'UserCache.read(): Redis GET + envelope decode, gate and metrics.',
+      description:
+        'UserCache.read(): Redis GET + envelope decode, gate and metrics; the reads of one event-loop turn share one MGET (at most 16).',
+    },
+    {
+      id: 'redwire-l2-unbatched',
+      label: 'redwire UserCache L2, no coalescing',
+      role: 'redwire',
+      description: 'The same with USER_CACHE_MAX_READ_BATCH=1: one GET per read (for reference).',
     },
     {
       id: 'redwire-l1l2',
@@ -91,8 +98,8 @@ export const cacheHitCase: ThroughputCase = {
         if ((await cache.get(`${prefix}${nextId()}`)) === undefined) throw new Error('bentocache miss');
       });
     };
-    const redwireRunner = async (withL1: boolean) => {
-      const runtime = withL1 ? await startUserRuntime(stack, { l1: true }) : l2;
+    const redwireRunner = async (withL1: boolean, env?: Record<string, string>) => {
+      const runtime = withL1 || env ? await startUserRuntime(stack, { l1: withL1, env }) : l2;
       for (const id of ids) await runtime.cache.read(id);
       return loop(async () => {
         const read = await runtime.cache.read(nextId());
@@ -112,6 +119,7 @@ export const cacheHitCase: ThroughputCase = {
         'bento-l2': await prepare(() => bentoRunner(false, 'l2:')),
         'bento-l1l2': await prepare(() => bentoRunner(true, 'l1l2:')),
         'redwire-l2': await prepare(() => redwireRunner(false)),
+        'redwire-l2-unbatched': await prepare(() => redwireRunner(false, { USER_CACHE_MAX_READ_BATCH: '1' })),
         'redwire-l1l2': await prepare(() => redwireRunner(true)),
       },
       close: async () => {},

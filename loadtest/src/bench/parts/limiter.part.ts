@@ -23,7 +23,13 @@ function userId(identity: number): string {
 /** Two policies like a signed-in GET: per-user (by tier) and per-IP, GCRA, `limit` per `period` seconds each. */
 export async function createLimiter(
   stack: BenchStack,
-  options: { readonly namespace: string; readonly limit: number; readonly period: number },
+  options: {
+    readonly namespace: string;
+    readonly limit: number;
+    readonly period: number;
+    /** RATE_LIMIT_MAX_BATCH. @default 16 (the gateway's default) */
+    readonly maxBatch?: number;
+  },
 ): Promise<LimiterUnderTest> {
   const redis = await readyRequestClient(stack.redisUrl, 'bench-gateway');
   stack.onClose(() => closeClient(redis));
@@ -46,6 +52,7 @@ export async function createLimiter(
     redis,
     keys: new Keyspace({ service: 'gateway', namespace: options.namespace }),
     deadlineMs: 50,
+    maxBatch: options.maxBatch ?? 16,
   });
   const limiter = new RateLimiter({
     store,

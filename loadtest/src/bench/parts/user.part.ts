@@ -52,9 +52,16 @@ export function userEntries(): { main?: string; worker?: string; missing?: strin
 /** An in-process user runtime (started; closed with the stack). */
 export async function startUserRuntime(
   stack: BenchStack,
-  options: { readonly l1: boolean; readonly overrides?: UserRuntimeOverrides },
+  options: {
+    readonly l1: boolean;
+    readonly overrides?: UserRuntimeOverrides;
+    /** More environment on top of {@link userServiceEnv}. */
+    readonly env?: Record<string, string> | undefined;
+  },
 ): Promise<UserRuntime> {
-  const config = loadServiceConfig(userServiceEnv(stack, { USER_CACHE_L1: options.l1 ? 'true' : 'false' }));
+  const config = loadServiceConfig(
+    userServiceEnv(stack, { USER_CACHE_L1: options.l1 ? 'true' : 'false', ...options.env }),
+  );
   const runtime = createUserRuntime(config, options.overrides ?? {});
   stack.onClose(() => runtime.close());
   await runtime.start();

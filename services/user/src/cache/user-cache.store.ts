@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { compareAndDelete, defineScript, type RedisClient, runScript } from '@redwire/redis-kit';
+import { Coalescer, compareAndDelete, defineScript, type RedisClient, runScript } from '@redwire/redis-kit';
 import { ENVELOPE_SCHEMA_VERSION } from './cache-envelope';
 import type { UserCacheKeys } from './user-cache.keys';
 
@@ -40,22 +40,47 @@ export interface FillTtls {
   readonly lifetimeMs: number;
 }
 
+/** Options of {@link UserCacheStore}. */
+export interface UserCacheStoreOptions {
+  /**
+   * Single node: most cache-hit GETs sent as one MGET (the reads that arrive within one event-loop turn are
+   * coalesced, see redis-kit's Coalescer); 1 sends one GET per read. A cluster always sends GETs, since the
+   * entries of different users live in different slots. @default 16
+   */
+  readonly maxReadBatch?: number;
+}
+
 /**
- * The user cache's Redis operations (cache role): one command each. A hit is a plain GET; misses go through
- * the lease script; fills and invalidations are guarded by leases, versions and the floor (tombstone).
+ * The user cache's Redis operations (cache role): one command each. A hit is a plain GET (or its share of
+ * an MGET); misses go through the lease script; fills and invalidations are guarded by leases, versions
+ * and the floor (tombstone).
  */
 export class UserCacheStore {
   readonly #client: RedisClient;
   readonly #keys: UserCacheKeys;
+  readonly #reads: Coalescer<string, string | null> | undefined;
 
-  constructor(client: RedisClient, keys: UserCacheKeys) {
+  constructor(client: RedisClient, keys: UserCacheKeys, options: UserCacheStoreOptions = {}) {
     this.#client = client;
     this.#keys = keys;
+    const maxBatch = options.maxReadBatch ?? 16;
+    // A read is queued after its request arrived and sent at the end of the turn: it can only see a newer
+    // entry than a GET sent at once, never an older one, so the read path's guarantees hold.
+    this.#reads =
+      client.isCluster || maxBatch === 1
+        ? undefined
+        : new Coalescer({
+            maxBatch,
+            // A lone read stays a plain GET: an idle service's hit path is exactly one GET.
+            send: async (entryKeys) =>
+              entryKeys.length === 1 ? [await client.get(entryKeys[0] as string)] : client.mget(...entryKeys),
+          });
   }
 
-  /** The raw entry, or null. The whole cost of a hit: one GET. */
+  /** The raw entry, or null. The whole cost of a hit: one GET, or a share of one MGET. */
   async get(id: string): Promise<string | null> {
-    return this.#client.get(this.#keys.forUser(id).entry);
+    const key = this.#keys.forUser(id).entry;
+    return this.#reads ? this.#reads.submit(key) : this.#client.get(key);
   }
 
   /** Returns the entry if it appeared (mode 'miss'), or grants the lease, or says who holds it. */
