@@ -51,7 +51,13 @@ export { assertSameSlot, hashTagOf, keySlot } from './keys/hash-slot';
 export { encodeKeyPart, type KeyPart, Keyspace, type KeyspaceOptions } from './keys/keyspace';
 // Scripts
 export { compareAndDelete, compareAndSet, kitScripts } from './scripts/kit-scripts';
-export { defineScript, runScript, type ScriptArg, type ScriptDefinition } from './scripts/script.registry';
+export {
+  defineScript,
+  type RunScriptOptions,
+  runScript,
+  type ScriptArg,
+  type ScriptDefinition,
+} from './scripts/script.registry';
 // Streams
 export {
   IdempotencyGuard,

@@ -91,6 +91,24 @@ describe.each(TOPOLOGIES)('scripts (%s)', (topology) => {
     await expect(runScript(client, moveWithTime, [a, b])).rejects.toBeInstanceOf(CrossSlotError);
   });
 
+  it("when keys are in different slots and crossSlot is 'single-node', then a single node runs it and a cluster refuses", async () => {
+    const client = await redis.client();
+    const from = redis.keys.key('move', 'c');
+    const to = redis.keys.key('move', 'd');
+    await client.set(from, 'payload', 'PX', 60_000);
+    const run = runScript(client, moveWithTime, [from, to], [], { crossSlot: 'single-node' });
+    if (topology === 'cluster') {
+      await expect(run).rejects.toThrow(/single node/);
+      expect(await client.get(from)).toBe('payload');
+      await client.del(from);
+    } else {
+      const [value] = (await run) as [string];
+      expect(value).toBe('payload');
+      expect(await client.get(to)).toBe('payload');
+      await client.del(to);
+    }
+  });
+
   it('when the key count does not match the script, then runScript throws', async () => {
     const client = await redis.client();
     await expect(runScript(client, moveWithTime, [redis.keys.key('move', 'x')])).rejects.toThrow(

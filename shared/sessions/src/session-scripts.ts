@@ -5,7 +5,7 @@ const lua = (file: string) => defineScript({ file: path.join(__dirname, 'lua', f
 
 /** The session store's scripts; each file's header documents its KEYS, ARGV and reply. */
 export const sessionScripts = {
-  validate: lua('validate-3.lua'),
+  validate: lua('validate-N.lua'),
   create: lua('create-3.lua'),
   revoke: lua('revoke-2.lua'),
   revokeAll: lua('revoke-all-1.lua'),

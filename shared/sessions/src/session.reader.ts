@@ -1,4 +1,4 @@
-import { type RedisClient, runScript } from '@redwire/redis-kit';
+import { Coalescer, type RedisClient, runScript } from '@redwire/redis-kit';
 import { SessionKeys } from './session-keys';
 import { sessionScripts as scripts } from './session-scripts';
 import { parseToken } from './session-token';
@@ -25,11 +25,25 @@ export interface SessionReaderOptions extends SessionKeyOptions {
    * @default 60000
    */
   touchIntervalMs?: number;
+  /**
+   * Single node: most validations sent in one script call (those that arrive within one event-loop turn
+   * are coalesced, see redis-kit's Coalescer); 1 sends each alone. A cluster always sends one session per
+   * call. @default 16
+   */
+  maxBatch?: number;
+}
+
+/** One validation waiting for its script call. */
+interface PendingValidation {
+  readonly tag: string;
+  readonly member: string;
+  readonly secretHash: string;
 }
 
 /**
  * Validates session tokens in one Redis round trip (one EVALSHA): existence, secret digest (constant
- * time), account version fence, current role and tier, and the throttled touch.
+ * time), account version fence, current role and tier, and the throttled touch. On a single node the
+ * validations of one event-loop turn share that call (each session still decided on its own).
  *
  * Redis errors propagate: an unverifiable token must be refused by the caller (fail closed), never
  * served as anonymous.
@@ -38,24 +52,28 @@ export class SessionReader {
   private readonly redis: RedisClient;
   private readonly keys: SessionKeys;
   private readonly touchIntervalMs: number;
+  private readonly batches: Coalescer<PendingValidation, unknown[]> | undefined;
 
   constructor(options: SessionReaderOptions) {
     this.redis = options.redis;
     this.keys = new SessionKeys(options.namespace);
     this.touchIntervalMs = checkInteger('touchIntervalMs', options.touchIntervalMs ?? 60_000, 0, 86_400_000);
+    const maxBatch = checkInteger('maxBatch', options.maxBatch ?? 16, 1, 1024);
+    this.batches =
+      this.redis.isCluster || maxBatch === 1
+        ? undefined
+        : new Coalescer({ maxBatch, send: (batch) => this.run(batch) });
   }
 
   /** Validates `token` (`<session id>.<secret>`) and touches the session at most once per interval. */
   async validate(token: string): Promise<ValidationResult> {
     const parsed = parseToken(token);
     if (!parsed) return { valid: false, reason: 'malformed' };
-    const { tag, member, sessionId } = parsed;
-    const reply = (await runScript(
-      this.redis,
-      scripts.validate,
-      [this.keys.session(tag, member), this.keys.account(tag), this.keys.index(tag)],
-      [parsed.secretHash, this.touchIntervalMs, member],
-    )) as unknown[];
+    const { tag, member, sessionId, secretHash } = parsed;
+    const pending = { tag, member, secretHash };
+    const reply = this.batches
+      ? await this.batches.submit(pending)
+      : ((await this.run([pending]))[0] as unknown[]);
     switch (reply[0]) {
       case 0:
         return { valid: false, reason: 'unknown' };
@@ -90,6 +108,23 @@ export class SessionReader {
         touched: touched === 1,
       },
     };
+  }
+
+  /** One validate-N.lua call for `batch`; one reply per session, in order. */
+  private async run(batch: readonly PendingValidation[]): Promise<unknown[][]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [batch.length, this.touchIntervalMs];
+    for (const { tag, member, secretHash } of batch) {
+      keys.push(this.keys.session(tag, member), this.keys.account(tag), this.keys.index(tag));
+      args.push(secretHash, member);
+    }
+    const reply = await runScript(this.redis, scripts.validate, keys, args, {
+      ...(batch.length > 1 ? { crossSlot: 'single-node' as const } : {}),
+    });
+    if (!Array.isArray(reply) || reply.length !== batch.length || !reply.every(Array.isArray)) {
+      throw new Error('sessions: malformed validate reply');
+    }
+    return reply as unknown[][];
   }
 }
 

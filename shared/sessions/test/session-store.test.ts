@@ -1,4 +1,6 @@
-import type { RedisClient } from '@redwire/redis-kit';
+import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
+import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseToken, SessionReader } from '../src';
 import { sessionScripts } from '../src/session-scripts';
@@ -268,5 +270,56 @@ describe.each(backends)('session store and reader on %s', (backend) => {
     for (const script of Object.values(sessionScripts)) {
       expect(await node?.script('LOAD', script.lua)).toBe(script.sha);
     }
+  });
+});
+
+// A server of its own: the assertions count this server's script calls.
+describe('session reader coalescing on a single node', () => {
+  let server: RedisServer;
+  let redis: RedisClient;
+  let probe: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = createRedisClient({ url: server.url, service: 'sessions-test', commandTimeoutMs: 5000 });
+    await waitForReady(redis);
+    probe = new Redis(server.url);
+    await probe.script('LOAD', sessionScripts.validate.lua);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    probe.disconnect();
+    await server.stop();
+  });
+
+  async function scriptCalls(): Promise<number> {
+    const stats = await probe.info('commandstats');
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    return calls('evalsha') + calls('eval');
+  }
+
+  it('when 20 validations of different users arrive in one turn, then Redis sees 2 calls and each token gets its own verdict', async () => {
+    const { store, reader } = sessionsOn(redis);
+    const tokens: string[] = [];
+    for (let i = 0; i < 20; i++) tokens.push((await created(store, anAccount())).token);
+    // Every third token is tampered (wrong secret), every fifth is unknown (revoked).
+    const asked = tokens.map((token, i) => (i % 3 === 1 ? `${token.slice(0, -2)}xx` : token));
+    for (let i = 4; i < 20; i += 5) await store.revokeToken(tokens[i] as string);
+    await probe.config('RESETSTAT');
+    const results = await Promise.all(asked.map((token) => reader.validate(token)));
+    expect(await scriptCalls()).toBe(2);
+    results.forEach((result, i) => {
+      if (i % 5 === 4) expect(result).toEqual({ valid: false, reason: 'unknown' });
+      else if (i % 3 === 1) expect(result).toEqual({ valid: false, reason: 'mismatch' });
+      else expect(result.valid).toBe(true);
+    });
+  });
+
+  it('when maxBatch is 1, then every validation is its own call', async () => {
+    const { store, namespace } = sessionsOn(redis);
+    const reader = new SessionReader({ redis, namespace, maxBatch: 1 });
+    const tokens = await Promise.all([0, 1, 2].map(async () => (await created(store, anAccount())).token));
+    await probe.config('RESETSTAT');
+    await Promise.all(tokens.map((t) => reader.validate(t)));
+    expect(await scriptCalls()).toBe(3);
   });
 });

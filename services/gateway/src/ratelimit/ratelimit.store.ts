@@ -1,4 +1,10 @@
-import { Coalescer, type Keyspace, type RedisClient, type ScriptDefinition } from '@redwire/redis-kit';
+import {
+  Coalescer,
+  type Keyspace,
+  type RedisClient,
+  runScript,
+  type ScriptDefinition,
+} from '@redwire/redis-kit';
 import type { CheckResult, CheckStatus } from './algorithms';
 import { decideScript, refundScript } from './limiter-scripts';
 import type { PolicyCheck } from './policy-set';
@@ -208,18 +214,9 @@ export class RateLimitStore {
     });
   }
 
-  // redis-kit's runScript has the same contract (EVAL only on NOSCRIPT, never a replay) but refuses keys
-  // in different slots, which a single-node decision deliberately has (one key per identity, several
-  // identities). TODO(redis-kit): a cross-slot opt-out for single-node callers, then use runScript.
-  async #eval(script: ScriptDefinition, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return this.#redis.eval(script.lua, keys.length, ...keys, ...args);
-      }
-      throw error;
-    }
+  /** EVALSHA (EVAL only on NOSCRIPT, never a replay). A single node's batch spans many identities' slots. */
+  #eval(script: ScriptDefinition, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return runScript(this.#redis, script, keys, args, this.#batches ? { crossSlot: 'single-node' } : {});
   }
 }
 

@@ -52,22 +52,35 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+/** Options of {@link runScript}. */
+export interface RunScriptOptions {
+  /**
+   * `'single-node'`: the keys may live in different hash slots, which only a single node (or Sentinel)
+   * accepts; refused on a Cluster client. For callers that batch several entities' keys into one call
+   * (the rate limiter's and the session reader's coalescing). @default keys must share one slot
+   */
+  readonly crossSlot?: 'single-node';
+}
+
 /**
  * Runs a script with EVALSHA, falling back to EVAL only when the server answers NOSCRIPT (after a restart,
  * a failover or SCRIPT FLUSH: the script did not run). Any other failure, a timeout above all, is thrown
  * as is and never replayed: the script may have run. Keys must share one hash slot (checked here, so a
- * single-node test catches what would fail on Cluster).
+ * single-node test catches what would fail on Cluster) unless `crossSlot: 'single-node'` says otherwise.
  */
 export async function runScript(
   client: RedisClient,
   script: ScriptDefinition,
   keys: readonly string[],
   args: readonly ScriptArg[] = [],
+  options: RunScriptOptions = {},
 ): Promise<unknown> {
   if (script.numberOfKeys !== undefined && keys.length !== script.numberOfKeys) {
     throw new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   }
-  assertSameSlot(keys);
+  if (options.crossSlot !== 'single-node') assertSameSlot(keys);
+  else if (client.isCluster)
+    throw new Error(`script ${script.name}: keys in several slots need a single node`);
   try {
     return await client.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
