@@ -205,8 +205,9 @@ export const memoryCase: MemoryCase = {
           return { missing: `no profile: user service not built (${user.missing ?? stack.databaseMissing})` };
         const cache = await createBento(stack.redisUrl, { l1: false, ttl: '5m' });
         try {
-          await cache.set(`user:${found.id}`, found.profile);
-          const [key] = await keysLike(plain, `*user:${found.id}`);
+          // A name no other variant uses: the raw entry's `raw:user:<id>` would match `*user:<id>` too.
+          await cache.set(`bento-user:${found.id}`, found.profile);
+          const [key] = await keysLike(plain, `*bento-user:${found.id}`);
           if (!key) throw new Error('bentocache key not found');
           return {
             bytes: await usage(plain, key),
