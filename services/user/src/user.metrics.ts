@@ -1,5 +1,5 @@
 import { BoundCounter, type CounterChild } from '@redwire/observability';
-import type { RedisClient } from '@redwire/redis-kit';
+import { type RedisClient, withDeadline } from '@redwire/redis-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CacheLookupResult, CacheTier, UserCacheMetrics } from './cache/cache.metrics';
 import type { CacheGateState } from './cache/cache-gate';
@@ -104,7 +104,7 @@ export function registerBacklogGauges(registry: Registry, sources: BacklogSource
     help: 'Outbox events committed but not yet published to the user-events stream.',
     registers: [registry],
     async collect() {
-      this.set(await withDeadline(sources.outboxBacklog()).catch(() => Number.NaN));
+      this.set(await withDeadline(sources.outboxBacklog(), SCRAPE_DEADLINE_MS).catch(() => Number.NaN));
     },
   });
   new Gauge({
@@ -112,7 +112,7 @@ export function registerBacklogGauges(registry: Registry, sources: BacklogSource
     help: 'user-events entries delivered to the user-cache consumer group and not yet acknowledged.',
     registers: [registry],
     async collect() {
-      this.set(await withDeadline(sources.streamPending()).catch(() => Number.NaN));
+      this.set(await withDeadline(sources.streamPending(), SCRAPE_DEADLINE_MS).catch(() => Number.NaN));
     },
   });
 }
@@ -139,7 +139,9 @@ export function registerQueueGauge(registry: Registry, queues: readonly CountedQ
     registers: [registry],
     async collect() {
       const counts = await Promise.all(
-        queues.map((queue) => withDeadline(queue.getJobCounts(...QUEUE_STATES)).catch(() => undefined)),
+        queues.map((queue) =>
+          withDeadline(queue.getJobCounts(...QUEUE_STATES), SCRAPE_DEADLINE_MS).catch(() => undefined),
+        ),
       );
       queues.forEach((queue, i) => {
         for (const state of QUEUE_STATES)
@@ -147,20 +149,6 @@ export function registerQueueGauge(registry: Registry, queues: readonly CountedQ
       });
     },
   });
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms = SCRAPE_DEADLINE_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Pending entries of `group` on `stream` (XPENDING summary); 0 while the group does not exist yet. */

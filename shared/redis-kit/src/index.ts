@@ -35,6 +35,7 @@ export {
   waitForReady,
 } from './connection/redis-health';
 export { type RedisNodeAddress, type RedisTarget, redactTarget } from './connection/redis-target';
+export { DeadlineExceededError, withDeadline } from './deadline';
 // Errors and telemetry names
 export {
   CircuitOpenError,

@@ -1,3 +1,4 @@
+import { withDeadline } from '@redwire/redis-kit';
 import { type InvalidationPath, noopCacheMetrics, type UserCacheMetrics } from './cache.metrics';
 import type { UserCacheStore } from './user-cache.store';
 
@@ -65,19 +66,5 @@ export class CacheInvalidator {
       if (Number.isFinite(lagMs)) metrics.invalidationLag(context.path, Math.max(0, lagMs) / 1000);
     }
     return outcome;
-  }
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`deadline of ${ms} ms exceeded`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { RedisClient } from '../connection/redis-client.factory';
+import { withDeadline } from '../deadline';
 import { pendingCount } from './stream-group.commands';
 
 const NAME = 'redwire_stream_pending';
@@ -66,18 +67,4 @@ export function trackPending(registry: Registry, source: PendingSource): () => v
   const gauge = existing ?? new StreamPendingGauge(registry);
   gauge.sources.add(source);
   return () => gauge.sources.delete(source);
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
