@@ -8,8 +8,8 @@ import {
   requestId,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics } from '@redwire/observability';
+import { DatabaseUnavailableError } from '@redwire/postgres-kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { DatabaseUnavailableError } from './db/db-errors';
 import { isRedisUnavailable } from './redis-errors';
 import { type AuthRoutesDeps, authRoutes } from './routes/auth.routes';
 

@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { IdentitySigner, IdentityVerifier } from '@redwire/http-kit';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
+import { createPool } from '@redwire/postgres-kit';
 import {
   checkRedis,
   Keyspace,
@@ -20,7 +21,6 @@ import { createApp } from './app';
 import { AuthService } from './auth/auth.service';
 import { createAuthMetrics } from './auth.metrics';
 import type { AuthConfig } from './config';
-import { createPool } from './db/pool';
 import { AUTH_EVENTS_STREAM, RevocationPublisher } from './events/revocation.publisher';
 import { AUTH_CONSUMER_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { userEventsHandler } from './events/user-events.handler';
@@ -71,6 +71,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
 
   const pool = createPool({
     connectionString: config.DATABASE_URL,
+    applicationName: 'redwire-auth',
     max: config.DB_POOL_MAX,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT,
     connectionTimeoutMs: config.DB_CONNECT_TIMEOUT,

@@ -1,6 +1,6 @@
+import { DatabaseUnavailableError } from '@redwire/postgres-kit';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseUnavailableError } from '../src/db/db-errors';
 import { type AuthFixture, anEmail, authFixture, PASSWORD, waitFor } from './support/auth-stack';
 
 describe('registration failure points', () => {

@@ -9,8 +9,8 @@ import {
   requestId,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics, requestContext } from '@redwire/observability';
+import { DatabaseUnavailableError } from '@redwire/postgres-kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { DatabaseUnavailableError } from './db/db-errors';
 import { internalUserRoutes, userRoutes } from './users/user.routes';
 import type { UserService } from './users/user.service';
 

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Metrics,
 } from '@redwire/observability';
+import { createPool } from '@redwire/postgres-kit';
 import {
   CircuitBreaker,
   checkRedis,
@@ -28,7 +29,6 @@ import { UserCache } from './cache/user-cache';
 import { UserCacheKeys } from './cache/user-cache.keys';
 import { UserCacheStore } from './cache/user-cache.store';
 import type { ServiceConfig } from './config';
-import { createPool } from './db/pool';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { createUserMetrics, registerBacklogGauges, streamPending, type UserMetrics } from './user.metrics';
 import { type RepositoryHooks, UserRepository } from './users/user.repository';
@@ -72,6 +72,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
 
   const pool = createPool({
     connectionString: config.DATABASE_URL,
+    applicationName: 'redwire-user',
     max: config.DB_POOL_MAX,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT,
     connectionTimeoutMs: config.DB_CONNECT_TIMEOUT,

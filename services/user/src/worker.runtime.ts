@@ -7,6 +7,7 @@ import {
   type Logger,
   type Metrics,
 } from '@redwire/observability';
+import { createPool } from '@redwire/postgres-kit';
 import { Keyspace, RedisConnections, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
 import { Queue, Worker } from 'bullmq';
 import express, { type Express } from 'express';
@@ -16,7 +17,6 @@ import { CacheInvalidator } from './cache/cache-invalidator';
 import { UserCacheKeys } from './cache/user-cache.keys';
 import { UserCacheStore } from './cache/user-cache.store';
 import type { WorkerConfig } from './config';
-import { createPool } from './db/pool';
 import { cacheInvalidationHandler } from './events/cache-invalidation.consumer';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidate-user.job';

@@ -1,10 +1,9 @@
+import { createPool, DatabaseUnavailableError } from '@redwire/postgres-kit';
 import { freshDatabase } from '@redwire/testing/vitest';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseUnavailableError } from '../src/db/db-errors';
 import { runMigrations } from '../src/db/migrator';
-import { createPool } from '../src/db/pool';
 import { UserRepository } from '../src/users/user.repository';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -14,7 +13,7 @@ let admin: pg.Pool;
 beforeAll(async () => {
   db = await freshDatabase();
   await runMigrations({ databaseUrl: db.url });
-  pool = createPool({ connectionString: db.url });
+  pool = createPool({ connectionString: db.url, applicationName: 'redwire-user-test' });
   admin = new pg.Pool({ connectionString: db.url, max: 2 });
 });
 afterAll(async () => {
@@ -116,6 +115,7 @@ describe('UserRepository', () => {
   it('when PostgreSQL is unreachable, then reads and writes fail as unavailable within the connection timeout', async () => {
     const dead = createPool({
       connectionString: 'postgres://postgres@127.0.0.1:1/nowhere',
+      applicationName: 'redwire-user-test',
       connectionTimeoutMs: 300,
     });
     const repo = new UserRepository(dead);

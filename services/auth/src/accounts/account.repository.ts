@@ -1,5 +1,5 @@
+import { classifyDbError, isUniqueViolation } from '@redwire/postgres-kit';
 import type pg from 'pg';
-import { classifyDbError, isUniqueViolation } from '../db/db-errors';
 import type { Account, AccountStatus } from './account.model';
 
 const COLUMNS = `id, email, password_hash, status, role, tier, session_tag, auth_version, revision,

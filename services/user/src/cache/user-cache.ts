@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatabaseUnavailableError } from '../db/db-errors';
+import { DatabaseUnavailableError } from '@redwire/postgres-kit';
 import type { User } from '../users/user.model';
 import {
   type CacheResult,

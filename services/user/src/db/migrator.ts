@@ -1,13 +1,10 @@
 import path from 'node:path';
-import { runner } from 'node-pg-migrate';
+import { runSchemaMigrations } from '@redwire/postgres-kit';
 
 /** The schema the user service owns; its migration bookkeeping lives there too, apart from auth's. */
 export const USERS_SCHEMA = 'users';
 
-/**
- * Advisory lock id for this service's migrations. node-pg-migrate's default id is shared by every project
- * using it, so auth's migrations (same database) would make ours fail instead of wait.
- */
+/** Advisory lock id of this service's migrations (postgres-kit: distinct per service sharing a database). */
 const MIGRATION_LOCK_ID = 0x7573_6572; // "user"
 
 /** Options of {@link runMigrations}. */
@@ -18,26 +15,13 @@ export interface RunMigrationsOptions {
   log?: (line: string) => void;
 }
 
-/**
- * Applies every pending migration of the `users` schema in one transaction and returns the names applied.
- * Concurrent callers (several replicas, parallel tests) wait for the lock instead of failing.
- */
-export async function runMigrations({ databaseUrl, log }: RunMigrationsOptions): Promise<string[]> {
-  const quiet = () => {};
-  const applied = await runner({
+/** Applies every pending migration of the `users` schema in one transaction; returns the names applied. */
+export function runMigrations({ databaseUrl, log }: RunMigrationsOptions): Promise<string[]> {
+  return runSchemaMigrations({
     databaseUrl,
-    dir: path.join(__dirname, 'migrations'),
-    direction: 'up',
     schema: USERS_SCHEMA,
-    createSchema: true,
-    migrationsSchema: USERS_SCHEMA,
-    createMigrationsSchema: true,
-    migrationsTable: 'pgmigrations',
-    checkOrder: true,
-    singleTransaction: true,
-    lockValue: MIGRATION_LOCK_ID,
-    advisoryLockMode: 'wait',
-    logger: { debug: quiet, info: log ?? quiet, warn: log ?? quiet, error: log ?? quiet },
+    dir: path.join(__dirname, 'migrations'),
+    lockId: MIGRATION_LOCK_ID,
+    ...(log ? { log } : {}),
   });
-  return applied.map((m) => m.name);
 }

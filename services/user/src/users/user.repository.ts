@@ -1,6 +1,6 @@
+import { classifyDbError } from '@redwire/postgres-kit';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { classifyDbError } from '../db/db-errors';
 import type { TraceCarrier, User, UserEvent, UserEventType } from './user.model';
 
 /**

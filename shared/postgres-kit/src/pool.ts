@@ -3,21 +3,27 @@ import pg from 'pg';
 /** Options of {@link createPool}. */
 export interface PoolOptions {
   /** PostgreSQL connection string. */
-  connectionString: string;
+  readonly connectionString: string;
+  /** `application_name`, visible in pg_stat_activity, e.g. `redwire-user`. */
+  readonly applicationName: string;
   /** Connections in the pool. @default 10 */
-  max?: number;
-  /** Server-side cap on any single statement (`statement_timeout`). @default 1500 */
-  statementTimeoutMs?: number;
-  /** Deadline for opening a connection, and for waiting for a free one. @default 1000 */
-  connectionTimeoutMs?: number;
+  readonly max?: number;
+  /** Server-side cap on any single statement (`statement_timeout`, also `lock_timeout`). @default 1500 */
+  readonly statementTimeoutMs?: number;
   /**
-   * Server kills a session idle inside a transaction this long, so a transaction that waits on Redis (the
-   * user-deletion fence holds a row lock across two Redis calls) can never hold its lock for long.
-   * @default 5000
+   * Client-side deadline per query, a little above the server's so a dead server (no reply at all) still
+   * fails the query. @default statementTimeoutMs + 500
    */
-  idleInTransactionTimeoutMs?: number;
+  readonly queryTimeoutMs?: number;
+  /** Deadline for opening a connection, and for waiting for a free one. @default 1000 */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * The server kills a session idle inside a transaction this long, so a stuck request (or a transaction
+   * waiting on Redis, like auth's user-deletion fence) cannot hold row locks for long. @default 5000
+   */
+  readonly idleInTransactionTimeoutMs?: number;
   /** Called for errors on idle connections (e.g. the server restarted); the pool replaces them. */
-  onIdleError?: (error: Error) => void;
+  readonly onIdleError?: (error: Error) => void;
 }
 
 /** A pg Pool where every connection and statement has a deadline. */
@@ -27,12 +33,11 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     statement_timeout: statementTimeoutMs,
-    // Client-side deadline a little above the server's, so a server that never answers still fails the query.
-    query_timeout: statementTimeoutMs + 500,
+    query_timeout: options.queryTimeoutMs ?? statementTimeoutMs + 500,
     lock_timeout: statementTimeoutMs,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 5000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 1000,
-    application_name: 'redwire-auth',
+    application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
   });
   // Without a listener an idle client's error (server restart) would crash the process.

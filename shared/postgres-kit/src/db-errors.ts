@@ -1,6 +1,7 @@
 /**
- * Thrown by repositories when PostgreSQL cannot answer (down, unreachable, timed out, shutting down):
- * the request path maps it to 503, never to 500, and the cache may serve a stale value instead.
+ * Thrown by repositories when PostgreSQL cannot answer (down, unreachable, timed out, shutting down): a
+ * request path maps it to 503, never to 500 (the user service may serve a cached value instead; auth
+ * refuses logins while existing sessions keep working at the gateway).
  */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
@@ -31,4 +32,10 @@ export function classifyDbError(error: unknown): never {
   if (error instanceof DatabaseUnavailableError) throw error;
   if (isUnavailable(error)) throw new DatabaseUnavailableError(error);
   throw error;
+}
+
+/** True for a unique-constraint violation on `constraint`. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = error as { code?: unknown; constraint?: unknown };
+  return e?.code === '23505' && e.constraint === constraint;
 }

@@ -1,0 +1,3 @@
+export { classifyDbError, DatabaseUnavailableError, isUnavailable, isUniqueViolation } from './db-errors';
+export { runSchemaMigrations, type SchemaMigrationOptions } from './migrations';
+export { createPool, type PoolOptions } from './pool';
