@@ -31,6 +31,13 @@ export const gatewayCase: ThroughputCase = {
       description: 'Express + http-proxy-middleware 3.0 with a keep-alive agent in front of the backend.',
     },
     {
+      id: 'bare-proxy',
+      label: 'bare node:http keep-alive proxy',
+      role: 'baseline',
+      description:
+        'The floor of any proxy: node:http, a keep-alive agent, headers passed through, no routing, limits or identity (for reference).',
+    },
+    {
       id: 'gateway',
       label: 'redwire gateway',
       role: 'redwire',
@@ -44,6 +51,10 @@ export const gatewayCase: ThroughputCase = {
         direct: () => httpRunner({ url: `${backend.url}${USER_PATH}` }, settings),
         hpm: async () => {
           const { url } = await stack.startTarget('hpm-proxy', { upstream: backend.url });
+          return httpRunner({ url: `${url}${USER_PATH}` }, settings);
+        },
+        'bare-proxy': async () => {
+          const { url } = await stack.startTarget('bare-proxy', { upstream: backend.url });
           return httpRunner({ url: `${url}${USER_PATH}` }, settings);
         },
         gateway: async () => {

@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 
 /** What every target receives (JSON in BENCH_TARGET_CONFIG); each target reads the fields it needs. */
 export interface TargetConfig {
@@ -12,9 +12,9 @@ export interface TargetConfig {
   readonly namespace?: string;
 }
 
-/** A target's app plus what to close on SIGTERM. */
+/** A target's request listener (an Express app is one) plus what to close on SIGTERM. */
 export interface BuiltTarget {
-  readonly app: Express;
+  readonly app: RequestListener;
   close(): Promise<void>;
 }
 
