@@ -7,9 +7,10 @@ export class DeadlineExceededError extends Error {
 }
 
 /**
- * Settles like `promise`, or rejects with {@link DeadlineExceededError} after `ms`. For calls whose client
- * has no deadline of its own or a longer one (a scrape-time count, an invalidation budget); the work itself
- * is not cancelled, so its own failure later is swallowed here rather than left unhandled.
+ * Settles like `promise`, or rejects with {@link DeadlineExceededError} after `ms`. When the timer fires it
+ * yields one event-loop turn before rejecting: a reply already sitting in the socket is read in that turn's
+ * poll phase and wins, so a busy event loop (late timer) is not mistaken for a slow Redis. The work itself
+ * is not cancelled; its own failure later is swallowed here rather than left unhandled.
  */
 export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -17,7 +18,7 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineExceededError(ms)), ms);
+        timer = setTimeout(() => setImmediate(() => reject(new DeadlineExceededError(ms))), ms);
       }),
     ]);
   } finally {

@@ -33,6 +33,9 @@ export interface SessionReaderOptions extends SessionKeyOptions {
   maxBatch?: number;
 }
 
+/** Coalesced calls hold several sessions' keys; only a single node takes them (a cluster never batches). */
+const CROSS_SLOT = { crossSlot: 'single-node' } as const;
+
 /** One validation waiting for its script call. */
 interface PendingValidation {
   readonly tag: string;
@@ -118,9 +121,7 @@ export class SessionReader {
       keys.push(this.keys.session(tag, member), this.keys.account(tag), this.keys.index(tag));
       args.push(secretHash, member);
     }
-    const reply = await runScript(this.redis, scripts.validate, keys, args, {
-      ...(batch.length > 1 ? { crossSlot: 'single-node' as const } : {}),
-    });
+    const reply = await runScript(this.redis, scripts.validate, keys, args, this.batches ? CROSS_SLOT : {});
     if (!Array.isArray(reply) || reply.length !== batch.length || !reply.every(Array.isArray)) {
       throw new Error('sessions: malformed validate reply');
     }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type UserIdentity } from '@redwire/http-kit';
+import { withDeadline } from '@redwire/redis-kit';
 import { type SessionReader, tokenFromHeaders, type ValidationResult } from '@redwire/sessions';
 import { SessionCache } from './session-cache';
 
@@ -65,27 +66,13 @@ export class Authenticator {
   }
 
   async #validate(token: string): Promise<ValidationResult> {
-    let timer: NodeJS.Timeout | undefined;
-    const work = this.#sessions.validate(token);
     try {
-      return await Promise.race([
-        work,
-        new Promise<never>((_, reject) => {
-          // As in RateLimitStore: a reply already received is read before the deadline rejects.
-          timer = setTimeout(
-            () => setImmediate(() => reject(new Error(`session check took over ${this.#deadlineMs} ms`))),
-            this.#deadlineMs,
-          );
-        }),
-      ]);
+      return await withDeadline(this.#sessions.validate(token), this.#deadlineMs);
     } catch (cause) {
       throw errors.E_UNAVAILABLE('The session could not be checked; retry shortly.', {
         cause,
         retryAfterSeconds: 1,
       });
-    } finally {
-      clearTimeout(timer);
-      work.catch(() => {});
     }
   }
 }

@@ -1,9 +1,11 @@
 import {
   Coalescer,
+  DeadlineExceededError,
   type Keyspace,
   type RedisClient,
   runScript,
   type ScriptDefinition,
+  withDeadline,
 } from '@redwire/redis-kit';
 import type { CheckResult, CheckStatus } from './algorithms';
 import { decideScript, refundScript } from './limiter-scripts';
@@ -97,29 +99,19 @@ export class RateLimitStore {
 
   /** Runs `work` under the deadline; every failure becomes a {@link RateLimitStoreError}. */
   async #withDeadline<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
     let expired = false;
-    const timeout = new Promise<never>((_, reject) => {
-      // setImmediate: a reply already sitting in the socket is read in this loop turn's poll phase, before
-      // the rejection, so a busy event loop is not mistaken for a slow Redis.
-      timer = setTimeout(
-        () =>
-          setImmediate(() => {
-            expired = true;
-            reject(new RateLimitStoreError(`no rate-limit decision within ${this.deadlineMs} ms`, 'timeout'));
-          }),
+    try {
+      return await withDeadline(
+        work(() => expired),
         this.deadlineMs,
       );
-    });
-    const running = work(() => expired);
-    try {
-      return await Promise.race([running, timeout]);
     } catch (error) {
-      if (error instanceof RateLimitStoreError) throw error;
+      if (error instanceof DeadlineExceededError) {
+        // Work still running (a cluster refund) sees this and stops.
+        expired = true;
+        throw new RateLimitStoreError(`no rate-limit decision within ${this.deadlineMs} ms`, 'timeout');
+      }
       throw new RateLimitStoreError('rate-limit decision failed', 'error', { cause: error });
-    } finally {
-      clearTimeout(timer);
-      running.catch(() => {});
     }
   }
 
@@ -132,7 +124,7 @@ export class RateLimitStore {
     return parseDecide(
       reply,
       batch.map((checks) => checks.length),
-    ).map((d) => ({ ...d, calls: 1 }));
+    );
   }
 
   /** Cluster: one script call per identity (slot), in parallel; a deny anywhere refunds the others. */
@@ -148,7 +140,7 @@ export class RateLimitStore {
           args,
         );
         const [decision] = parseDecide(await this.#eval(decideScript, keys, args), [group.indexes.length]);
-        return decision as Omit<StoreDecision, 'calls'>;
+        return decision as StoreDecision;
       }),
     );
     const results: CheckResult[] = new Array(checks.length);
@@ -221,7 +213,7 @@ export class RateLimitStore {
 }
 
 /** Turns decide-N.lua's reply into one decision per request of the call (`counts[r]` policies each). */
-function parseDecide(reply: unknown, counts: readonly number[]): Omit<StoreDecision, 'calls'>[] {
+function parseDecide(reply: unknown, counts: readonly number[]): StoreDecision[] {
   const expected = counts.reduce((sum, n) => sum + 1 + n * 3, 2);
   if (!Array.isArray(reply) || reply.length !== expected) {
     throw new RateLimitStoreError('malformed reply from decide-N.lua', 'error');
@@ -240,6 +232,6 @@ function parseDecide(reply: unknown, counts: readonly number[]): Omit<StoreDecis
       });
     }
     at += 1 + count * 3;
-    return { admitted, timeUs, results };
+    return { admitted, timeUs, results, calls: 1 };
   });
 }

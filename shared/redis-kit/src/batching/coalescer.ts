@@ -24,6 +24,8 @@ export class Coalescer<I, R> {
   readonly maxBatch: number;
   readonly #send: (items: readonly I[]) => Promise<readonly R[]>;
   #queue: Waiting<I, R>[] = [];
+  /** A setImmediate flush is pending (one per turn, not one per batch). */
+  #scheduled = false;
 
   constructor(options: CoalescerOptions<I, R>) {
     this.maxBatch = options.maxBatch ?? 16;
@@ -35,7 +37,13 @@ export class Coalescer<I, R> {
   /** Resolves with this item's result, or rejects with the error of its whole batch. */
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      if (this.#queue.length === 0) setImmediate(() => this.#flush());
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#flush();
+        });
+      }
       this.#queue.push({ item, resolve, reject });
       if (this.#queue.length >= this.maxBatch) this.#flush();
     });
