@@ -7,6 +7,7 @@ import {
   type RedisClient,
   RedisConnections,
   type StreamFanoutReader,
+  withDeadline,
 } from '@redwire/redis-kit';
 import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from '@redwire/sessions';
 import type { Request } from 'express';
@@ -175,19 +176,13 @@ export function createGatewayRuntime(
         cache: authenticator.cache,
         logger,
       });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        revocations.start(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      // Start-up does not wait longer for the listener: until it runs, cached validations expire by TTL.
+      await withDeadline(revocations.start(), timeoutMs).catch(() => {});
     },
     async close() {
       // Bounded: with Redis unreachable since start-up, StreamFanoutReader.close() does not settle
       // (its first XREVRANGE waits in the blocking client's offline queue). TODO(redis-kit): fix there.
-      await withTimeout(revocations?.close(), 1000);
+      if (revocations) await withDeadline(revocations.close(), 1000).catch(() => {});
       proxy.close();
       breaker.shutdown();
       await connections.close();
@@ -207,14 +202,4 @@ function throttled(
     last.set(connection, now);
     log(error, connection);
   };
-}
-
-async function withTimeout(work: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!work) return;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([work.catch(() => {}), deadline]);
-  clearTimeout(timer);
 }

@@ -1,5 +1,5 @@
 import { BoundCounter, type CounterChild } from '@redwire/observability';
-import { type RedisClient, withDeadline } from '@redwire/redis-kit';
+import { withDeadline } from '@redwire/redis-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CacheLookupResult, CacheTier, UserCacheMetrics } from './cache/cache.metrics';
 import type { CacheGateState } from './cache/cache-gate';
@@ -149,15 +149,4 @@ export function registerQueueGauge(registry: Registry, queues: readonly CountedQ
       });
     },
   });
-}
-
-/** Pending entries of `group` on `stream` (XPENDING summary); 0 while the group does not exist yet. */
-export async function streamPending(client: RedisClient, stream: string, group: string): Promise<number> {
-  try {
-    const reply = (await client.xpending(stream, group)) as unknown[];
-    return Number(reply[0] ?? 0);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOGROUP')) return 0;
-    throw error;
-  }
 }

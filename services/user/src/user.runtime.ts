@@ -12,6 +12,7 @@ import {
   checkRedis,
   isRedisUnavailableError,
   Keyspace,
+  pendingCount,
   type RedisClient,
   RedisConnections,
   type StreamFanoutReader,
@@ -30,7 +31,7 @@ import { UserCacheKeys } from './cache/user-cache.keys';
 import { UserCacheStore } from './cache/user-cache.store';
 import type { ServiceConfig } from './config';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
-import { createUserMetrics, registerBacklogGauges, streamPending, type UserMetrics } from './user.metrics';
+import { createUserMetrics, registerBacklogGauges, type UserMetrics } from './user.metrics';
 import { type RepositoryHooks, UserRepository } from './users/user.repository';
 import { UserService, type UserServiceHooks } from './users/user.service';
 
@@ -175,7 +176,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
       );
       return Number(rows[0]?.n ?? 0);
     },
-    streamPending: () => streamPending(stateClient, stream, USER_CACHE_GROUP),
+    streamPending: () => pendingCount(stateClient, stream, USER_CACHE_GROUP),
   });
 
   const verifier = new IdentityVerifier({ key: config.IDENTITY_SIGNING_KEY, audience: 'user' });

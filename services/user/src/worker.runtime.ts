@@ -8,7 +8,14 @@ import {
   type Metrics,
 } from '@redwire/observability';
 import { createPool } from '@redwire/postgres-kit';
-import { Keyspace, RedisConnections, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
+import {
+  Keyspace,
+  pendingCount,
+  RedisConnections,
+  StreamConsumer,
+  StreamPublisher,
+  withDeadline,
+} from '@redwire/redis-kit';
 import { Queue, Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type pg from 'pg';
@@ -23,7 +30,12 @@ import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidat
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
 import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
 import { OutboxRelay } from './outbox/outbox.relay';
-import { createUserMetrics, registerBacklogGauges, registerQueueGauge, streamPending } from './user.metrics';
+import {
+  createUserMetrics,
+  registerBacklogGauges,
+  registerQueueGauge,
+  SCRAPE_DEADLINE_MS,
+} from './user.metrics';
 
 /** How often the outbox cleanup runs. */
 const CLEANUP_EVERY_MS = 10 * 60_000;
@@ -133,6 +145,7 @@ export function createWorkerRuntime(
     }),
     registry: metrics.registry,
     metricsClient: redis.request('state'),
+    metricsTimeoutMs: SCRAPE_DEADLINE_MS,
     onError: (error, info) => logger.warn({ err: error, ...info }, 'user-cache consumer error'),
   });
   const maintenanceQueue = new Queue(OUTBOX_MAINTENANCE_QUEUE, {
@@ -150,7 +163,7 @@ export function createWorkerRuntime(
       );
       return Number(rows[0]?.n ?? 0);
     },
-    streamPending: () => streamPending(redis.request('state'), stream, USER_CACHE_GROUP),
+    streamPending: () => pendingCount(redis.request('state'), stream, USER_CACHE_GROUP),
   });
   registerQueueGauge(metrics.registry, [invalidationQueue, maintenanceQueue]);
 
@@ -224,15 +237,7 @@ const WORKER_CLOSE_MS = 5000;
  * retried after the stall check (its work is idempotent).
  */
 async function closeWorker(worker: Worker): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    worker.close().then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), WORKER_CLOSE_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) await worker.close(true);
+  await withDeadline(worker.close(), WORKER_CLOSE_MS).catch(() => worker.close(true));
 }
 
 /** Runs `work` until it succeeds (back-off 0.5 s doubling to 30 s) or `signal` aborts. */

@@ -79,6 +79,7 @@ export {
   type StreamFanoutReaderOptions,
   type SubscriptionState,
 } from './streams/stream-fanout-reader';
+export { pendingCount } from './streams/stream-group.commands';
 export {
   type PublishOptions,
   type StreamFieldValue,
