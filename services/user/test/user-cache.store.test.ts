@@ -199,6 +199,19 @@ describe('cache envelope', () => {
       '{"s":1,"v":2,"c":1,"f":2,"d":null}',
       `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), extra: 1 })}}`,
       `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), createdAt: 'yesterday' })}}`,
+      // The hand-written guard's own branches: a negative entry with data, extra or missing envelope keys,
+      // a user with one field swapped for another, counts that are not non-negative integers, a bad id.
+      `{"s":1,"v":0,"c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      `{"s":1,"v":2,"c":1,"f":2,"x":0,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      `{"s":1,"v":2,"c":1,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), bio: undefined, role: 'x' })}}`,
+      `{"s":1,"v":2,"c":-1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      `{"s":1,"v":2,"c":1,"f":2.5,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      `{"s":1,"v":"2","c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
+      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), id: 'not-a-uuid' })}}`,
+      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), name: 7 })}}`,
+      '[1,2,3,4,5]',
+      'null',
     ]) {
       expect(decodeEnvelope(bad)).toBeUndefined();
     }

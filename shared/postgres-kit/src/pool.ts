@@ -10,11 +10,6 @@ export interface PoolOptions {
   readonly max?: number;
   /** Server-side cap on any single statement (`statement_timeout`, also `lock_timeout`). @default 1500 */
   readonly statementTimeoutMs?: number;
-  /**
-   * Client-side deadline per query, a little above the server's so a dead server (no reply at all) still
-   * fails the query. @default statementTimeoutMs + 500
-   */
-  readonly queryTimeoutMs?: number;
   /** Deadline for opening a connection, and for waiting for a free one. @default 1000 */
   readonly connectionTimeoutMs?: number;
   /**
@@ -33,7 +28,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     statement_timeout: statementTimeoutMs,
-    query_timeout: options.queryTimeoutMs ?? statementTimeoutMs + 500,
+    // Client-side deadline a little above the server's, so a server that never answers still fails the query.
+    query_timeout: statementTimeoutMs + 500,
     lock_timeout: statementTimeoutMs,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 5000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 1000,

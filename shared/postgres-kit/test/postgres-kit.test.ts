@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -62,16 +63,36 @@ describe('postgres-kit on a real PostgreSQL', () => {
     }
   });
 
-  it('when the server cannot be reached, then a query fails as unavailable within the connection timeout', async () => {
+  it('when the server refuses connections, then a query fails as unavailable', async () => {
     const pool = createPool({
       connectionString: 'postgres://postgres@127.0.0.1:1/nowhere',
       applicationName: 't',
-      connectionTimeoutMs: 300,
     });
-    const started = Date.now();
     const error = await pool.query('SELECT 1').catch((e: unknown) => e);
     expect(() => classifyDbError(error)).toThrow(DatabaseUnavailableError);
-    expect(Date.now() - started).toBeLessThan(2000);
     await pool.end();
+  });
+
+  it('when the server accepts but never answers, then a query fails as unavailable within the connection timeout', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const pool = createPool({
+      connectionString: `postgres://postgres@127.0.0.1:${port}/nowhere`,
+      applicationName: 't',
+      connectionTimeoutMs: 300,
+    });
+    try {
+      const started = Date.now();
+      const error = await pool.query('SELECT 1').catch((e: unknown) => e);
+      expect(() => classifyDbError(error)).toThrow(DatabaseUnavailableError);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await pool.end();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
