@@ -59,7 +59,20 @@ export const gatewayCase: ThroughputCase = {
         },
         gateway: async () => {
           const gateway = await startGateway(stack, backend.url);
-          return httpRunner({ url: `${gateway.url}${USER_PATH}`, headers: gateway.headers }, settings);
+          const run = httpRunner({ url: `${gateway.url}${USER_PATH}`, headers: gateway.headers }, settings);
+          // A decision that missed its deadline still answers 200 (failure mode open/local) and would look
+          // like a fast request: count those as errors.
+          return async (durationMs) => {
+            const before = await gateway.degradedDecisions();
+            const sample = await run(durationMs);
+            const degraded = (await gateway.degradedDecisions()) - before;
+            if (degraded === 0) return sample;
+            return {
+              ...sample,
+              errors: sample.errors + degraded,
+              firstError: sample.firstError ?? `${degraded} rate-limit decisions made without Redis`,
+            };
+          };
         },
       }),
       close: async () => {},

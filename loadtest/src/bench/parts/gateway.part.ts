@@ -6,6 +6,7 @@ import path from 'node:path';
 import { newRoutingTag, SESSION_COOKIE_NAME, SessionStore } from '@redwire/sessions';
 import { freePort } from '@redwire/testing';
 import { MissingPartError } from '../core/case.types';
+import { promCounter } from '../core/prom-text';
 import { type BenchStack, compiled } from '../stack/bench-stack';
 import { closeClient, readyRequestClient } from './request-client';
 
@@ -26,6 +27,8 @@ const BENCH_POLICIES = {
 export interface RunningGateway {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** Rate-limit decisions made without Redis so far (deadline missed, breaker open): read from /metrics. */
+  degradedDecisions(): Promise<number>;
 }
 
 /** Starts services/gateway/dist/main.js in front of `backendUrl` (as user and auth); MissingPartError if not built. */
@@ -69,7 +72,14 @@ export async function startGateway(stack: BenchStack, backendUrl: string): Promi
       { userAgent: 'autocannon', ip: '127.0.0.1' },
     );
     if (!created.created) throw new Error(`session not created: ${created.reason}`);
-    return { url, headers: { cookie: `${SESSION_COOKIE_NAME}=${created.token}` } };
+    return {
+      url,
+      headers: { cookie: `${SESSION_COOKIE_NAME}=${created.token}` },
+      async degradedDecisions() {
+        const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+        return promCounter(text, 'gateway_ratelimit_degraded_total', {});
+      },
+    };
   } finally {
     await closeClient(redis);
   }
