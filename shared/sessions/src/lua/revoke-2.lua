@@ -19,7 +19,7 @@ end
 if ARGV[2] ~= '' and s[1] ~= ARGV[2] then return -1 end
 if ARGV[3] ~= '' then
   if #ARGV[3] ~= 64 or #s[2] ~= 64 then return -1 end
-  -- Fixed-work comparison (see validate-3.lua).
+  -- Fixed-work comparison (see validate-N.lua).
   local diff = 0
   for i = 1, 64, 8 do
     local a1, a2, a3, a4, a5, a6, a7, a8 = string.byte(s[2], i, i + 7)
