@@ -3,7 +3,10 @@ import path from 'node:path';
 
 /** What `npm start` runs, read once from the environment. Every port can be moved so the stack never collides. */
 export interface StackConfig {
+  /** The state Redis (sessions, limits, streams, BullMQ): noeviction, AOF when `dataDir` is set. */
   readonly redisPort: number;
+  /** The cache Redis (user profiles): allkeys-lru, never persisted. */
+  readonly cacheRedisPort: number;
   readonly postgresPort: number;
   readonly gatewayPort: number;
   readonly gatewayAdminPort: number;
@@ -37,6 +40,7 @@ export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
   const problems: string[] = [];
   const config: StackConfig = {
     redisPort: port(env, 'REDWIRE_REDIS_PORT', 6390, problems),
+    cacheRedisPort: port(env, 'REDWIRE_CACHE_REDIS_PORT', 6391, problems),
     postgresPort: port(env, 'REDWIRE_POSTGRES_PORT', 5433, problems),
     gatewayPort: port(env, 'REDWIRE_GATEWAY_PORT', 8080, problems),
     gatewayAdminPort: port(env, 'REDWIRE_GATEWAY_ADMIN_PORT', 9080, problems),
