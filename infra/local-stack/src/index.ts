@@ -1,11 +1,6 @@
-export {
-  type GatewayPorts,
-  LocalStack,
-  type LocalStackOptions,
-  STACK_PROCESS,
-  type StackUrls,
-} from './local-stack';
+export { LocalStack, type LocalStackOptions, type StackUrls } from './local-stack';
 export { processTree, signalProcessTree } from './process-tree';
+export { type GatewayPorts, STACK_PROCESS } from './service-specs';
 export { readStackConfig, type StackConfig } from './stack-config';
 export {
   type ChildHandle,
