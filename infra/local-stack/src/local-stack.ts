@@ -121,6 +121,7 @@ export class LocalStack {
   #cache: RedisServer | undefined;
   #postgres: PostgresServer | undefined;
   #services: string[] = [];
+  readonly #readyUrls = new Map<string, string>();
   #stopping: Promise<void> | undefined;
 
   constructor(config: StackConfig, options: LocalStackOptions = {}) {
@@ -146,6 +147,11 @@ export class LocalStack {
   /** Names of the service processes (gateways included), in start order. */
   get services(): readonly string[] {
     return this.#services;
+  }
+
+  /** The URL that answers 200 once the service `name` can serve (its /readyz; the worker's /healthz). */
+  readyUrl(name: string): string | undefined {
+    return this.#readyUrls.get(name);
   }
 
   get urls(): StackUrls {
@@ -211,7 +217,8 @@ export class LocalStack {
         `${config.dataDir ? ` (data in ${config.dataDir})` : ' (ephemeral)'}`,
     );
     await ensureAppDatabase(urls.postgresAdmin, APP_ROLE, APP_DATABASE);
-    runMigrations(urls.database, this.#log);
+    const relay = this.#o.relay ?? ((line: string) => process.stdout.write(`${line}\n`));
+    runMigrations(urls.database, this.#log, relay);
     this.#throwIfStopping();
 
     const env = this.#o.serviceEnv ?? {};
@@ -220,9 +227,9 @@ export class LocalStack {
       this.#o.extraGateways ?? [],
     ).map((spec) => ({ ...spec, env: { ...spec.env, ...env } }));
     const preload = path.join(repoRoot, 'shared/observability/dist/preload.js');
-    const relay = this.#o.relay ?? ((line: string) => process.stdout.write(`${line}\n`));
     for (const [i, spec] of specs.entries()) {
       this.#services.push(spec.name);
+      if (spec.readyUrl) this.#readyUrls.set(spec.name, spec.readyUrl);
       await this.supervisor.add(serviceChild(spec, fs.existsSync(preload) ? preload : undefined, i, relay));
     }
     await waitForReady(

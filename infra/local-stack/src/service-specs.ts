@@ -62,6 +62,8 @@ export function serviceSpecs(
         METRICS_PORT: String(config.workerMetricsPort),
         OTEL_SERVICE_NAME: 'redwire-user-worker',
       },
+      // The worker has no /readyz: its /healthz answers once it has started its loops.
+      readyUrl: `http://127.0.0.1:${config.workerMetricsPort}/healthz`,
     },
     {
       name: 'auth',
@@ -118,16 +120,24 @@ export function withGatewayReplicas(specs: ServiceSpec[], extra: readonly Gatewa
 }
 
 /** Runs each service's migration entry point (`dist/migrate.js`), when it has one, before anything starts. */
-export function runMigrations(databaseUrl: string, log: (line: string) => void): void {
+export function runMigrations(
+  databaseUrl: string,
+  log: (line: string) => void,
+  relay: (line: string) => void,
+): void {
   for (const service of ['user', 'auth']) {
     const entry = path.join(repoRoot, `services/${service}/dist/migrate.js`);
     if (!fs.existsSync(entry)) continue;
     log(`migrating ${service}`);
     const result = spawnSync(process.execPath, [entry], {
       env: { ...process.env, DATABASE_URL: databaseUrl },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
       timeout: 60000,
     });
+    for (const line of `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').filter(Boolean)) {
+      relay(`[migrate ${service}] ${line}`);
+    }
     if (result.status !== 0) throw new Error(`migrations of ${service} failed (exit ${result.status})`);
   }
 }

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { FAULT_IDS, type FaultId } from './faults';
+
+/** The assumed per-request budget for dependency work (REQUEST_BUDGET of the user and auth services). */
+export const DEFAULT_REQUEST_BUDGET_MS = 2000;
+/** How far past its budget an answer may come before it counts as hung. */
+export const DEADLINE_MARGIN_MS = 250;
+
+/** What `npm run chaos` was asked to do. */
+export interface ChaosOptions {
+  readonly mode: 'full' | 'short';
+  /** Signed-in users driving load (plus one probe user). */
+  readonly users: number;
+  /** Anonymous readers, each on its own address. */
+  readonly anonymous: number;
+  /** Each user sends one request per this many ms. */
+  readonly userIntervalMs: number;
+  /** Load before the first fault. */
+  readonly baselineMs: number;
+  /** How long a freeze lasts (SIGSTOP → SIGCONT). */
+  readonly freezeMs: number;
+  /** How long a killed Redis or PostgreSQL stays down before it is started again with its data. */
+  readonly downMs: number;
+  /** Load after each fault ended, before the next one. */
+  readonly recoveryMs: number;
+  /** The faults to inject, in order. */
+  readonly faults: readonly FaultId[];
+  /** An answer slower than this is hung: the request budget plus the margin. */
+  readonly hungAfterMs: number;
+  /** The request budget the deadline was derived from (reported). */
+  readonly requestBudgetMs: number;
+  /** Where chaos.json/md/html go. */
+  readonly outDir: string;
+  /** Keep Redis and PostgreSQL data here; a fresh temporary folder (removed afterwards) when undefined. */
+  readonly dataDir: string | undefined;
+}
+
+const FULL = { users: 40, anonymous: 4, baselineMs: 8000, freezeMs: 4000, downMs: 2000, recoveryMs: 8000 };
+const SHORT = { users: 12, anonymous: 2, baselineMs: 3000, freezeMs: 2000, downMs: 1000, recoveryMs: 3500 };
+
+export const USAGE = `npm run chaos [-- options]
+  --short              CI-sized run (also CHAOS_SHORT=1): ${SHORT.users} users, ${SHORT.freezeMs / 1000} s freezes, ${SHORT.recoveryMs / 1000} s after each fault
+  --users N            signed-in users (default ${FULL.users})
+  --freeze S           seconds a frozen process stays frozen (default ${FULL.freezeMs / 1000})
+  --down S             seconds a killed Redis/PostgreSQL stays down before its restart (default ${FULL.downMs / 1000})
+  --recovery S         seconds of load after each fault (default ${FULL.recoveryMs / 1000})
+  --only a,b           only these faults, in this order; ids: ${FAULT_IDS.join(', ')}
+  --request-budget MS  the services' REQUEST_BUDGET (default ${DEFAULT_REQUEST_BUDGET_MS}); hung = slower than budget + ${DEADLINE_MARGIN_MS} ms
+  --hung-after MS      the hung threshold itself (overrides --request-budget)
+  --out DIR            results folder (default loadtest/results)
+  --data-dir DIR       keep Redis/PostgreSQL data here (default: REDWIRE_DATA_DIR, else a temporary folder)
+Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second gateway takes
+REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT.
+`;
+
+function positive(name: string, text: string | undefined): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${text}"\n${USAGE}`);
+  return value;
+}
+
+/** Parses argv (after the script) and CHAOS_SHORT; throws with the usage on bad input. */
+export function parseChaosOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  repoRoot: string,
+): ChaosOptions {
+  let short = env.CHAOS_SHORT === '1' || env.CHAOS_SHORT === 'true';
+  const given: Partial<Record<'users' | 'freezeMs' | 'downMs' | 'recoveryMs', number>> = {};
+  let faults: FaultId[] = [...FAULT_IDS];
+  let requestBudgetMs = DEFAULT_REQUEST_BUDGET_MS;
+  let hungAfterMs: number | undefined;
+  let outDir = path.join(repoRoot, 'loadtest', 'results');
+  let dataDir = env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === '--short') short = true;
+    else if (arg === '--users') given.users = Math.round(positive(arg, value()));
+    else if (arg === '--freeze') given.freezeMs = positive(arg, value()) * 1000;
+    else if (arg === '--down') given.downMs = positive(arg, value()) * 1000;
+    else if (arg === '--recovery') given.recoveryMs = positive(arg, value()) * 1000;
+    else if (arg === '--request-budget') requestBudgetMs = positive(arg, value());
+    else if (arg === '--hung-after') hungAfterMs = positive(arg, value());
+    else if (arg === '--out') outDir = path.resolve(value());
+    else if (arg === '--data-dir') dataDir = path.resolve(value());
+    else if (arg === '--only') {
+      const ids = value().split(',').filter(Boolean);
+      const unknown = ids.filter((id) => !(FAULT_IDS as readonly string[]).includes(id));
+      if (unknown.length > 0) throw new Error(`unknown fault ${unknown.join(', ')}\n${USAGE}`);
+      faults = ids as FaultId[];
+    } else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  const base = short ? SHORT : FULL;
+  return {
+    mode: short ? 'short' : 'full',
+    users: given.users ?? base.users,
+    anonymous: base.anonymous,
+    userIntervalMs: 250,
+    baselineMs: base.baselineMs,
+    freezeMs: given.freezeMs ?? base.freezeMs,
+    downMs: given.downMs ?? base.downMs,
+    recoveryMs: given.recoveryMs ?? base.recoveryMs,
+    faults,
+    hungAfterMs: hungAfterMs ?? requestBudgetMs + DEADLINE_MARGIN_MS,
+    requestBudgetMs,
+    outDir,
+    dataDir,
+  };
+}

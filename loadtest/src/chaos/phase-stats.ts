@@ -1,0 +1,141 @@
+import { quantileSorted } from '../bench/core/stats';
+import type { RequestRecord } from '../traffic/request-record';
+import type { FaultResult, PhaseStats, TimelineBucket } from './chaos-report.types';
+import type { FaultId } from './faults';
+
+/** A stretch of the run the report has a row for. */
+export interface PhaseWindow {
+  readonly id: string;
+  readonly label: string;
+  readonly part: PhaseStats['part'];
+  readonly fault?: FaultId;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** The steady traffic: what the per-phase rows and the timeline count (the probes exceed limits on purpose). */
+export function isSteadyTraffic(r: RequestRecord): boolean {
+  return r.kind === 'read' || r.kind === 'write' || r.kind === 'me' || r.kind === 'anon-read';
+}
+
+/** A steady-traffic request that did not get the answer it would get from a healthy stack. */
+export function failed(r: RequestRecord): boolean {
+  return r.status < 200 || r.status >= 300;
+}
+
+const latency = (r: RequestRecord) => r.end - r.start;
+
+function quantiles(records: readonly RequestRecord[]) {
+  const answered = Float64Array.from(records.filter((r) => r.status !== 0).map(latency)).sort();
+  if (answered.length === 0) return { p50Ms: null, p99Ms: null, maxMs: null };
+  return {
+    p50Ms: round(quantileSorted(answered, 0.5)),
+    p99Ms: round(quantileSorted(answered, 0.99)),
+    maxMs: round(answered[answered.length - 1] as number),
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+export function phaseStats(
+  window: PhaseWindow,
+  records: readonly RequestRecord[],
+  hungAfterMs: number,
+): PhaseStats {
+  const rows = records.filter((r) => isSteadyTraffic(r) && r.start >= window.fromMs && r.start < window.toMs);
+  const count = (predicate: (r: RequestRecord) => boolean) => rows.filter(predicate).length;
+  const signedInGets = rows.filter((r) => r.kind === 'read' || r.kind === 'me');
+  const writes = rows.filter((r) => r.kind === 'write');
+  return {
+    ...window,
+    requests: rows.length,
+    s2xx: count((r) => r.status >= 200 && r.status < 300),
+    s4xx: count((r) => r.status >= 400 && r.status < 500),
+    s5xx: count((r) => r.status >= 500),
+    noAnswer: count((r) => r.status === 0),
+    hung: count((r) => latency(r) > hungAfterMs),
+    unauthenticated: count((r) => r.status === 401 && r.kind !== 'anon-read'),
+    limited: count((r) => r.status === 429),
+    s503: count((r) => r.status === 503),
+    retryAfter503: count((r) => r.status === 503 && r.retryAfter === true),
+    ...quantiles(rows),
+    signedInGets: signedInGets.length,
+    signedInGets200: signedInGets.filter((r) => r.status === 200).length,
+    degraded200: signedInGets.filter((r) => r.status === 200 && r.degraded === true).length,
+    writes: writes.length,
+    writes200: writes.filter((r) => r.status === 200).length,
+    failures: failureKinds(rows.filter(failed)),
+  };
+}
+
+/** The first words of a problem detail: enough to tell the session check, the limiter and a service apart. */
+function gist(detail: string | undefined): string {
+  if (!detail) return '';
+  const words = detail.split(/\s+/);
+  return ` (${words.slice(0, 5).join(' ')}${words.length > 5 ? '…' : ''})`;
+}
+
+/** `503 E_UNAVAILABLE (The session could not be…)`, `ECONNREFUSED`: what failed requests got, most frequent first. */
+export function failureKinds(failures: readonly RequestRecord[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of failures) {
+    const kind =
+      r.status === 0 ? (r.error ?? 'no answer') : `${r.status} ${r.code ?? ''}${gist(r.detail)}`.trim();
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
+}
+
+/**
+ * How one fault showed: the failing requests from its injection to the end of its recovery window, and how
+ * long after the process was back the last of them ended.
+ */
+export function faultResult(
+  fault: {
+    id: FaultId;
+    title: string;
+    action: string;
+    injectedAt: number;
+    endedAt: number;
+    windowEndAt: number;
+  },
+  records: readonly RequestRecord[],
+): FaultResult {
+  const inWindow = records.filter(
+    (r) => isSteadyTraffic(r) && r.start >= fault.injectedAt && r.start < fault.windowEndAt,
+  );
+  const failures = inWindow.filter(failed);
+  const last = failures.reduce<RequestRecord | undefined>(
+    (a, r) => (a && a.start >= r.start ? a : r),
+    undefined,
+  );
+  const stillFailing = last !== undefined && last.start >= fault.windowEndAt - 1000;
+  return {
+    ...fault,
+    failed: failures.length,
+    firstFailureAt: failures.length ? Math.min(...failures.map((r) => r.start)) : null,
+    lastFailureAt: last?.start ?? null,
+    recoveryMs: stillFailing ? null : last ? round(Math.max(0, last.end - fault.endedAt)) : 0,
+  };
+}
+
+/** Steady-traffic counts and latency per `bucketMs`, by start time, for the timeline chart. */
+export function timeline(records: readonly RequestRecord[], bucketMs = 250): TimelineBucket[] {
+  const steady = records.filter(isSteadyTraffic);
+  if (steady.length === 0) return [];
+  const last = Math.max(...steady.map((r) => r.start));
+  const buckets = Array.from({ length: Math.floor(last / bucketMs) + 1 }, () => [] as RequestRecord[]);
+  for (const r of steady) buckets[Math.floor(r.start / bucketMs)]?.push(r);
+  return buckets.map((rows, i) => {
+    const { p50Ms, maxMs } = quantiles(rows);
+    return {
+      t: i * bucketMs,
+      s2xx: rows.filter((r) => r.status >= 200 && r.status < 300).length,
+      s4xx: rows.filter((r) => r.status >= 400 && r.status < 500).length,
+      s5xx: rows.filter((r) => r.status >= 500).length,
+      noAnswer: rows.filter((r) => r.status === 0).length,
+      p50Ms,
+      maxMs,
+    };
+  });
+}
