@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeExit, type GatewayPorts, LocalStack, readStackConfig } from '@redwire/local-stack';
-import { freePort } from '@redwire/testing';
+import { describeExit, LocalStack, readStackConfig } from '@redwire/local-stack';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type SignedInUser, signUpUsers } from '../traffic/accounts';
@@ -12,6 +11,7 @@ import { LoadDriver } from '../traffic/load-driver';
 import { LoopbackAddresses } from '../traffic/loopback-addresses';
 import { LoopbackClient } from '../traffic/loopback-client';
 import { DEGRADED_HEADER, DEGRADED_SESSIONS, type RequestRecord } from '../traffic/request-record';
+import { serverVersions, stackEnvironment } from '../traffic/stack-environment';
 import type { ChaosOptions } from './chaos.options';
 import type { ChaosMachine, ChaosReport, FaultResult, Invariants } from './chaos-report.types';
 import { FAULTS, type FaultContext } from './faults';
@@ -23,69 +23,24 @@ import { checkStaleReads } from './invariants/stale-reads';
 import { faultResult, type PhaseWindow, phaseStats, timeline } from './phase-stats';
 import { SupervisorLog, type TimedEvent } from './supervisor-log';
 
-/** The local stack's port variables; the run takes free ports for those not set. */
-const PORT_VARIABLES = [
-  'REDWIRE_REDIS_PORT',
-  'REDWIRE_CACHE_REDIS_PORT',
-  'REDWIRE_POSTGRES_PORT',
-  'REDWIRE_GATEWAY_PORT',
-  'REDWIRE_GATEWAY_ADMIN_PORT',
-  'REDWIRE_USER_PORT',
-  'REDWIRE_AUTH_PORT',
-  'REDWIRE_WORKER_METRICS_PORT',
-] as const;
-
-/** How long the settle step waits for the relay, the consumer groups and the job queue to drain. */
-const SETTLE_TIMEOUT_MS = 45_000;
-
-async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
-  const raw = env[name];
-  return raw ? Number(raw) : freePort();
-}
-
-/** The stack's environment (every port set, data kept in `dataDir`) and the second gateway's ports. */
-async function stackEnvironment(
-  env: NodeJS.ProcessEnv,
-  dataDir: string,
-): Promise<{ env: NodeJS.ProcessEnv; secondGateway: GatewayPorts }> {
-  const out: NodeJS.ProcessEnv = { ...env, REDWIRE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' };
-  for (const name of PORT_VARIABLES) out[name] = String(await portFrom(env, name));
-  return {
-    env: out,
-    secondGateway: {
-      port: await portFrom(env, 'REDWIRE_GATEWAY2_PORT'),
-      adminPort: await portFrom(env, 'REDWIRE_GATEWAY2_ADMIN_PORT'),
-    },
-  };
-}
-
 async function machineInfo(urls: {
   redis: string;
   database: string;
 }): Promise<Omit<ChaosMachine, 'loadAverageEnd'>> {
-  const redis = new Redis(urls.redis, { lazyConnect: true });
-  const db = new pg.Client({ connectionString: urls.database });
-  try {
-    await redis.connect();
-    await db.connect();
-    const cpus = os.cpus();
-    return {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      platform: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.versions.node,
-      redis: /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown',
-      postgres:
-        (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ??
-        'unknown',
-      loadAverageStart: os.loadavg()[0] ?? 0,
-    };
-  } finally {
-    redis.disconnect();
-    await db.end();
-  }
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+    ...(await serverVersions(urls)),
+    loadAverageStart: os.loadavg()[0] ?? 0,
+  };
 }
+
+/** How long the settle step waits for the relay, the consumer groups and the job queue to drain. */
+const SETTLE_TIMEOUT_MS = 45_000;
 
 function describeEvent(event: TimedEvent): string | undefined {
   switch (event.type) {

@@ -1,5 +1,5 @@
 import { quantileSorted } from '../bench/core/stats';
-import type { RequestRecord } from '../traffic/request-record';
+import { failureKinds, type RequestRecord } from '../traffic/request-record';
 import type { FaultResult, PhaseStats, TimelineBucket } from './chaos-report.types';
 import type { FaultId } from './faults';
 
@@ -66,24 +66,6 @@ export function phaseStats(
     writes200: writes.filter((r) => r.status === 200).length,
     failures: failureKinds(rows.filter(failed)),
   };
-}
-
-/** The first words of a problem detail: enough to tell the session check, the limiter and a service apart. */
-function gist(detail: string | undefined): string {
-  if (!detail) return '';
-  const words = detail.split(/\s+/);
-  return ` (${words.slice(0, 5).join(' ')}${words.length > 5 ? '…' : ''})`;
-}
-
-/** `503 E_UNAVAILABLE (The session could not be…)`, `ECONNREFUSED`: what failed requests got, most frequent first. */
-export function failureKinds(failures: readonly RequestRecord[]): Record<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of failures) {
-    const kind =
-      r.status === 0 ? (r.error ?? 'no answer') : `${r.status} ${r.code ?? ''}${gist(r.detail)}`.trim();
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  }
-  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
 }
 
 /**

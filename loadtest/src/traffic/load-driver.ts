@@ -35,6 +35,12 @@ export interface LoadDriverOptions {
     readonly login?: ProbeSpec & { readonly address: string };
   };
   /**
+   * Session churn: every `intervalMs` the next user (round-robin) logs in again, a new session; every other
+   * one is logged out right after, the rest stay until they expire or the per-user cap revokes them. Each
+   * address stays within the login policy as long as users × intervalMs ≥ 6 s. @default none
+   */
+  readonly sessionChurn?: { readonly intervalMs: number };
+  /**
    * When a gateway refuses the connection (nothing was sent), retry once on the next gateway, as a load
    * balancer does with a dead upstream. @default true
    */
@@ -51,6 +57,8 @@ interface Action {
   readonly target?: number;
   readonly gateway: number;
   readonly request: Omit<LoopbackRequest, 'port'>;
+  /** A follow-up sent once this one is answered (a logout of the session a login created). */
+  readonly then?: (outcome: HttpOutcome) => Action | undefined;
 }
 
 /**
@@ -161,6 +169,7 @@ export class LoadDriver {
         },
       }));
     }
+    if (o.sessionChurn) this.#churn(o.sessionChurn.intervalMs, users);
     if (login) {
       this.#every(login.intervalMs, () => ({
         kind: 'probe-login',
@@ -174,6 +183,37 @@ export class LoadDriver {
         },
       }));
     }
+  }
+
+  #churn(intervalMs: number, users: readonly SignedInUser[]): void {
+    const gateways = this.#o.gatewayPorts.length;
+    let next = 0;
+    this.#every(intervalMs, () => {
+      const user = users[next++ % users.length] as SignedInUser;
+      return {
+        kind: 'login',
+        actor: user.index,
+        gateway: user.index % gateways,
+        request: {
+          method: 'POST',
+          path: '/auth/login',
+          localAddress: user.address,
+          json: { email: user.email, password: user.password },
+        },
+        then: (outcome) => {
+          const token =
+            outcome.status === 200 ? (JSON.parse(outcome.body) as { token?: string }).token : undefined;
+          // Every other new session is kept until it expires or the per-user cap revokes it.
+          if (!token || next % 2 === 0) return undefined;
+          return {
+            kind: 'logout',
+            actor: user.index,
+            gateway: user.index % gateways,
+            request: { method: 'POST', path: '/auth/logout', localAddress: user.address, token },
+          };
+        },
+      };
+    });
   }
 
   /** Stops sending and waits for every request in flight. */
@@ -211,14 +251,18 @@ export class LoadDriver {
 
   #fire(action: Action): void {
     const run = this.#send(action).then(
-      (record) => this.#o.onRecord(record),
+      ({ record, outcome }) => {
+        this.#o.onRecord(record);
+        const next = action.then?.(outcome);
+        if (next && !this.#stopped) this.#fire(next);
+      },
       () => {},
     );
     this.#inFlight.add(run);
     void run.finally(() => this.#inFlight.delete(run));
   }
 
-  async #send(action: Action): Promise<RequestRecord> {
+  async #send(action: Action): Promise<{ record: RequestRecord; outcome: HttpOutcome }> {
     const { client, gatewayPorts, clock } = this.#o;
     const start = clock();
     let gateway = action.gateway;
@@ -235,7 +279,7 @@ export class LoadDriver {
       outcome = await client.send({ ...action.request, port: gatewayPorts[gateway] as number });
     }
     const end = clock();
-    return {
+    const record: RequestRecord = {
       kind: action.kind,
       actor: action.actor,
       ...(action.target !== undefined ? { target: action.target } : {}),
@@ -247,6 +291,7 @@ export class LoadDriver {
       ...describeAnswer(outcome),
       ...(failedOver ? { failedOver } : {}),
     };
+    return { record, outcome };
   }
 }
 

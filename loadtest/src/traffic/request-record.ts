@@ -13,7 +13,10 @@ export type RequestKind =
   /** Signed-in GETs of one user, faster than its limit (`user-free`). */
   | 'probe-user'
   /** Failing logins from one address, faster than its limit (`login-ip`). */
-  | 'probe-login';
+  | 'probe-login'
+  /** A user's extra login (a new session), then its logout: session churn. */
+  | 'login'
+  | 'logout';
 
 /** The response header the gateway sets on answers given from its degraded session mode (state Redis down). */
 export const DEGRADED_HEADER = 'Redwire-Degraded';
@@ -49,4 +52,22 @@ export interface RequestRecord {
   readonly retryAfter?: boolean;
   /** The first gateway refused the connection and the request went to the other one. */
   readonly failedOver?: boolean;
+}
+
+/** The first words of a problem detail: enough to tell the session check, the limiter and a service apart. */
+function gist(detail: string | undefined): string {
+  if (!detail) return '';
+  const words = detail.split(/\s+/);
+  return ` (${words.slice(0, 5).join(' ')}${words.length > 5 ? '…' : ''})`;
+}
+
+/** `503 E_UNAVAILABLE (The session could not be…)`, `ECONNREFUSED`: what failed requests got, most frequent first. */
+export function failureKinds(failures: readonly RequestRecord[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of failures) {
+    const kind =
+      r.status === 0 ? (r.error ?? 'no answer') : `${r.status} ${r.code ?? ''}${gist(r.detail)}`.trim();
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
 }

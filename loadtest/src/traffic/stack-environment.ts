@@ -1,0 +1,64 @@
+import type { GatewayPorts } from '@redwire/local-stack';
+import { freePort } from '@redwire/testing';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+/** The local stack's port variables; a harness takes free ports for those not set. */
+const PORT_VARIABLES = [
+  'REDWIRE_REDIS_PORT',
+  'REDWIRE_CACHE_REDIS_PORT',
+  'REDWIRE_POSTGRES_PORT',
+  'REDWIRE_GATEWAY_PORT',
+  'REDWIRE_GATEWAY_ADMIN_PORT',
+  'REDWIRE_USER_PORT',
+  'REDWIRE_AUTH_PORT',
+  'REDWIRE_WORKER_METRICS_PORT',
+] as const;
+
+async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
+  const raw = env[name];
+  return raw ? Number(raw) : freePort();
+}
+
+/**
+ * The environment a harness (chaos, soak) runs the local stack with: every port from REDWIRE_*_PORT or a
+ * free one (never npm start's defaults, which a developer's own stack may hold), data kept in `dataDir`
+ * (the state Redis with its append-only file), services logging at `warn` unless LOG_LEVEL says otherwise;
+ * and the ports of a second gateway (REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT, else free).
+ */
+export async function stackEnvironment(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): Promise<{ env: NodeJS.ProcessEnv; secondGateway: GatewayPorts }> {
+  const out: NodeJS.ProcessEnv = { ...env, REDWIRE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' };
+  for (const name of PORT_VARIABLES) out[name] = String(await portFrom(env, name));
+  return {
+    env: out,
+    secondGateway: {
+      port: await portFrom(env, 'REDWIRE_GATEWAY2_PORT'),
+      adminPort: await portFrom(env, 'REDWIRE_GATEWAY2_ADMIN_PORT'),
+    },
+  };
+}
+
+/** The Redis and PostgreSQL versions the stack runs, for a report. */
+export async function serverVersions(urls: {
+  redis: string;
+  database: string;
+}): Promise<{ redis: string; postgres: string }> {
+  const redis = new Redis(urls.redis, { lazyConnect: true });
+  const db = new pg.Client({ connectionString: urls.database });
+  try {
+    await redis.connect();
+    await db.connect();
+    return {
+      redis: /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown',
+      postgres:
+        (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ??
+        'unknown',
+    };
+  } finally {
+    redis.disconnect();
+    await db.end();
+  }
+}
