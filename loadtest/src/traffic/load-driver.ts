@@ -58,7 +58,7 @@ interface Action {
   readonly gateway: number;
   readonly request: Omit<LoopbackRequest, 'port'>;
   /** A follow-up sent once this one is answered (a logout of the session a login created). */
-  readonly then?: (outcome: HttpOutcome) => Action | undefined;
+  readonly followUp?: (outcome: HttpOutcome) => Action | undefined;
 }
 
 /**
@@ -200,7 +200,7 @@ export class LoadDriver {
           localAddress: user.address,
           json: { email: user.email, password: user.password },
         },
-        then: (outcome) => {
+        followUp: (outcome) => {
           const token =
             outcome.status === 200 ? (JSON.parse(outcome.body) as { token?: string }).token : undefined;
           // Every other new session is kept until it expires or the per-user cap revokes it.
@@ -253,7 +253,7 @@ export class LoadDriver {
     const run = this.#send(action).then(
       ({ record, outcome }) => {
         this.#o.onRecord(record);
-        const next = action.then?.(outcome);
+        const next = action.followUp?.(outcome);
         if (next && !this.#stopped) this.#fire(next);
       },
       () => {},
