@@ -40,6 +40,11 @@ export interface LocalStackOptions {
   readonly extraGateways?: readonly GatewayPorts[];
   /** Added to every service's environment, over the stack's own values. @default none */
   readonly serviceEnv?: Readonly<Record<string, string>>;
+  /**
+   * Added to one service's environment, by process name, over everything else (e.g. a fault injector
+   * routing `gateway-2`'s REDIS_URL through a proxy it can partition). @default none
+   */
+  readonly serviceEnvFor?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The restart policy (back-off, give-up window) and an event listener. @default the Supervisor's */
   readonly supervisor?: Omit<SupervisorOptions, 'onGiveUp'>;
   /** The supervisor gave up on a crash loop: stop the stack. @default log it */
@@ -225,7 +230,7 @@ export class LocalStack {
     const specs = withGatewayReplicas(
       serviceSpecs(config, urls.redis, urls.cacheRedis, urls.database),
       this.#o.extraGateways ?? [],
-    ).map((spec) => ({ ...spec, env: { ...spec.env, ...env } }));
+    ).map((spec) => ({ ...spec, env: { ...spec.env, ...env, ...this.#o.serviceEnvFor?.[spec.name] } }));
     const preload = path.join(repoRoot, 'shared/observability/dist/preload.js');
     for (const [i, spec] of specs.entries()) {
       this.#services.push(spec.name);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeExit, LocalStack, readStackConfig } from '@redwire/local-stack';
+import { describeExit, LocalStack, readStackConfig, STACK_PROCESS } from '@redwire/local-stack';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type SignedInUser, signUpUsers } from '../traffic/accounts';
@@ -20,6 +20,7 @@ import { auditEvents, markEvents, settleEvents } from './invariants/event-delive
 import { checkJobEffects, markJobs, settleJobs } from './invariants/job-effects';
 import { checkSessions } from './invariants/sessions';
 import { checkStaleReads } from './invariants/stale-reads';
+import { PartitionProxy } from './partition-proxy';
 import { faultResult, type PhaseWindow, phaseStats, timeline } from './phase-stats';
 import { SupervisorLog, type TimedEvent } from './supervisor-log';
 
@@ -76,12 +77,16 @@ export async function runChaos(
     `redwire-chaos-${startedAt.toISOString().replace(/[:.]/g, '-')}.log`,
   );
   const stackLog = fs.createWriteStream(logFile);
+  const config = readStackConfig(env);
+  // The second gateway reaches the state Redis through a link the partition fault can cut.
+  const link = await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });
   let t0 = performance.now();
   const clock = () => performance.now() - t0;
   const events = new SupervisorLog();
   let gaveUp: string | undefined;
-  const stack = new LocalStack(readStackConfig(env), {
+  const stack = new LocalStack(config, {
     extraGateways: [secondGateway],
+    serviceEnvFor: { [`${STACK_PROCESS.gateway}-2`]: { REDIS_URL: `redis://127.0.0.1:${link.port}` } },
     log: (line) => stackLog.write(`[stack] ${line}\n`),
     relay: (line) => stackLog.write(`${line}\n`),
     supervisor: { clock, onEvent: events.record },
@@ -151,6 +156,7 @@ export async function runChaos(
       downMs: options.downMs,
       secondGateway: stack.services.find((name) => name.startsWith('gateway-')) ?? 'gateway',
       readyUrl: (name) => stack.readyUrl(name),
+      partition: link,
     };
     const faultWindows: Omit<FaultResult, 'failed' | 'firstFailureAt' | 'lastFailureAt' | 'recoveryMs'>[] =
       [];
@@ -185,6 +191,15 @@ export async function runChaos(
     }
     await driver.stop();
     const runEnd = clock();
+    if (options.recordsFile) {
+      fs.writeFileSync(
+        options.recordsFile,
+        records
+          .map((r) => JSON.stringify(r))
+          .join('\n')
+          .concat('\n'),
+      );
+    }
     log(
       `load stopped after ${(runEnd / 1000).toFixed(1)} s and ${records.length} requests; letting the backlog drain`,
     );
@@ -254,6 +269,7 @@ export async function runChaos(
     redis?.disconnect();
     await db?.end().catch(() => {});
     await stack.stop();
+    await link.close();
     stackLog.end();
     if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }

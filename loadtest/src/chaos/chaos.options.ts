@@ -33,6 +33,8 @@ export interface ChaosOptions {
   readonly outDir: string;
   /** Keep Redis and PostgreSQL data here; a fresh temporary folder (removed afterwards) when undefined. */
   readonly dataDir: string | undefined;
+  /** Also write every request as a JSON line here, for analysis. @default none */
+  readonly recordsFile: string | undefined;
 }
 
 const FULL = { users: 40, anonymous: 4, baselineMs: 8000, freezeMs: 4000, downMs: 2000, recoveryMs: 8000 };
@@ -49,6 +51,7 @@ export const USAGE = `npm run chaos [-- options]
   --hung-after MS      the hung threshold itself (overrides --request-budget)
   --out DIR            results folder (default loadtest/results)
   --data-dir DIR       keep Redis/PostgreSQL data here (default: REDWIRE_DATA_DIR, else a temporary folder)
+  --records FILE       also write every request as a JSON line (kind, gateway, start, end, status, code…)
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second gateway takes
 REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT.
 `;
@@ -72,6 +75,7 @@ export function parseChaosOptions(
   let requestBudgetMs = DEFAULT_REQUEST_BUDGET_MS;
   let hungAfterMs: number | undefined;
   let outDir = path.join(repoRoot, 'loadtest', 'results');
+  let recordsFile: string | undefined;
   let dataDir = env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -89,6 +93,7 @@ export function parseChaosOptions(
     else if (arg === '--hung-after') hungAfterMs = positive(arg, value());
     else if (arg === '--out') outDir = path.resolve(value());
     else if (arg === '--data-dir') dataDir = path.resolve(value());
+    else if (arg === '--records') recordsFile = path.resolve(value());
     else if (arg === '--only') {
       const ids = value().split(',').filter(Boolean);
       const unknown = ids.filter((id) => !(FAULT_IDS as readonly string[]).includes(id));
@@ -112,5 +117,6 @@ export function parseChaosOptions(
     requestBudgetMs,
     outDir,
     dataDir,
+    recordsFile,
   };
 }

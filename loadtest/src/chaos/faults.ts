@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STACK_PROCESS, type Supervisor, waitForReady } from '@redwire/local-stack';
+import type { PartitionProxy } from './partition-proxy';
 import type { SupervisorLog } from './supervisor-log';
 
 /** The faults `npm run chaos` injects, in this order by default. */
@@ -13,6 +14,7 @@ export const FAULT_IDS = [
   'user-kill',
   'auth-kill',
   'gateway-kill',
+  'gateway-partition',
 ] as const;
 
 export type FaultId = (typeof FAULT_IDS)[number];
@@ -29,6 +31,8 @@ export interface FaultContext {
   readonly secondGateway: string;
   /** What answers 200 once a service can serve again. */
   readonly readyUrl: (name: string) => string | undefined;
+  /** The link between the second gateway and the state Redis. */
+  readonly partition: PartitionProxy;
 }
 
 /** When a fault was in force: from its injection to the moment the process was back (or thawed). */
@@ -123,6 +127,23 @@ function killSupervised(id: FaultId, title: string, name: (ctx: FaultContext) =>
   };
 }
 
+/** Cuts the second gateway off from the state Redis for `freezeMs`; everything else still reaches it. */
+const gatewayPartition: Fault = {
+  id: 'gateway-partition',
+  title: 'one gateway cut off from the state Redis',
+  async run(ctx) {
+    const injectedAt = ctx.clock();
+    await ctx.partition.partition();
+    await sleep(ctx.freezeMs);
+    await ctx.partition.heal();
+    return {
+      injectedAt,
+      endedAt: ctx.clock(),
+      action: `no byte between ${ctx.secondGateway} and the state Redis for ${ctx.freezeMs / 1000} s (a pausing TCP proxy on its REDIS_URL; the other gateway and the services unaffected)`,
+    };
+  },
+};
+
 const P = STACK_PROCESS;
 
 export const FAULTS: Readonly<Record<FaultId, Fault>> = {
@@ -153,4 +174,5 @@ export const FAULTS: Readonly<Record<FaultId, Fault>> = {
   'user-kill': killSupervised('user-kill', 'user service killed', () => P.user),
   'auth-kill': killSupervised('auth-kill', 'auth service killed', () => P.auth),
   'gateway-kill': killSupervised('gateway-kill', 'one of two gateways killed', (ctx) => ctx.secondGateway),
+  'gateway-partition': gatewayPartition,
 };
