@@ -2,7 +2,7 @@ export { LocalStack, type LocalStackOptions, type StackUrls } from './local-stac
 export { processTree, signalProcessTree } from './process-tree';
 export { waitForReady } from './readiness';
 export { type GatewayPorts, STACK_PROCESS } from './service-specs';
-export { readStackConfig, type StackConfig } from './stack-config';
+export { readStackConfig, STACK_PORT_VARIABLES, type StackConfig } from './stack-config';
 export {
   type ChildHandle,
   describeExit,

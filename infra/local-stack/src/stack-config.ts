@@ -27,6 +27,18 @@ export interface StackConfig {
 /** The development identity key. Services refuse it when NODE_ENV=production. */
 export const DEV_IDENTITY_SIGNING_KEY = 'dev-only-identity-signing-key-do-not-use-in-production';
 
+/** Every port variable of the local stack: a tool that starts its own stack sets each of them. */
+export const STACK_PORT_VARIABLES = [
+  'REDWIRE_REDIS_PORT',
+  'REDWIRE_CACHE_REDIS_PORT',
+  'REDWIRE_POSTGRES_PORT',
+  'REDWIRE_GATEWAY_PORT',
+  'REDWIRE_GATEWAY_ADMIN_PORT',
+  'REDWIRE_USER_PORT',
+  'REDWIRE_AUTH_PORT',
+  'REDWIRE_WORKER_METRICS_PORT',
+] as const;
+
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

@@ -8,25 +8,15 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processTree } from '../src/process-tree';
+import { STACK_PORT_VARIABLES } from '../src/stack-config';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const runner = path.join(repoRoot, 'infra/local-stack/dist/main.js');
 
-const PORT_VARIABLES = [
-  'REDWIRE_REDIS_PORT',
-  'REDWIRE_CACHE_REDIS_PORT',
-  'REDWIRE_POSTGRES_PORT',
-  'REDWIRE_GATEWAY_PORT',
-  'REDWIRE_GATEWAY_ADMIN_PORT',
-  'REDWIRE_USER_PORT',
-  'REDWIRE_AUTH_PORT',
-  'REDWIRE_WORKER_METRICS_PORT',
-] as const;
-
 /** `npm start` as a user runs it: the compiled runner, every port moved to a free one. */
 interface Runner {
   readonly child: ChildProcess;
-  readonly ports: Record<(typeof PORT_VARIABLES)[number], number>;
+  readonly ports: Record<(typeof STACK_PORT_VARIABLES)[number], number>;
   readonly stdout: string[];
   readonly stderr: string[];
   readonly readyLine: string;
@@ -36,7 +26,7 @@ interface Runner {
 async function startRunner(): Promise<Runner> {
   if (!fs.existsSync(runner)) throw new Error('run `npm run build` before this test: the runner is compiled');
   const ports = {} as Runner['ports'];
-  for (const name of PORT_VARIABLES) ports[name] = await freePort();
+  for (const name of STACK_PORT_VARIABLES) ports[name] = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   delete env.REDWIRE_DATA_DIR;
@@ -104,20 +94,31 @@ async function signUp(gateway: string): Promise<{ id: string; token: string }> {
   return { id: body.user.id, token: body.token };
 }
 
+/** A runner started before the describe block's tests and killed after them, whatever happened. */
+function useRunner(): () => Runner {
+  let stack: Runner | undefined;
+  beforeAll(async () => {
+    stack = await startRunner();
+  }, 120000);
+  afterAll(() => {
+    if (stack && stack.child.exitCode === null) stack.child.kill('SIGKILL');
+  });
+  return () => {
+    if (!stack) throw new Error('the runner did not start');
+    return stack;
+  };
+}
+
 async function stopWithSigint(stack: Runner): Promise<number | null> {
   stack.child.kill('SIGINT');
   return stack.exited;
 }
 
 describe('the local stack (npm start)', () => {
+  const runner = useRunner();
   let stack: Runner;
-
-  beforeAll(async () => {
-    stack = await startRunner();
-  }, 120000);
-
-  afterAll(async () => {
-    if (stack && stack.child.exitCode === null) stack.child.kill('SIGKILL');
+  beforeAll(() => {
+    stack = runner();
   });
 
   it('when everything is ready, then it prints the ready line exactly once, with no password and the cache Redis appended', async () => {
@@ -275,14 +276,10 @@ describe('the local stack (npm start)', () => {
 });
 
 describe('the local stack when a service keeps crashing', () => {
+  const runner = useRunner();
   let stack: Runner;
-
-  beforeAll(async () => {
-    stack = await startRunner();
-  }, 120000);
-
-  afterAll(async () => {
-    if (stack && stack.child.exitCode === null) stack.child.kill('SIGKILL');
+  beforeAll(() => {
+    stack = runner();
   });
 
   it('when auth is killed 5 times within 60 s, then the runner gives up with a clear message, stops everything and exits 1', async () => {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { positiveOption, readOptions } from '../cli-support';
 import { FAULT_IDS, type FaultId } from './faults';
 
 /** The assumed per-request budget for dependency work (REQUEST_BUDGET of the user and auth services). */
@@ -56,13 +57,6 @@ Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second g
 REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT.
 `;
 
-function positive(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, got "${text}"\n${USAGE}`);
-  return value;
-}
-
 /** Parses argv (after the script) and CHAOS_SHORT; throws with the usage on bad input. */
 export function parseChaosOptions(
   argv: readonly string[],
@@ -77,20 +71,14 @@ export function parseChaosOptions(
   let outDir = path.join(repoRoot, 'loadtest', 'results');
   let recordsFile: string | undefined;
   let dataDir = env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return v;
-    };
+  readOptions(argv, USAGE, (arg, value) => {
     if (arg === '--short') short = true;
-    else if (arg === '--users') given.users = Math.round(positive(arg, value()));
-    else if (arg === '--freeze') given.freezeMs = positive(arg, value()) * 1000;
-    else if (arg === '--down') given.downMs = positive(arg, value()) * 1000;
-    else if (arg === '--recovery') given.recoveryMs = positive(arg, value()) * 1000;
-    else if (arg === '--request-budget') requestBudgetMs = positive(arg, value());
-    else if (arg === '--hung-after') hungAfterMs = positive(arg, value());
+    else if (arg === '--users') given.users = Math.round(positiveOption(arg, value(), USAGE));
+    else if (arg === '--freeze') given.freezeMs = positiveOption(arg, value(), USAGE) * 1000;
+    else if (arg === '--down') given.downMs = positiveOption(arg, value(), USAGE) * 1000;
+    else if (arg === '--recovery') given.recoveryMs = positiveOption(arg, value(), USAGE) * 1000;
+    else if (arg === '--request-budget') requestBudgetMs = positiveOption(arg, value(), USAGE);
+    else if (arg === '--hung-after') hungAfterMs = positiveOption(arg, value(), USAGE);
     else if (arg === '--out') outDir = path.resolve(value());
     else if (arg === '--data-dir') dataDir = path.resolve(value());
     else if (arg === '--records') recordsFile = path.resolve(value());
@@ -99,9 +87,9 @@ export function parseChaosOptions(
       const unknown = ids.filter((id) => !(FAULT_IDS as readonly string[]).includes(id));
       if (unknown.length > 0) throw new Error(`unknown fault ${unknown.join(', ')}\n${USAGE}`);
       faults = ids as FaultId[];
-    } else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
-    else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
+    } else return false;
+    return true;
+  });
   const base = short ? SHORT : FULL;
   return {
     mode: short ? 'short' : 'full',

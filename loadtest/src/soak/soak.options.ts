@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { positiveOption, readOptions } from '../cli-support';
 
 /** What `npm run soak` was asked to do. */
 export interface SoakOptions {
@@ -8,7 +9,7 @@ export interface SoakOptions {
   readonly users: number;
   readonly userIntervalMs: number;
   readonly anonymous: number;
-  /** A login + logout of some user every this many ms (sessions come and go, as in production). */
+  /** A login of the next user every this many ms, every other one logged out at once (sessions come and go). */
   readonly sessionChurnMs: number;
   /** Where soak.json/md go. */
   readonly outDir: string;
@@ -22,32 +23,19 @@ export const USAGE = `npm run soak [-- options]
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports).
 `;
 
-function positive(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} must be a positive number, got "${text}"\n${USAGE}`);
-  return value;
-}
-
 export function parseSoakOptions(argv: readonly string[], repoRoot: string): SoakOptions {
   let minutes = 30;
   let sampleSeconds: number | undefined;
   let users = 30;
   let outDir = path.join(repoRoot, 'loadtest', 'results');
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (arg === '--minutes') minutes = positive(arg, value());
-    else if (arg === '--sample') sampleSeconds = positive(arg, value());
-    else if (arg === '--users') users = Math.round(positive(arg, value()));
+  readOptions(argv, USAGE, (arg, value) => {
+    if (arg === '--minutes') minutes = positiveOption(arg, value(), USAGE);
+    else if (arg === '--sample') sampleSeconds = positiveOption(arg, value(), USAGE);
+    else if (arg === '--users') users = Math.round(positiveOption(arg, value(), USAGE));
     else if (arg === '--out') outDir = path.resolve(value());
-    else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
-    else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
+    else return false;
+    return true;
+  });
   return {
     minutes,
     sampleSeconds: sampleSeconds ?? Math.max(5, Math.min(30, minutes * 6)),

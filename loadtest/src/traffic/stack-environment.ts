@@ -1,19 +1,7 @@
-import type { GatewayPorts } from '@redwire/local-stack';
+import { type GatewayPorts, STACK_PORT_VARIABLES } from '@redwire/local-stack';
 import { freePort } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-
-/** The local stack's port variables; a harness takes free ports for those not set. */
-const PORT_VARIABLES = [
-  'REDWIRE_REDIS_PORT',
-  'REDWIRE_CACHE_REDIS_PORT',
-  'REDWIRE_POSTGRES_PORT',
-  'REDWIRE_GATEWAY_PORT',
-  'REDWIRE_GATEWAY_ADMIN_PORT',
-  'REDWIRE_USER_PORT',
-  'REDWIRE_AUTH_PORT',
-  'REDWIRE_WORKER_METRICS_PORT',
-] as const;
 
 async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
   const raw = env[name];
@@ -31,7 +19,7 @@ export async function stackEnvironment(
   dataDir: string,
 ): Promise<{ env: NodeJS.ProcessEnv; secondGateway: GatewayPorts }> {
   const out: NodeJS.ProcessEnv = { ...env, REDWIRE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' };
-  for (const name of PORT_VARIABLES) out[name] = String(await portFrom(env, name));
+  for (const name of STACK_PORT_VARIABLES) out[name] = String(await portFrom(env, name));
   return {
     env: out,
     secondGateway: {
