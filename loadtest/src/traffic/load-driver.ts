@@ -1,6 +1,7 @@
 import type { SignedInUser } from './accounts';
+import { describeAnswer } from './describe-answer';
 import type { HttpOutcome, LoopbackClient, LoopbackRequest } from './loopback-client';
-import { DEGRADED_HEADER, DEGRADED_SESSIONS, type RequestKind, type RequestRecord } from './request-record';
+import type { RequestKind, RequestRecord } from './request-record';
 
 /** A client sending faster than its limit, to count what the limiter admits. */
 export interface ProbeSpec {
@@ -297,34 +298,4 @@ export class LoadDriver {
 
 function randomUser(users: readonly SignedInUser[]): SignedInUser {
   return users[Math.floor(Math.random() * users.length)] as SignedInUser;
-}
-
-/** The parts of an answer the checks need: version of a profile, problem code, degraded markers. */
-function describeAnswer(outcome: HttpOutcome): Partial<RequestRecord> {
-  if (outcome.status === 0) return {};
-  const header = (name: string) => {
-    const value = outcome.headers[name.toLowerCase()];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
-  const degraded =
-    header(DEGRADED_HEADER)
-      ?.split(',')
-      .some((v) => v.trim() === DEGRADED_SESSIONS) === true;
-  const limiterMode = header('ratelimit-mode');
-  const retryAfter = header('retry-after') !== undefined;
-  const parsed: { version?: number; code?: string; detail?: string } = {};
-  try {
-    const body = JSON.parse(outcome.body) as { version?: unknown; code?: unknown; detail?: unknown };
-    if (outcome.status === 200 && typeof body.version === 'number') parsed.version = body.version;
-    if (outcome.status >= 400 && typeof body.code === 'string') parsed.code = body.code;
-    if (outcome.status >= 500 && typeof body.detail === 'string') parsed.detail = body.detail;
-  } catch {
-    // not JSON (an empty 204, a proxy's plain-text error)
-  }
-  return {
-    ...parsed,
-    ...(degraded ? { degraded } : {}),
-    ...(limiterMode ? { limiterMode } : {}),
-    ...(retryAfter ? { retryAfter } : {}),
-  };
 }
