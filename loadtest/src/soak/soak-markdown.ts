@@ -32,7 +32,7 @@ export function renderSoakMarkdown(r: SoakReport): string {
     '',
     `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC → ${r.finishedAt.slice(11, 16)} UTC · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node}, Redis ${m.redis} · ` +
       `${set.minutes} min of load: ${set.users} signed-in users (one request each every ${set.userIntervalMs} ms: 70 % profile reads, 20 % writes, 10 % /auth/me) ` +
-      `+ ${set.anonymous} anonymous readers + a login and its logout every ${set.sessionChurnMs / 1000} s; state Redis persisted (AOF); sampled every ${set.sampleSeconds} s · ` +
+      `+ ${set.anonymous} anonymous readers + a login every ${set.sessionChurnMs / 1000} s by 10 other accounts (every other new session logged out at once, the rest kept up to the cap of 10 per user); state Redis persisted (AOF); sampled every ${set.sampleSeconds} s · ` +
       `load average ${s.loadAverage.min.toFixed(2)}–${s.loadAverage.max.toFixed(2)} (mean ${s.loadAverage.mean}) · ${s.requests.toLocaleString('en-US')} requests, ${s.failed} failed` +
       `${
         s.failed

@@ -36,11 +36,13 @@ export interface LoadDriverOptions {
     readonly login?: ProbeSpec & { readonly address: string };
   };
   /**
-   * Session churn: every `intervalMs` the next user (round-robin) logs in again, a new session; every other
-   * one is logged out right after, the rest stay until they expire or the per-user cap revokes them. Each
-   * address stays within the login policy as long as users × intervalMs ≥ 6 s. @default none
+   * Session churn: every `intervalMs` the next of `users` (round-robin) logs in again, a new session; each
+   * user's every other new session is logged out right after, the rest stay until they expire or the
+   * per-user cap (10) revokes the oldest. Use users of their own, not the load's: the cap would revoke a
+   * load user's session. Each address stays within the login policy while users × intervalMs ≥ 6 s.
+   * @default none
    */
-  readonly sessionChurn?: { readonly intervalMs: number };
+  readonly sessionChurn?: { readonly intervalMs: number; readonly users: readonly SignedInUser[] };
   /**
    * When a gateway refuses the connection (nothing was sent), retry once on the next gateway, as a load
    * balancer does with a dead upstream. @default true
@@ -170,7 +172,7 @@ export class LoadDriver {
         },
       }));
     }
-    if (o.sessionChurn) this.#churn(o.sessionChurn.intervalMs, users);
+    if (o.sessionChurn) this.#churn(o.sessionChurn.intervalMs, o.sessionChurn.users);
     if (login) {
       this.#every(login.intervalMs, () => ({
         kind: 'probe-login',
@@ -188,9 +190,12 @@ export class LoadDriver {
 
   #churn(intervalMs: number, users: readonly SignedInUser[]): void {
     const gateways = this.#o.gatewayPorts.length;
+    const logins = new Map<number, number>();
     let next = 0;
     this.#every(intervalMs, () => {
       const user = users[next++ % users.length] as SignedInUser;
+      const nth = (logins.get(user.index) ?? 0) + 1;
+      logins.set(user.index, nth);
       return {
         kind: 'login',
         actor: user.index,
@@ -204,8 +209,8 @@ export class LoadDriver {
         followUp: (outcome) => {
           const token =
             outcome.status === 200 ? (JSON.parse(outcome.body) as { token?: string }).token : undefined;
-          // Every other new session is kept until it expires or the per-user cap revokes it.
-          if (!token || next % 2 === 0) return undefined;
+          // Every other new session of a user is kept until it expires or the per-user cap revokes it.
+          if (!token || nth % 2 === 0) return undefined;
           return {
             kind: 'logout',
             actor: user.index,
