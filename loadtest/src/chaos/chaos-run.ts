@@ -131,8 +131,10 @@ export async function runChaos(
       userIntervalMs: options.userIntervalMs,
       anonymous: Array.from({ length: options.anonymous }, () => addresses.next()),
       probes: {
-        anon: { address: addresses.next(), intervalMs: 25 },
-        user: { user: probeUser, intervalMs: 50 },
+        // A quarter over each limit: 25/s against anon-ip's 20/s, 12.5/s against user-free's 10/s, and
+        // a login every 2 s against login-ip's 10 a minute.
+        anon: { address: addresses.next(), intervalMs: 40 },
+        user: { user: probeUser, intervalMs: 80 },
         login: { address: addresses.next(), intervalMs: 2000 },
       },
       onRecord: (r) => records.push(r),
@@ -145,9 +147,15 @@ export async function runChaos(
       `load running: ${users.length} users every ${options.userIntervalMs} ms over ${gatewayPorts.length} gateways`,
     );
     const windows: PhaseWindow[] = [
-      { id: 'baseline', label: 'baseline', part: 'baseline', fromMs: 0, toMs: options.baselineMs },
+      {
+        id: 'baseline',
+        label: 'baseline',
+        part: 'baseline',
+        fromMs: options.warmupMs,
+        toMs: options.warmupMs + options.baselineMs,
+      },
     ];
-    await sleep(options.baselineMs, undefined, { signal });
+    await sleep(options.warmupMs + options.baselineMs, undefined, { signal });
     const context: FaultContext = {
       supervisor: stack.supervisor,
       events,
