@@ -173,7 +173,7 @@ describe('phase statistics', () => {
   const steady = (start: number, status: number, extra: Partial<RequestRecord> = {}) =>
     rec({ kind: 'read', start, end: start + 10, status, ...extra });
 
-  it('when requests fail in a fault window, then the row counts them by kind and the recovery runs to the last failure', () => {
+  it('when requests fail in a fault window, then the row counts them by kind', () => {
     const records = [
       steady(0, 200),
       steady(100, 503, { code: 'E_UNAVAILABLE', detail: 'The session could not be checked; retry shortly.' }),
@@ -197,16 +197,32 @@ describe('phase statistics', () => {
       ECONNREFUSED: 1,
       '503 E_UNAVAILABLE': 1,
     });
-    const fault = faultResult(
-      { id: 'redis-kill', title: 't', action: 'a', injectedAt: 50, endedAt: 1000, windowEndAt: 4000 },
-      records,
-    );
-    expect(fault).toMatchObject({ failed: 3, firstFailureAt: 100, lastFailureAt: 1500, recoveryMs: 510 });
-    const notYet = faultResult(
-      { id: 'redis-kill', title: 't', action: 'a', injectedAt: 50, endedAt: 1000, windowEndAt: 2000 },
-      records,
-    );
-    expect(notYet.recoveryMs).toBeNull();
+  });
+
+  it('when failures go on after the fault ended, then recovery runs to the end of the last failing slice; a stray failure does not count', () => {
+    const fault = {
+      id: 'redis-kill' as const,
+      title: 't',
+      action: 'a',
+      injectedAt: 0,
+      endedAt: 1000,
+      windowEndAt: 5000,
+    };
+    // Ten requests per 250 ms slice from 1000 to 4000; all fail until 1600, then one stray failure at 3010.
+    const records = Array.from({ length: 120 }, (_, i) => {
+      const start = 1000 + i * 25;
+      return steady(start, start < 1600 || start === 3000 ? 503 : 200);
+    });
+    const result = faultResult(fault, [steady(500, 503), ...records]);
+    expect(result).toMatchObject({ failed: 26, firstFailureAt: 500, lastFailureAt: 3000, recoveryMs: 750 });
+    expect(
+      faultResult(
+        fault,
+        records.filter((r) => r.status === 200),
+      ),
+    ).toMatchObject({ failed: 0, recoveryMs: 0 });
+    // Still failing in the window's last second: not recovered.
+    expect(faultResult({ ...fault, windowEndAt: 1800 }, records).recoveryMs).toBeNull();
   });
 });
 

@@ -104,8 +104,9 @@ export interface FaultResult {
   readonly firstFailureAt: number | null;
   readonly lastFailureAt: number | null;
   /**
-   * From the fault's end to the end of the last failing request: 0 when nothing failed after the process
-   * was back; null when requests were still failing in the last second of the recovery window.
+   * From the fault's end until the traffic was healthy again: the end of the last 250 ms slice after it in
+   * which more than 10 % of the requests failed (0 when none did); null when such a slice fell in the
+   * recovery window's last second.
    */
   readonly recoveryMs: number | null;
 }

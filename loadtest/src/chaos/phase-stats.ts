@@ -68,9 +68,15 @@ export function phaseStats(
   };
 }
 
+/** Recovery is judged per slice of this length: a slice fails when more than FAILING_SHARE of it failed. */
+const RECOVERY_SLICE_MS = 250;
+const FAILING_SHARE = 0.1;
+
 /**
- * How one fault showed: the failing requests from its injection to the end of its recovery window, and how
- * long after the process was back the last of them ended.
+ * How one fault showed: the failing requests from its injection to the end of its recovery window, and
+ * how long after the process was back the traffic was healthy again: the end of the last 250 ms slice (by
+ * request start) in which more than 10 % of requests failed. A stray failure, which the baseline has too
+ * on a busy machine, does not count as "not recovered"; a failing slice in the window's last second does.
  */
 export function faultResult(
   fault: {
@@ -87,17 +93,25 @@ export function faultResult(
     (r) => isSteadyTraffic(r) && r.start >= fault.injectedAt && r.start < fault.windowEndAt,
   );
   const failures = inWindow.filter(failed);
-  const last = failures.reduce<RequestRecord | undefined>(
-    (a, r) => (a && a.start >= r.start ? a : r),
-    undefined,
-  );
-  const stillFailing = last !== undefined && last.start >= fault.windowEndAt - 1000;
+  const slices = new Map<number, { n: number; failed: number }>();
+  for (const r of inWindow) {
+    if (r.start < fault.endedAt) continue;
+    const slice = Math.floor((r.start - fault.endedAt) / RECOVERY_SLICE_MS);
+    const entry = slices.get(slice) ?? { n: 0, failed: 0 };
+    entry.n++;
+    if (failed(r)) entry.failed++;
+    slices.set(slice, entry);
+  }
+  const failing = [...slices].filter(([, s]) => s.failed > FAILING_SHARE * s.n).map(([slice]) => slice);
+  const lastFailing = failing.length ? Math.max(...failing) : undefined;
+  const recoveredAt =
+    lastFailing === undefined ? fault.endedAt : fault.endedAt + (lastFailing + 1) * RECOVERY_SLICE_MS;
   return {
     ...fault,
     failed: failures.length,
     firstFailureAt: failures.length ? Math.min(...failures.map((r) => r.start)) : null,
-    lastFailureAt: last?.start ?? null,
-    recoveryMs: stillFailing ? null : last ? round(Math.max(0, last.end - fault.endedAt)) : 0,
+    lastFailureAt: failures.length ? Math.max(...failures.map((r) => r.start)) : null,
+    recoveryMs: recoveredAt > fault.windowEndAt - 1000 ? null : round(recoveredAt - fault.endedAt),
   };
 }
 

@@ -183,5 +183,5 @@ export const READING_NOTES = [
   '"During" is from the injection until the process was back (thawed, or started again); "after" is the observation window that follows.',
   'no answer = refused, reset or abandoned after 10 s; hung = slower than the request budget plus its margin (answered or not).',
   'degraded = a 200 carrying the gateway degraded-session header, of the signed-in GETs answered 200.',
-  'Recovered after = from the moment the process was back to the end of the last failing request of the window.',
+  'Recovered after = from the moment the process was back to the end of the last 250 ms slice in which more than 10 % of the requests failed.',
 ];
