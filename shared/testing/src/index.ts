@@ -1,5 +1,5 @@
 export { MissingBinaryError, postgresBinDir, redisBinary } from './binaries';
-export { countRedisClients, killRedisClients, pauseRedis, sleepRedis } from './faults';
+export { countRedisClients, freeze, killRedisClients, pauseRedis, sleepRedis, thaw } from './faults';
 export { freeClusterPort, freePort, isPortFree } from './free-port';
 export { createDatabase, uniquePrefix } from './isolation';
 export {
