@@ -85,7 +85,12 @@ function processTree(pid: number): number[] {
       continue; // exited meanwhile
     }
     // "<pid> (<comm>) <state> <ppid> …": comm may hold spaces and parentheses, so split after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 1).trim().split(' ')[1]);
+    const ppid = Number(
+      stat
+        .slice(stat.lastIndexOf(')') + 1)
+        .trim()
+        .split(' ')[1],
+    );
     const list = children.get(ppid) ?? [];
     list.push(Number(entry));
     children.set(ppid, list);

@@ -17,3 +17,4 @@ export {
   type RedisServerOptions,
   startRedisServer,
 } from './redis-server';
+export { type ServerTiming, trackResponseTimes } from './response-times';
