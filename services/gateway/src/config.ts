@@ -62,7 +62,14 @@ const schema = z
      * revocation written just before the outage may go unseen for at most this long (README "Degraded
      * sessions"). 0 turns it off: every token that cannot be checked gets 503.
      */
-    SESSION_DEGRADED_WINDOW: env.duration().default(60_000),
+    SESSION_DEGRADED_WINDOW: env
+      .duration()
+      .pipe(
+        z
+          .number()
+          .max(3_600_000, 'must be at most 1 h (it bounds how long a revoked session may still read)'),
+      )
+      .default(60_000),
     /** Last-known-good sessions remembered for degraded mode (LRU); beyond it the least recently used go. */
     SESSION_DEGRADED_MAX_ENTRIES: env.int(1, 10_000_000).default(10_000),
     /** Must match auth's SESSION_TOUCH_INTERVAL: a validation slides the idle expiry at most this often. */

@@ -106,7 +106,8 @@ export class Authenticator {
     this.lastKnown?.evictSession(sessionId);
   }
 
-  async authenticate(headers: IncomingHttpHeaders, method = 'GET'): Promise<Principal> {
+  /** Checks the request's token; `method` decides whether degraded mode may serve it (safe methods only). */
+  async authenticate(headers: IncomingHttpHeaders, method: string): Promise<Principal> {
     const found = tokenFromHeaders(headers, this.#cookieName);
     if (!found) return { kind: 'anonymous' };
     const key = this.cache || this.lastKnown ? SessionCache.keyOf(found.token) : undefined;
