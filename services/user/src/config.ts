@@ -59,10 +59,9 @@ const serviceSchema = z
     path: ['USER_CACHE_LEASE_TTL'],
     message: 'must exceed DB_STATEMENT_TIMEOUT, so a fill cannot outlive its lease',
   })
-  .refine((c) => c.REQUEST_BUDGET > 2 * c.USER_CACHE_INVALIDATION_BUDGET, {
+  .refine((c) => c.REQUEST_BUDGET > c.USER_CACHE_INVALIDATION_BUDGET, {
     path: ['REQUEST_BUDGET'],
-    message:
-      'must exceed twice USER_CACHE_INVALIDATION_BUDGET (a write leaves that much for its invalidation)',
+    message: 'must exceed USER_CACHE_INVALIDATION_BUDGET (a write leaves that much for its invalidation)',
   });
 
 const workerSchema = z.object({
