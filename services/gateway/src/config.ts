@@ -26,8 +26,12 @@ const schema = z
     IDENTITY_SIGNING_KEY: env.secret(32),
     USER_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8081'),
     AUTH_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8082'),
-    /** Deadline for an upstream's response headers (then 504). */
-    UPSTREAM_TIMEOUT: env.duration().default(10_000),
+    /**
+     * Deadline for an upstream's response headers (then 504). Above the services' REQUEST_BUDGET (2 s) plus
+     * their 250 ms overrun allowance, so a service's own 503 with Retry-After arrives first; below it would
+     * turn every slow-dependency answer into a 504.
+     */
+    UPSTREAM_TIMEOUT: env.duration().default(3000),
     /** Deadline for connecting to an upstream (then 502). */
     UPSTREAM_CONNECT_TIMEOUT: env.duration().default(1000),
     /** JSON policy file (`{ "policies": [...] }`, see policies.example.json); default: the built-in set. */
@@ -52,6 +56,22 @@ const schema = z
       .duration()
       .pipe(z.number().max(1000, 'must be at most 1000 ms (revocations take effect within 1 s)'))
       .default(500),
+    /**
+     * Degraded sessions: while the state Redis is unreachable, safe requests (GET, HEAD, OPTIONS) with a
+     * token this instance validated at most this long ago are served with the identity validated then; a
+     * revocation written just before the outage may go unseen for at most this long (README "Degraded
+     * sessions"). 0 turns it off: every token that cannot be checked gets 503.
+     */
+    SESSION_DEGRADED_WINDOW: env
+      .duration()
+      .pipe(
+        z
+          .number()
+          .max(3_600_000, 'must be at most 1 h (it bounds how long a revoked session may still read)'),
+      )
+      .default(60_000),
+    /** Last-known-good sessions remembered for degraded mode (LRU); beyond it the least recently used go. */
+    SESSION_DEGRADED_MAX_ENTRIES: env.int(1, 10_000_000).default(10_000),
     /** Must match auth's SESSION_TOUCH_INTERVAL: a validation slides the idle expiry at most this often. */
     SESSION_TOUCH_INTERVAL: env.duration().default(60_000),
     /** Must match auth: false means the cookie is `sid` (plain http on a non-localhost host), else `__Host-sid`. */

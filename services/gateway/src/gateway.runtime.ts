@@ -18,6 +18,7 @@ import { Authenticator } from './identity/authenticate';
 import { ClientIpResolver } from './identity/client-ip';
 import { SameOriginCheck } from './identity/csrf';
 import { createRevocationListener } from './identity/revocation.listener';
+import { SessionMetrics } from './identity/session.metrics';
 import { ReverseProxy } from './proxy/reverse-proxy';
 import { PolicySet, RateLimiter, RateLimitMetrics, RateLimitStore } from './ratelimit';
 import { DEFAULT_POLICIES } from './ratelimit/default-policies';
@@ -44,8 +45,9 @@ export interface GatewayRuntime {
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
   /**
-   * Starts following auth's revocation events (when validations are cached). Resolves once reading, or
-   * after `timeoutMs` if Redis is not there yet (the reader keeps trying; the cache TTL bounds staleness).
+   * Starts following auth's revocation events (when validations are cached or remembered for degraded
+   * mode). Resolves once reading, or after `timeoutMs` if Redis is not there yet (the reader keeps trying;
+   * the cache TTL and the degraded window bound staleness).
    */
   start(timeoutMs?: number): Promise<void>;
   /** Closes upstream sockets, the breaker and Redis (after the servers drained). */
@@ -115,11 +117,22 @@ export function createGatewayRuntime(
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
   });
 
+  const sessionMetrics = new SessionMetrics(metrics.registry);
   const authenticator = new Authenticator({
     sessions,
     cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
     deadlineMs: config.SESSION_CHECK_DEADLINE,
     cacheTtlMs: config.SESSION_CACHE_TTL,
+    degradedWindowMs: config.SESSION_DEGRADED_WINDOW,
+    degradedMaxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
+    onDegraded: (outcome) => sessionMetrics.degraded(outcome),
+    onModeChange: (degraded) => {
+      sessionMetrics.mode(degraded);
+      logger.warn(
+        { degraded },
+        degraded ? 'state Redis unreachable: degraded sessions' : 'sessions checked in Redis again',
+      );
+    },
   });
   let revocations: StreamFanoutReader | undefined;
 
@@ -169,11 +182,11 @@ export function createGatewayRuntime(
       isShuttingDown = check;
     },
     async start(timeoutMs = 5000) {
-      if (!authenticator.cache || revocations) return;
+      if ((!authenticator.cache && !authenticator.lastKnown) || revocations) return;
       revocations = createRevocationListener({
         connection: connections.blocking('auth-events'),
         namespace: config.REDIS_NAMESPACE,
-        cache: authenticator.cache,
+        authenticator,
         logger,
       });
       // Start-up does not wait longer for the listener: until it runs, cached validations expire by TTL.

@@ -16,6 +16,9 @@ describe('gateway config', () => {
       RATE_LIMIT_DEADLINE: 50,
       SESSION_CHECK_DEADLINE: 100,
       SESSION_CACHE_TTL: 500,
+      SESSION_DEGRADED_WINDOW: 60_000,
+      SESSION_DEGRADED_MAX_ENTRIES: 10_000,
+      UPSTREAM_TIMEOUT: 3000,
       TRUSTED_PROXY_HOPS: 0,
       IPV6_SUBNET: 56,
       USER_SERVICE_URL: 'http://127.0.0.1:8081',
@@ -36,11 +39,22 @@ describe('gateway config', () => {
   it('when values are out of range, then one error lists every bad key', () => {
     let message = '';
     try {
-      loadGatewayConfig({ IDENTITY_SIGNING_KEY: 'short', SESSION_CACHE_TTL: '5s', TRUSTED_PROXY_HOPS: '99' });
+      loadGatewayConfig({
+        IDENTITY_SIGNING_KEY: 'short',
+        SESSION_CACHE_TTL: '5s',
+        SESSION_DEGRADED_WINDOW: '2h',
+        TRUSTED_PROXY_HOPS: '99',
+      });
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const key of ['REDIS_URL', 'IDENTITY_SIGNING_KEY', 'SESSION_CACHE_TTL', 'TRUSTED_PROXY_HOPS']) {
+    for (const key of [
+      'REDIS_URL',
+      'IDENTITY_SIGNING_KEY',
+      'SESSION_CACHE_TTL',
+      'SESSION_DEGRADED_WINDOW',
+      'TRUSTED_PROXY_HOPS',
+    ]) {
       expect(message).toContain(key);
     }
   });

@@ -6,6 +6,7 @@ import {
   notFoundHandler,
   type ReadinessCheck,
   readinessHandler,
+  requestDeadline,
   requestId,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics, requestContext } from '@redwire/observability';
@@ -22,13 +23,19 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** `/readyz` checks (redis, postgres). */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** REQUEST_BUDGET: each API request's deadline for its dependency work. */
+  readonly requestBudgetMs: number;
   /** Reports not-ready while draining. @default () => false */
   readonly isShuttingDown?: () => boolean;
 }
 
-/** PostgreSQL being down is a 503 (API.md failure policy), never a 500. */
+/** PostgreSQL being down (or too slow for the request's deadline) is a 503 with Retry-After, never a 500. */
 const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
-  next(err instanceof DatabaseUnavailableError ? errors.E_UNAVAILABLE(undefined, { cause: err }) : err);
+  next(
+    err instanceof DatabaseUnavailableError
+      ? errors.E_UNAVAILABLE(undefined, { cause: err, retryAfterSeconds: 1 })
+      : err,
+  );
 };
 
 /** Builds the user service's Express app. */
@@ -56,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.get('/metrics', deps.metrics.metricsHandler);
 
+  app.use(requestDeadline({ budgetMs: deps.requestBudgetMs, logger: deps.logger }));
   app.use(userRoutes(deps.service, deps.verifier));
   app.use(internalUserRoutes(deps.service, deps.verifier));
 

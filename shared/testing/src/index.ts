@@ -1,5 +1,5 @@
 export { MissingBinaryError, postgresBinDir, redisBinary } from './binaries';
-export { countRedisClients, killRedisClients, pauseRedis, sleepRedis } from './faults';
+export { countRedisClients, freeze, killRedisClients, pauseRedis, sleepRedis, thaw } from './faults';
 export { freeClusterPort, freePort, isPortFree } from './free-port';
 export { createDatabase, uniquePrefix } from './isolation';
 export {
@@ -17,3 +17,4 @@ export {
   type RedisServerOptions,
   startRedisServer,
 } from './redis-server';
+export { type ServerTiming, trackResponseTimes } from './response-times';

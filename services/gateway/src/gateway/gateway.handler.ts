@@ -34,6 +34,9 @@ export interface GatewayHandlerDeps {
   readonly onServerError?: (error: AppError) => void;
 }
 
+/** Marks answers served in a degraded mode; `sessions`: the identity is a last-known-good one. */
+export const DEGRADED_HEADER = 'Redwire-Degraded';
+
 type Res = ServerResponse & { locals?: Record<string, unknown>; err?: unknown };
 
 const pathOf = (url: string | undefined) => {
@@ -103,8 +106,11 @@ async function handle(
     if (!deps.sameOrigin.passes(method, req.headers, host ? `${proto}://${host}` : undefined))
       throw errors.E_CSRF();
   }
-  const principal = await deps.authenticator.authenticate(req.headers);
+  const principal = await deps.authenticator.authenticate(req.headers, method);
   const user = principal.kind === 'user' ? principal.identity : undefined;
+  // Every answer to a request served on a last-known-good session says so (README "Degraded sessions").
+  const degraded = principal.kind === 'user' && principal.degraded === true;
+  if (degraded) res.setHeader(DEGRADED_HEADER, 'sessions');
 
   const decision = await deps.limiter.decide(
     deps.policies.checksFor({
@@ -132,7 +138,11 @@ async function handle(
     requestId,
     forwardedFor: address.forwardedFor,
     upstreamHeaders,
-    responseHeaders: { 'X-Request-Id': requestId, ...limitHeaders },
+    responseHeaders: {
+      'X-Request-Id': requestId,
+      ...limitHeaders,
+      ...(degraded ? { [DEGRADED_HEADER]: 'sessions' } : {}),
+    },
     onError: (error) => {
       res.err = error;
       deps.onServerError?.(error);
