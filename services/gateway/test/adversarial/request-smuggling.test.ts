@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { chunked, jsonOf, type RawExchange, rawExchange, rawRequest } from '@redwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RealStack, startRealStack } from './support/real-stack';
+
+// The attacks of the edge-hardening report, as a hostile client sends them: raw bytes on a socket to the
+// real gateway in front of the real auth and user services. Each smuggles a second request inside the
+// body of the first; the gateway must answer 400 and close, and the inner request must never run.
+
+const PASSWORD = 'correct horse battery staple';
+let stack: RealStack;
+
+beforeAll(async () => {
+  stack = await startRealStack();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A complete POST /auth/register for `email`, as bytes a client would put on the wire. */
+function innerRegister(email: string): string {
+  const body = JSON.stringify({ email, password: PASSWORD, name: 'Mallory' });
+  return rawRequest(
+    [
+      'POST /auth/register HTTP/1.1',
+      'Host: 127.0.0.1',
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ],
+    body,
+  );
+}
+
+async function login(email: string): Promise<number> {
+  const res = await fetch(`${stack.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The gateway refused the request itself: 400 problem+json with a contract code, then closed. */
+function expectRefused(exchange: RawExchange) {
+  expect(exchange.responses).toHaveLength(1);
+  const [answer] = exchange.responses;
+  expect(answer?.status).toBe(400);
+  expect(answer?.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(answer?.headers.connection).toBe('close');
+  expect(answer?.headers['x-request-id']).toBeTruthy();
+  expect(jsonOf(answer).code).toBe('E_MALFORMED_REQUEST');
+  expect(exchange.closed).toBe(true);
+}
+
+/** After the inner request had time to run: its account must not exist. */
+async function expectNotRegistered(email: string) {
+  await new Promise((r) => setTimeout(r, 500));
+  expect(await login(email)).toBe(401);
+}
+
+describe('request smuggling through the gateway', () => {
+  it('when a GET carries a chunked body holding a complete POST /auth/register, then the gateway answers 400 and closes, and the account is never created', async () => {
+    const email = `smuggled-te-${randomUUID()}@example.com`;
+    const exchange = await rawExchange(
+      stack.port,
+      rawRequest(
+        ['GET /auth/me HTTP/1.1', 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
+        chunked(innerRegister(email)),
+      ),
+    );
+    expectRefused(exchange);
+    await expectNotRegistered(email);
+  });
+
+  it('when a GET names Content-Length in Connection and its body holds a complete POST /auth/register, then the gateway answers 400 and closes, and the account is never created', async () => {
+    const email = `smuggled-cl-${randomUUID()}@example.com`;
+    const inner = innerRegister(email);
+    const exchange = await rawExchange(
+      stack.port,
+      rawRequest(
+        [
+          'GET /auth/me HTTP/1.1',
+          'Host: 127.0.0.1',
+          'Connection: content-length',
+          `Content-Length: ${Buffer.byteLength(inner)}`,
+        ],
+        inner,
+      ),
+    );
+    expectRefused(exchange);
+    await expectNotRegistered(email);
+  });
+
+  it('when a DELETE carries a chunked body holding a complete POST /auth/register, then the inner request never runs', async () => {
+    // DELETE, like GET, is a method Node's client sends without chunked framing by default.
+    const email = `smuggled-delete-${randomUUID()}@example.com`;
+    await rawExchange(
+      stack.port,
+      rawRequest(
+        [`DELETE /users/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
+        chunked(innerRegister(email)),
+      ),
+    );
+    await expectNotRegistered(email);
+  });
+
+  it('when a smuggled request left its answer on a pooled upstream socket, then later clients still get only their own answers', async () => {
+    // The inner request carries its own request id: if any later client reads an answer with it, the
+    // gateway handed one client's pooled socket state to another.
+    const inner = rawRequest([
+      `GET /users/${randomUUID()} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      'X-Request-Id: smuggled-answer',
+    ]);
+    for (let i = 0; i < 3; i++) {
+      await rawExchange(
+        stack.port,
+        rawRequest(
+          [`GET /users/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
+          chunked(inner),
+        ),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const tag = `victim-${i}-${randomUUID()}`;
+      const exchange = await rawExchange(
+        stack.port,
+        rawRequest([`GET /users/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', `X-Request-Id: ${tag}`]),
+        { responses: 1 },
+      );
+      const [answer] = exchange.responses;
+      // The user service's 404 names the request id it received in `instance`.
+      seen.push(`${answer?.status} ${String(jsonOf(answer).instance)}`);
+      expect(jsonOf(answer).instance, `victim ${i}`).toBe(tag);
+    }
+    expect(seen.every((s) => s.startsWith('404 victim-'))).toBe(true);
+  });
+});
