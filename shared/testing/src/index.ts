@@ -14,6 +14,7 @@ export {
   chunked,
   jsonOf,
   parseResponses,
+  RawConnection,
   type RawExchange,
   type RawExchangeOptions,
   type RawResponse,

@@ -27,6 +27,8 @@ export interface RawExchangeOptions {
   readonly responses?: number;
   /** Parts written one after another, with this pause between them (slow clients). @default 0 */
   readonly pauseMs?: number;
+  /** The responses answer HEAD requests: their Content-Length announces no body. @default false */
+  readonly head?: boolean;
 }
 
 /**
@@ -49,14 +51,14 @@ export function rawExchange(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      const { responses, rest } = parseResponses(received.toString('latin1'));
+      const { responses, rest } = parseResponses(received.toString('latin1'), options.head);
       resolve({ responses, closed, reset, rest });
     };
     const timer = setTimeout(() => finish(false), options.timeoutMs ?? 3000);
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       if (options.responses !== undefined) {
-        const { responses } = parseResponses(received.toString('latin1'));
+        const { responses } = parseResponses(received.toString('latin1'), options.head);
         if (responses.length >= options.responses) finish(false);
       }
     });
@@ -74,9 +76,17 @@ export function rawExchange(
   });
 }
 
-/** Splits a byte stream into complete responses (Content-Length or chunked bodies); the remainder is `rest`. */
-export function parseResponses(text: string): { responses: RawResponse[]; rest: string } {
+/**
+ * Splits a byte stream into complete responses (Content-Length or chunked bodies; none when `head`); the
+ * remainder is `rest`.
+ */
+export function parseResponses(
+  text: string,
+  head = false,
+): { responses: RawResponse[]; rest: string; ends: number[] } {
   const responses: RawResponse[] = [];
+  /** Offset just past each response in `responses`. */
+  const ends: number[] = [];
   let at = 0;
   for (;;) {
     const end = text.indexOf('\r\n\r\n', at);
@@ -93,7 +103,7 @@ export function parseResponses(text: string): { responses: RawResponse[]; rest: 
     }
     let cursor = end + 4;
     let body = '';
-    if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+    if (!head && headers['transfer-encoding']?.toLowerCase() === 'chunked') {
       let complete = false;
       for (;;) {
         const lineEnd = text.indexOf('\r\n', cursor);
@@ -110,15 +120,19 @@ export function parseResponses(text: string): { responses: RawResponse[]; rest: 
       }
       if (!complete) break;
     } else {
-      const length = status === 204 || status === 304 ? 0 : Number(headers['content-length'] ?? 0);
+      const length = head || status === 204 || status === 304 ? 0 : Number(headers['content-length'] ?? 0);
       if (text.length < cursor + length) break;
       body = text.slice(cursor, cursor + length);
       cursor += length;
     }
-    if (status >= 200) responses.push({ status, headers, body });
+    // 1xx interim answers (100 Continue) are consumed but not reported.
+    if (status >= 200) {
+      responses.push({ status, headers, body });
+      ends.push(cursor);
+    }
     at = cursor;
   }
-  return { responses, rest: text.slice(at) };
+  return { responses, rest: text.slice(at), ends };
 }
 
 /** The JSON body of a response (problem+json or application/json). */
@@ -135,4 +149,82 @@ export function rawRequest(head: readonly string[], body = ''): string {
 /** A chunked body holding `content` in one chunk, terminated. */
 export function chunked(content: string): string {
   return `${Buffer.byteLength(content, 'latin1').toString(16)}\r\n${content}\r\n0\r\n\r\n`;
+}
+
+/**
+ * A kept-alive raw connection for several exchanges in a row (or pipelined): `send` writes bytes and
+ * resolves with the next `count` responses in arrival order.
+ */
+export class RawConnection {
+  readonly #socket: net.Socket;
+  #buffer = '';
+  #closed = false;
+  #waiter: { count: number; resolve: (r: RawResponse[]) => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#buffer += chunk.toString('latin1');
+      this.#deliver();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#waiter?.reject(new Error(`connection closed; unparsed: ${this.#buffer.slice(0, 200)}`));
+      this.#waiter = undefined;
+    });
+  }
+
+  /** Opens a connection to `127.0.0.1:port`. */
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** The server closed this connection. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes `payload` and resolves with the next `count` complete responses (rejects if the connection closes first, or after `timeoutMs`). */
+  send(payload: string, count = 1, timeoutMs = 10_000): Promise<RawResponse[]> {
+    if (this.#waiter) throw new Error('one send at a time');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        reject(new Error(`no ${count} responses within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiter = {
+        count,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.#socket.write(Buffer.from(payload, 'latin1'));
+      this.#deliver();
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #deliver(): void {
+    const waiter = this.#waiter;
+    if (!waiter) return;
+    const { responses, ends } = parseResponses(this.#buffer);
+    if (responses.length < waiter.count) return;
+    // Anything past the responses asked for stays for the next send (a server answering unasked shows there).
+    this.#buffer = this.#buffer.slice(ends[waiter.count - 1]);
+    this.#waiter = undefined;
+    waiter.resolve(responses.slice(0, waiter.count));
+  }
 }

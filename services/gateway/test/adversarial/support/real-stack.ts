@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
@@ -28,6 +29,13 @@ export interface RealStackOptions {
   readonly gatewayEnv?: Readonly<Record<string, string>>;
 }
 
+/** A request as a service received it (its line and headers), recorded before the service handles it. */
+export interface ServedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
 /** The gateway in front of the real user and auth services, each on its own port. */
 export interface RealStack {
   /** The gateway's public URL. */
@@ -36,7 +44,17 @@ export interface RealStack {
   readonly userUrl: string;
   readonly authUrl: string;
   readonly gateway: GatewayRuntime;
+  /** Every request each service received, in arrival order. */
+  readonly served: { readonly user: ServedRequest[]; readonly auth: ServedRequest[] };
   stop(): Promise<void>;
+}
+
+/** `listener`, recording each request into `into` first. */
+function recording(listener: RequestListener, into: ServedRequest[]): RequestListener {
+  return (req, res) => {
+    into.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    listener(req, res);
+  };
 }
 
 /**
@@ -57,6 +75,7 @@ export function roomyPolicies(policies: readonly PolicyInput[] = DEFAULT_POLICIE
  */
 export async function startRealStack(options: RealStackOptions = {}): Promise<RealStack> {
   const closers: (() => Promise<unknown>)[] = [];
+  const served = { user: [] as ServedRequest[], auth: [] as ServedRequest[] };
   const serve = async (listener: Parameters<typeof startHttpServer>[0]): Promise<RunningHttpServer> => {
     const server = await startHttpServer(listener, { port: 0 });
     closers.unshift(() => server.close(1000));
@@ -84,7 +103,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
     closers.unshift(() => user.close());
     await user.start();
     await user.gate.whenUsable(30_000);
-    const userServer = await serve(user.app);
+    const userServer = await serve(recording(user.app, served.user));
 
     const auth = createAuthRuntime(
       loadAuthConfig({ ...common, USER_SERVICE_URL: userServer.url, USER_SERVICE_TIMEOUT: '5000' }),
@@ -92,7 +111,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
     );
     closers.unshift(() => auth.close());
     await auth.start();
-    const authServer = await serve(auth.app);
+    const authServer = await serve(recording(auth.app, served.auth));
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adv-policies-'));
     closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -124,6 +143,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
       userUrl: userServer.url,
       authUrl: authServer.url,
       gateway,
+      served,
       async stop() {
         for (const close of closers.splice(0)) await close().catch(() => undefined);
       },
