@@ -5,7 +5,8 @@ import { type RealStack, startRealStack } from './support/real-stack';
 
 // The attacks of the edge-hardening report, as a hostile client sends them: raw bytes on a socket to the
 // real gateway in front of the real auth and user services. Each smuggles a second request inside the
-// body of the first; the gateway must answer 400 and close, and the inner request must never run.
+// body of the first; the inner request must never run. The third attack of the report, one client reading
+// another's answer from a pooled upstream socket, needs concurrent clients: response-pairing.test.ts.
 
 const PASSWORD = 'correct horse battery staple';
 let stack: RealStack;
@@ -94,49 +95,17 @@ describe('request smuggling through the gateway', () => {
   });
 
   it('when a DELETE carries a chunked body holding a complete POST /auth/register, then the inner request never runs', async () => {
-    // DELETE, like GET, is a method Node's client sends without chunked framing by default.
+    // DELETE, like GET, is a method Node's client sends without chunked framing by default. The gateway
+    // accepts a DELETE body, but forwards it with its own Content-Length: the inner request stays body.
     const email = `smuggled-delete-${randomUUID()}@example.com`;
     await rawExchange(
       stack.port,
       rawRequest(
-        [`DELETE /users/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
+        [`DELETE /auth/sessions/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
         chunked(innerRegister(email)),
       ),
+      { responses: 1 },
     );
     await expectNotRegistered(email);
-  });
-
-  it('when a smuggled request left its answer on a pooled upstream socket, then later clients still get only their own answers', async () => {
-    // The inner request carries its own request id: if any later client reads an answer with it, the
-    // gateway handed one client's pooled socket state to another.
-    const inner = rawRequest([
-      `GET /users/${randomUUID()} HTTP/1.1`,
-      'Host: 127.0.0.1',
-      'X-Request-Id: smuggled-answer',
-    ]);
-    for (let i = 0; i < 3; i++) {
-      await rawExchange(
-        stack.port,
-        rawRequest(
-          [`GET /users/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
-          chunked(inner),
-        ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    const seen: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const tag = `victim-${i}-${randomUUID()}`;
-      const exchange = await rawExchange(
-        stack.port,
-        rawRequest([`GET /users/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', `X-Request-Id: ${tag}`]),
-        { responses: 1 },
-      );
-      const [answer] = exchange.responses;
-      // The user service's 404 names the request id it received in `instance`.
-      seen.push(`${answer?.status} ${String(jsonOf(answer).instance)}`);
-      expect(jsonOf(answer).instance, `victim ${i}`).toBe(tag);
-    }
-    expect(seen.every((s) => s.startsWith('404 victim-'))).toBe(true);
   });
 });
