@@ -42,6 +42,7 @@ export interface GatewayRuntime {
   readonly policies: PolicySet;
   readonly limiter: RateLimiter;
   readonly authenticator: Authenticator;
+  readonly bounds: ClientBounds;
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
   /**
@@ -190,6 +191,7 @@ export function createGatewayRuntime(
     policies,
     limiter,
     authenticator,
+    bounds,
     setShuttingDown(check) {
       isShuttingDown = check;
     },

@@ -113,7 +113,7 @@ export class ClientBounds {
     return this.#uploads.acquire(clientKey) ?? this.#refusal('client-uploads', true);
   }
 
-  /** Clients currently holding connections, requests in flight, uploads (for tests and debugging). */
+  /** Clients currently holding connections, requests in flight, uploads: 0 when idle (no key outlives its use). */
   get active(): { connections: number; inFlight: number; uploads: number } {
     return {
       connections: this.#connections.keys,

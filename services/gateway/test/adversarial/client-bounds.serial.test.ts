@@ -114,6 +114,7 @@ describe('slow request bodies', () => {
     const body = '{"b":2}';
     const again = await rawExchange(port(s), rawRequest(uploadHead(body.length), body), { responses: 1 });
     expect(again.responses[0]?.status, again.responses[0]?.body).toBe(200);
+    expect(s.runtime.bounds.active).toMatchObject({ inFlight: 0, uploads: 0 });
   }, 30_000);
 });
 
@@ -145,6 +146,8 @@ describe('requests in flight', () => {
     expect((await Promise.all([...waiting, other])).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     s.user.behaviour = (_req, res) => res.end('{}');
     expect((await fetch(`${s.url}${USER_PATH}`)).status).toBe(200);
+    // Every slot was given back: no client's key outlives its requests.
+    expect(s.runtime.bounds.active).toMatchObject({ inFlight: 0, uploads: 0 });
   }, 30_000);
 
   it('when one connection pipelines more requests than the bound, then the ones past it get 429 and the rest are answered in order', async () => {
@@ -188,6 +191,8 @@ describe('connections per address', () => {
     } finally {
       for (const c of open) c.close();
     }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.runtime.bounds.active).toEqual({ connections: 0, inFlight: 0, uploads: 0 });
   }, 30_000);
 
   it('when the peer is a trusted proxy, then its connections are not counted as one client’s', async () => {
