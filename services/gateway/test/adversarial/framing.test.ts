@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chunked, jsonOf, type RawExchange, rawExchange, rawRequest } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RealStack, startRealStack } from './support/real-stack';
+import { registrationBody, registrationRequest } from './support/registration';
 
 // Every framing the gateway refuses, sent as raw bytes through the real gateway to the real auth and user
 // services: each gets a contract answer, the connection closes, and no service receives a byte of it.
@@ -17,29 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-/** A registration body for a fresh address. */
-function registration(): string {
-  return JSON.stringify({
-    email: `framing-${randomUUID()}@example.com`,
-    password: 'correct horse battery staple',
-    name: 'Frame',
-  });
-}
-
-/** A complete request, to hide inside another's body. */
-function innerRegistration(): string {
-  const body = registration();
-  return rawRequest(
-    [
-      'POST /auth/register HTTP/1.1',
-      HOST,
-      'Content-Type: application/json',
-      `Content-Length: ${body.length}`,
-    ],
-    body,
-  );
-}
 
 const served = () => stack.served.auth.length + stack.served.user.length;
 
@@ -65,7 +43,7 @@ async function expectRefused(payload: string, status: number, code: string): Pro
   return exchange;
 }
 
-const body = registration();
+const body = registrationBody();
 const post = (...fields: string[]) => [
   'POST /auth/register HTTP/1.1',
   HOST,
@@ -132,13 +110,16 @@ describe('framing the gateway refuses (400 E_MALFORMED_REQUEST, connection close
     [
       'a GET with a Content-Length body holding a request',
       rawRequest(
-        ['GET /auth/me HTTP/1.1', HOST, `Content-Length: ${innerRegistration().length}`],
-        innerRegistration(),
+        ['GET /auth/me HTTP/1.1', HOST, `Content-Length: ${registrationRequest().length}`],
+        registrationRequest(),
       ),
     ],
     [
       'a GET with a chunked body holding a request',
-      rawRequest(['GET /auth/me HTTP/1.1', HOST, 'Transfer-Encoding: chunked'], chunked(innerRegistration())),
+      rawRequest(
+        ['GET /auth/me HTTP/1.1', HOST, 'Transfer-Encoding: chunked'],
+        chunked(registrationRequest()),
+      ),
     ],
     [
       'a HEAD with a body',
@@ -178,7 +159,7 @@ describe('framing the gateway refuses (400 E_MALFORMED_REQUEST, connection close
     'traceparent',
     'x-real-ip',
   ])('when Connection names %s (a field the gateway or a service relies on)', async (field) => {
-    const inner = innerRegistration();
+    const inner = registrationRequest();
     await expectRefused(
       rawRequest(
         [
@@ -243,14 +224,14 @@ describe('framing the gateway accepts, and re-frames', () => {
   }
 
   it('when a body comes with Content-Length, then auth gets the same length and no Transfer-Encoding', async () => {
-    const payload = registration();
+    const payload = registrationBody();
     const seen = await register([`Content-Length: ${payload.length}`], payload);
     expect(seen?.headers['content-length']).toBe(String(payload.length));
     expect(seen?.headers['transfer-encoding']).toBeUndefined();
   });
 
   it('when a body comes chunked (with chunk extensions and a trailer), then auth gets it with a Content-Length and neither extensions nor trailer', async () => {
-    const payload = registration();
+    const payload = registrationBody();
     const half = Math.floor(payload.length / 2);
     const wire = `${half.toString(16)};ext=1\r\n${payload.slice(0, half)}\r\n${(payload.length - half).toString(16)}\r\n${payload.slice(half)}\r\n0\r\nX-Trailer: t\r\n\r\n`;
     const seen = await register(['Transfer-Encoding: chunked', 'Trailer: X-Trailer'], wire);
@@ -260,7 +241,7 @@ describe('framing the gateway accepts, and re-frames', () => {
   });
 
   it('when Connection names an ordinary field, then that field is not forwarded', async () => {
-    const payload = registration();
+    const payload = registrationBody();
     const seen = await register(
       ['Connection: keep-alive, X-Hop', 'X-Hop: secret', 'X-Kept: yes', `Content-Length: ${payload.length}`],
       payload,
@@ -270,7 +251,7 @@ describe('framing the gateway accepts, and re-frames', () => {
   });
 
   it('when a client sends Expect: 100-continue, then the gateway answers 100, reads the body, and auth gets no Expect', async () => {
-    const payload = registration();
+    const payload = registrationBody();
     const exchange = await rawExchange(
       stack.port,
       [rawRequest(post('Expect: 100-continue', `Content-Length: ${payload.length}`)), payload],

@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStack, startLocalStack } from '../../../../infra/compose/test/support/local-stack';
 import { checkResponsePairing, SMUGGLED_TAG } from './support/pairing';
 import { roomyPolicies } from './support/real-stack';
+import { loginStatus, registrationRequest } from './support/registration';
 
 // The edge guarantees on the running stack: `npm start`'s compiled runner and the four service processes
 // it spawns, attacked over raw sockets as in the edge-hardening report. The in-process suites beside this
 // file cover every case; this shows the same properties hold for the processes a user runs.
 
 const HOST = 'Host: 127.0.0.1';
-const PASSWORD = 'correct horse battery staple';
 let stack: RunningStack;
 let port: number;
 let policyDir: string;
@@ -38,29 +38,6 @@ afterAll(async () => {
   fs.rmSync(policyDir, { recursive: true, force: true });
 }, 60_000);
 
-function registration(email: string): string {
-  const body = JSON.stringify({ email, password: PASSWORD, name: 'Mallory' });
-  return rawRequest(
-    [
-      'POST /auth/register HTTP/1.1',
-      HOST,
-      'Content-Type: application/json',
-      `Content-Length: ${body.length}`,
-    ],
-    body,
-  );
-}
-
-async function loginStatus(email: string): Promise<number> {
-  const res = await fetch(`${stack.gatewayUrl}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 /** Lines the user and auth processes logged. */
 const serviceLines = () => stack.lines.filter((l) => l.startsWith('[user]') || l.startsWith('[auth]'));
 
@@ -68,13 +45,13 @@ describe('the running stack (npm start) under the edge-hardening report’s atta
   it('when a GET smuggles a registration in a chunked body, or with Content-Length named in Connection, then 400 E_MALFORMED_REQUEST with Connection: close, and the account never exists', async () => {
     const first = `npm-start-te-${randomUUID()}@example.com`;
     const second = `npm-start-cl-${randomUUID()}@example.com`;
-    const inner = registration(second);
+    const inner = registrationRequest(second);
     const exchanges = [
       await rawExchange(
         port,
         rawRequest(
           ['GET /auth/me HTTP/1.1', HOST, 'Transfer-Encoding: chunked'],
-          chunked(registration(first)),
+          chunked(registrationRequest(first)),
         ),
       ),
       await rawExchange(
@@ -92,8 +69,8 @@ describe('the running stack (npm start) under the edge-hardening report’s atta
       expect(exchange.closed).toBe(true);
     }
     await new Promise((r) => setTimeout(r, 500));
-    expect(await loginStatus(first)).toBe(401);
-    expect(await loginStatus(second)).toBe(401);
+    expect(await loginStatus(stack.gatewayUrl, first)).toBe(401);
+    expect(await loginStatus(stack.gatewayUrl, second)).toBe(401);
   });
 
   it('when /auth/login is spelled another way, then 404 instead of the handler without login-ip', async () => {

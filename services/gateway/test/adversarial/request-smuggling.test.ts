@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { chunked, jsonOf, type RawExchange, rawExchange, rawRequest } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RealStack, startRealStack } from './support/real-stack';
+import { loginStatus, registrationRequest } from './support/registration';
 
 // The attacks of the edge-hardening report, as a hostile client sends them: raw bytes on a socket to the
 // real gateway in front of the real auth and user services. Each smuggles a second request inside the
 // body of the first; the inner request must never run. The third attack of the report, one client reading
 // another's answer from a pooled upstream socket, needs concurrent clients: response-pairing.test.ts.
 
-const PASSWORD = 'correct horse battery staple';
 let stack: RealStack;
 
 beforeAll(async () => {
@@ -19,29 +19,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A complete POST /auth/register for `email`, as bytes a client would put on the wire. */
-function innerRegister(email: string): string {
-  const body = JSON.stringify({ email, password: PASSWORD, name: 'Mallory' });
-  return rawRequest(
-    [
-      'POST /auth/register HTTP/1.1',
-      'Host: 127.0.0.1',
-      'Content-Type: application/json',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-    ],
-    body,
-  );
-}
-
-async function login(email: string): Promise<number> {
-  const res = await fetch(`${stack.url}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const login = (email: string) => loginStatus(stack.url, email);
 
 /** The gateway refused the request itself: 400 problem+json with a contract code, then closed. */
 function expectRefused(exchange: RawExchange) {
@@ -68,7 +46,7 @@ describe('request smuggling through the gateway', () => {
       stack.port,
       rawRequest(
         ['GET /auth/me HTTP/1.1', 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
-        chunked(innerRegister(email)),
+        chunked(registrationRequest(email)),
       ),
     );
     expectRefused(exchange);
@@ -77,7 +55,7 @@ describe('request smuggling through the gateway', () => {
 
   it('when a GET names Content-Length in Connection and its body holds a complete POST /auth/register, then the gateway answers 400 and closes, and the account is never created', async () => {
     const email = `smuggled-cl-${randomUUID()}@example.com`;
-    const inner = innerRegister(email);
+    const inner = registrationRequest(email);
     const exchange = await rawExchange(
       stack.port,
       rawRequest(
@@ -102,7 +80,7 @@ describe('request smuggling through the gateway', () => {
       stack.port,
       rawRequest(
         [`DELETE /auth/sessions/${randomUUID()} HTTP/1.1`, 'Host: 127.0.0.1', 'Transfer-Encoding: chunked'],
-        chunked(innerRegister(email)),
+        chunked(registrationRequest(email)),
       ),
       { responses: 1 },
     );
