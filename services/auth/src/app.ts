@@ -7,6 +7,7 @@ import {
   readinessHandler,
   requestDeadline,
   requestId,
+  useStrictRouting,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
@@ -44,6 +45,7 @@ const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  useStrictRouting(app);
   app.set('etag', false);
   app.set('trust proxy', deps.trustProxy);
 

@@ -84,12 +84,37 @@ const schema = z
     IPV6_SUBNET: env.int(32, 128).default(56),
     /** Other origins allowed to send cookie-authenticated writes (same-origin only by default). */
     ALLOWED_ORIGINS: env.list(z.url()).default([]),
+    /** Largest request body in bytes (the API's 64 KiB); more → 413. Bodies are read whole before forwarding. */
+    MAX_REQUEST_BODY: env.int(0, 16_777_216).default(65_536),
+    /** Deadline for reading a request body once the gateway starts reading it; then 408 and the connection closes. */
+    BODY_READ_TIMEOUT: env.duration().default(10_000),
+    /** Open connections per client address (IPv6 per IPV6_SUBNET prefix; trusted proxies exempt); more → 429. */
+    MAX_CONNECTIONS_PER_CLIENT: env.int(1, 1_000_000).default(128),
+    /** Requests per client (signed-in user, else address) past the rate limiter and unanswered; more → 429. */
+    MAX_IN_FLIGHT_PER_CLIENT: env.int(1, 1_000_000).default(32),
+    /** Request bodies per client being read at once; more → 429. */
+    MAX_UPLOADS_PER_CLIENT: env.int(1, 1_000_000).default(8),
+    /** Public port: deadline for a request's headers (slow-loris bound); then 408 and close. */
+    HEADERS_TIMEOUT: env.duration().default(10_000),
+    /** Public port: deadline for a whole request, headers and body; then 408 and close. */
+    REQUEST_TIMEOUT: env.duration().default(30_000),
+    /** Public port: an idle keep-alive connection closes after this (above a load balancer's 60 s). */
+    KEEP_ALIVE_TIMEOUT: env.duration().default(65_000),
+    /** Public port: most header fields per request; more → 431. */
+    MAX_HEADERS_COUNT: env.int(1, 2000).default(100),
+    /** Public port: most bytes of request line and headers; more → 431. */
+    MAX_HEADER_SIZE: env.int(1024, 1_048_576).default(16_384),
   })
   .refine((c) => c.REDIS_URL !== undefined || c.REDIS_CLUSTER_NODES !== undefined, {
     path: ['REDIS_URL'],
     message: 'is required (or REDIS_CLUSTER_NODES)',
     // Reported together with every other problem, not only once the rest is valid.
     when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+  })
+  // Node refuses a header deadline past the request deadline; say so at start-up instead.
+  .refine((c) => c.HEADERS_TIMEOUT <= c.REQUEST_TIMEOUT, {
+    path: ['HEADERS_TIMEOUT'],
+    message: 'must not exceed REQUEST_TIMEOUT',
   });
 
 export type GatewayConfig = DeepReadonly<z.output<typeof schema>>;

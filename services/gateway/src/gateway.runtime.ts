@@ -13,6 +13,7 @@ import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from
 import type { Request } from 'express';
 import { createGatewayApp, type GatewayApp } from './app';
 import { type GatewayConfig, readPolicyFile } from './config';
+import { ClientBounds } from './gateway/client-bounds';
 import { RouteTable } from './gateway/routes';
 import { Authenticator } from './identity/authenticate';
 import { ClientIpResolver } from './identity/client-ip';
@@ -42,6 +43,7 @@ export interface GatewayRuntime {
   readonly policies: PolicySet;
   readonly limiter: RateLimiter;
   readonly authenticator: Authenticator;
+  readonly bounds: ClientBounds;
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
   /**
@@ -136,20 +138,44 @@ export function createGatewayRuntime(
   });
   let revocations: StreamFanoutReader | undefined;
 
+  const clientIp = new ClientIpResolver({
+    trustedHops: config.TRUSTED_PROXY_HOPS,
+    trustedCidrs: config.TRUSTED_PROXY_CIDRS,
+    ipv6PrefixLength: config.IPV6_SUBNET,
+  });
+  const bounds = new ClientBounds({
+    maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_CLIENT,
+    maxInFlightPerClient: config.MAX_IN_FLIGHT_PER_CLIENT,
+    maxUploadsPerClient: config.MAX_UPLOADS_PER_CLIENT,
+    registry: metrics.registry,
+  });
+
   let isShuttingDown = () => false;
   const app = createGatewayApp({
     routes,
-    clientIp: new ClientIpResolver({
-      trustedHops: config.TRUSTED_PROXY_HOPS,
-      trustedCidrs: config.TRUSTED_PROXY_CIDRS,
-      ipv6PrefixLength: config.IPV6_SUBNET,
-    }),
+    clientIp,
     authenticator,
     sameOrigin: new SameOriginCheck({ allowedOrigins: config.ALLOWED_ORIGINS }),
     policies,
     limiter,
     signer: new IdentitySigner({ key: config.IDENTITY_SIGNING_KEY }),
     proxy,
+    bounds,
+    framing: { maxHeadersCount: config.MAX_HEADERS_COUNT, maxBodyBytes: config.MAX_REQUEST_BODY },
+    bodyReadTimeoutMs: config.BODY_READ_TIMEOUT,
+    publicServer: {
+      headersTimeoutMs: config.HEADERS_TIMEOUT,
+      requestTimeoutMs: config.REQUEST_TIMEOUT,
+      keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT,
+      maxHeaderBytes: config.MAX_HEADER_SIZE,
+      // One more than the bound, so a request at the bound is seen whole and one past it is refused.
+      maxHeadersCount: config.MAX_HEADERS_COUNT + 1,
+      onConnection: (socket) => {
+        // A trusted proxy carries many clients: its connections are not one client's.
+        const peer = clientIp.resolve(socket.remoteAddress, undefined);
+        bounds.admitConnection(socket, peer.viaTrustedProxy ? undefined : peer.key);
+      },
+    },
     // Above `info` no access line would be written, so the per-request logging machinery is skipped;
     // 5xx answers are then logged by the handler itself.
     middleware: [metrics.httpMetrics, ...(accessLog ? [httpLogger({ logger })] : [])],
@@ -178,6 +204,7 @@ export function createGatewayRuntime(
     policies,
     limiter,
     authenticator,
+    bounds,
     setShuttingDown(check) {
       isShuttingDown = check;
     },

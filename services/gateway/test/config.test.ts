@@ -23,7 +23,23 @@ describe('gateway config', () => {
       IPV6_SUBNET: 56,
       USER_SERVICE_URL: 'http://127.0.0.1:8081',
       AUTH_SERVICE_URL: 'http://127.0.0.1:8082',
+      MAX_REQUEST_BODY: 65_536,
+      BODY_READ_TIMEOUT: 10_000,
+      MAX_CONNECTIONS_PER_CLIENT: 128,
+      MAX_IN_FLIGHT_PER_CLIENT: 32,
+      MAX_UPLOADS_PER_CLIENT: 8,
+      HEADERS_TIMEOUT: 10_000,
+      REQUEST_TIMEOUT: 30_000,
+      KEEP_ALIVE_TIMEOUT: 65_000,
+      MAX_HEADERS_COUNT: 100,
+      MAX_HEADER_SIZE: 16_384,
     });
+  });
+
+  it('when the header deadline is longer than the request deadline, then start-up is refused (Node would throw later)', () => {
+    expect(() => loadGatewayConfig({ ...base, HEADERS_TIMEOUT: '40s', REQUEST_TIMEOUT: '30s' })).toThrow(
+      /HEADERS_TIMEOUT/,
+    );
   });
 
   it('when the development signing key is used in production, then start-up is refused', () => {

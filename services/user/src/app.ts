@@ -8,6 +8,7 @@ import {
   readinessHandler,
   requestDeadline,
   requestId,
+  useStrictRouting,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics, requestContext } from '@redwire/observability';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
@@ -42,6 +43,7 @@ const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  useStrictRouting(app);
   // ETags are the row version, set explicitly; Express's body hash would contradict them.
   app.set('etag', false);
   app.set('query parser', 'simple');

@@ -64,3 +64,4 @@ export {
 } from './request-id.middleware';
 export { ServerDrainer } from './server-drain';
 export { createShutdown, type Shutdown, type ShutdownOptions, type SignalSource } from './shutdown';
+export { STRICT_ROUTING, strictRouter, useStrictRouting } from './strict-routing';

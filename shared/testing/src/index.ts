@@ -10,6 +10,17 @@ export {
   startOtlpReceiver,
 } from './otlp-receiver';
 export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
+export {
+  chunked,
+  jsonOf,
+  parseResponses,
+  RawConnection,
+  type RawExchange,
+  type RawExchangeOptions,
+  type RawResponse,
+  rawExchange,
+  rawRequest,
+} from './raw-http';
 export { type RedisCluster, type RedisClusterNode, startRedisCluster } from './redis-cluster';
 export {
   ping as pingRedis,
