@@ -1,5 +1,4 @@
 export { LocalStack, type LocalStackOptions, type StackUrls } from './local-stack';
-export { processTree, signalProcessTree } from './process-tree';
 export { waitForReady } from './readiness';
 export { type GatewayPorts, STACK_PROCESS } from './service-specs';
 export { readStackConfig, STACK_PORT_VARIABLES, type StackConfig } from './stack-config';

@@ -1,5 +1,4 @@
-import type { ProcessExit } from '@redwire/testing';
-import { signalProcessTree } from './process-tree';
+import { type ProcessExit, signalProcessTree } from '@redwire/testing';
 
 /** A started process as the supervisor sees it. */
 export interface ChildHandle {

@@ -3,11 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, isPortFree } from '@redwire/testing';
+import { freePort, isPortFree, processTree } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processTree } from '../src/process-tree';
 import { STACK_PORT_VARIABLES } from '../src/stack-config';
 
 const repoRoot = path.resolve(__dirname, '../../..');

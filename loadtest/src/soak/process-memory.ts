@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { processTree } from '@redwire/local-stack';
+import { processTree } from '@redwire/testing';
 
 /** Resident set size of one process in KiB (VmRSS), 0 when it is gone. */
 function rssKiB(pid: number): number {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { signalProcessTree } from './process-tree';
 
 /** Opens a short-lived admin connection, runs `fn`, and closes it. */
 async function withAdmin<T>(url: string, fn: (admin: Redis) => Promise<T>): Promise<T> {
@@ -70,4 +71,19 @@ export async function countRedisClients(url: string, name?: string): Promise<num
       .filter((line) => line.includes('id=') && !line.includes('name=redwire-test-admin'))
       .filter((line) => name === undefined || line.includes(` name=${name} `)).length;
   });
+}
+
+/**
+ * Freezes a server (SIGSTOP) with all its child processes (PostgreSQL's backends): connections stay open
+ * and nothing answers, which is how a stalled host or a long GC pause looks to a client. The parent is
+ * stopped first so it cannot start new children, then the tree is read again. Undo with {@link thaw}.
+ */
+export function freeze(pid: number): void {
+  process.kill(pid, 'SIGSTOP');
+  signalProcessTree(pid, 'SIGSTOP');
+}
+
+/** Resumes (SIGCONT) a server frozen by {@link freeze}, with its children. */
+export function thaw(pid: number): void {
+  signalProcessTree(pid, 'SIGCONT');
 }

@@ -40,7 +40,7 @@ export interface PostgresServer {
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   readonly running: boolean;
-  /** The running process's id; undefined before the first start and once it has exited. */
+  /** The running process's id (for freeze/thaw, kill faults, a supervisor); undefined when not running. */
   readonly pid: number | undefined;
   /** Resolves when the current process exits (at once when none runs): how a supervisor notices a crash. */
   exited(): Promise<ProcessExit>;
