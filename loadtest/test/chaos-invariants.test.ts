@@ -4,6 +4,7 @@ import {
   AUTH_CONSUMER_GROUP,
   USER_EVENTS_STREAM as AUTH_SIDE_STREAM,
 } from '../../services/auth/src/events/user-events';
+import { DEGRADED_HEADER as GATEWAY_DEGRADED_HEADER } from '../../services/gateway/src/gateway/gateway.handler';
 import { DEFAULT_POLICIES } from '../../services/gateway/src/ratelimit/default-policies';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from '../../services/user/src/events/user-events';
 import { CACHE_INVALIDATION_QUEUE, queuePrefix } from '../../services/user/src/jobs/queues';
@@ -16,7 +17,7 @@ import {
 import { checkStaleReads } from '../src/chaos/invariants/stale-reads';
 import { faultResult, phaseStats } from '../src/chaos/phase-stats';
 import { INVALIDATION_QUEUE, USER_EVENTS_GROUPS, USER_EVENTS_STREAM_KEY } from '../src/chaos/stack-names';
-import type { RequestRecord } from '../src/traffic/request-record';
+import { DEGRADED_HEADER, type RequestRecord } from '../src/traffic/request-record';
 
 // The chaos harness's judgements, on hand-made request histories: each check must catch what it claims to.
 
@@ -233,6 +234,7 @@ describe('what the harness inspects, against the services’ own names', () => {
     expect(AUTH_SIDE_STREAM).toBe(USER_EVENTS_STREAM);
     expect([...USER_EVENTS_GROUPS]).toEqual([USER_CACHE_GROUP, AUTH_CONSUMER_GROUP]);
     expect(INVALIDATION_QUEUE).toEqual({ name: CACHE_INVALIDATION_QUEUE, prefix: queuePrefix(keys) });
+    expect(DEGRADED_HEADER).toBe(GATEWAY_DEGRADED_HEADER);
     for (const spec of Object.values(PROBED_POLICIES)) {
       const policy = DEFAULT_POLICIES.find((p) => p.name === spec.policy);
       expect(policy, spec.policy).toBeDefined();
