@@ -189,7 +189,8 @@ describe('phase statistics', () => {
       s2xx: 2,
       s5xx: 2,
       noAnswer: 1,
-      signedInGets200: 2,
+      profileReads: 5,
+      profileReads200: 2,
       degraded200: 1,
       limited: 0,
     });

@@ -78,10 +78,13 @@ export interface PhaseStats {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly maxMs: number | null;
-  /** Signed-in GETs (profile reads, /auth/me) answered 200, and how many of those in degraded session mode. */
-  readonly signedInGets: number;
-  readonly signedInGets200: number;
+  /** Signed-in profile reads (GET /users/:id), those answered 200, and of those the ones served in degraded session mode. */
+  readonly profileReads: number;
+  readonly profileReads200: number;
   readonly degraded200: number;
+  /** GET /auth/me (it reads the session store itself, so it needs the state Redis), and those answered 200. */
+  readonly me: number;
+  readonly me200: number;
   /** Writes answered 200, of all writes. */
   readonly writes: number;
   readonly writes200: number;

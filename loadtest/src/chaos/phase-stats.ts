@@ -44,7 +44,8 @@ export function phaseStats(
 ): PhaseStats {
   const rows = records.filter((r) => isSteadyTraffic(r) && r.start >= window.fromMs && r.start < window.toMs);
   const count = (predicate: (r: RequestRecord) => boolean) => rows.filter(predicate).length;
-  const signedInGets = rows.filter((r) => r.kind === 'read' || r.kind === 'me');
+  const profileReads = rows.filter((r) => r.kind === 'read');
+  const me = rows.filter((r) => r.kind === 'me');
   const writes = rows.filter((r) => r.kind === 'write');
   return {
     ...window,
@@ -59,9 +60,11 @@ export function phaseStats(
     s503: count((r) => r.status === 503),
     retryAfter503: count((r) => r.status === 503 && r.retryAfter === true),
     ...quantiles(rows),
-    signedInGets: signedInGets.length,
-    signedInGets200: signedInGets.filter((r) => r.status === 200).length,
-    degraded200: signedInGets.filter((r) => r.status === 200 && r.degraded === true).length,
+    profileReads: profileReads.length,
+    profileReads200: profileReads.filter((r) => r.status === 200).length,
+    degraded200: profileReads.filter((r) => r.status === 200 && r.degraded === true).length,
+    me: me.length,
+    me200: me.filter((r) => r.status === 200).length,
     writes: writes.length,
     writes200: writes.filter((r) => r.status === 200).length,
     failures: failureKinds(rows.filter(failed)),

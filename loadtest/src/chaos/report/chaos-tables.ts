@@ -93,8 +93,9 @@ function phaseRow(p: PhaseStats, index: number | undefined): string[] {
     ms(p.p50Ms),
     ms(p.p99Ms),
     ms(p.maxMs),
-    share(p.signedInGets200, p.signedInGets),
-    p.signedInGets200 === 0 ? '–' : share(p.degraded200, p.signedInGets200),
+    share(p.profileReads200, p.profileReads),
+    p.profileReads200 === 0 ? '–' : share(p.degraded200, p.profileReads200),
+    share(p.me200, p.me),
     share(p.writes200, p.writes),
     Object.entries(p.failures)
       .map(([kind, n]) => `${n} × ${kind}`)
@@ -117,13 +118,14 @@ export function phasesTable(r: ChaosReport): Table {
       'p50',
       'p99',
       'max',
-      'signed-in GETs 200',
+      'signed-in profile GETs 200',
       'of those degraded',
+      '/auth/me 200',
       'writes 200',
       'failures',
     ],
     rows: r.phases.map((p) => phaseRow(p, p.fault ? order.get(p.fault) : undefined)),
-    numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
   };
 }
 
@@ -182,6 +184,6 @@ export const READING_NOTES = [
   'Rows count the steady traffic (signed-in profile reads and writes, /auth/me, anonymous reads) by the time each request started; the limit probes are only in the admissions table.',
   '"During" is from the injection until the process was back (thawed, or started again); "after" is the observation window that follows.',
   'no answer = refused, reset or abandoned after 10 s; hung = slower than the request budget plus its margin (answered or not).',
-  'degraded = a 200 carrying the gateway degraded-session header, of the signed-in GETs answered 200.',
+  'degraded = a 200 carrying the gateway degraded-session header, of the signed-in profile GETs answered 200; /auth/me reads the session store itself and needs the state Redis.',
   'Recovered after = from the moment the process was back to the end of the last 250 ms slice in which more than 10 % of the requests failed.',
 ];
