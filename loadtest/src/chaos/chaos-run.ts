@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeExit, LocalStack, readStackConfig, STACK_PROCESS } from '@redwire/local-stack';
+import { LocalStack, readStackConfig, STACK_PROCESS } from '@redwire/local-stack';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type SignedInUser, signUpUsers } from '../traffic/accounts';
@@ -13,16 +13,14 @@ import { LoopbackClient } from '../traffic/loopback-client';
 import { DEGRADED_HEADER, DEGRADED_SESSIONS, type RequestRecord } from '../traffic/request-record';
 import { serverVersions, stackEnvironment } from '../traffic/stack-environment';
 import type { ChaosOptions } from './chaos.options';
-import type { ChaosMachine, ChaosReport, FaultResult, Invariants } from './chaos-report.types';
-import { FAULTS, type FaultContext } from './faults';
-import { checkAdmissions } from './invariants/admissions';
-import { auditEvents, markEvents, settleEvents } from './invariants/event-delivery';
-import { checkJobEffects, markJobs, settleJobs } from './invariants/job-effects';
-import { checkSessions } from './invariants/sessions';
-import { checkStaleReads } from './invariants/stale-reads';
+import type { ChaosMachine, ChaosReport, FaultResult } from './chaos-report.types';
+import { FAULT_IDS, FAULTS, type FaultContext, type FaultId } from './faults';
+import { checkInvariants } from './invariants/check-invariants';
+import { markEvents } from './invariants/event-delivery';
+import { markJobs } from './invariants/job-effects';
 import { PartitionProxy } from './partition-proxy';
 import { faultResult, type PhaseWindow, phaseStats, timeline } from './phase-stats';
-import { SupervisorLog, type TimedEvent } from './supervisor-log';
+import { describeEvent, SupervisorLog } from './supervisor-log';
 
 async function machineInfo(urls: {
   redis: string;
@@ -40,20 +38,47 @@ async function machineInfo(urls: {
   };
 }
 
-/** How long the settle step waits for the relay, the consumer groups and the job queue to drain. */
-const SETTLE_TIMEOUT_MS = 45_000;
+/** A fault's window before its requests are counted. */
+type InjectedFault = Omit<FaultResult, 'failed' | 'firstFailureAt' | 'lastFailureAt' | 'recoveryMs'>;
 
-function describeEvent(event: TimedEvent): string | undefined {
-  switch (event.type) {
-    case 'started':
-      return event.restart ? `${event.name} started again (pid ${event.pid})` : undefined;
-    case 'exited':
-      return `${event.name} ${describeExit(event.exit)}${event.expected ? ' (held by the harness)' : ''}`;
-    case 'restarting':
-      return `${event.name}: supervisor restarts it in ${event.delayMs} ms (crash ${event.crashes} in the window)`;
-    case 'gave-up':
-      return event.message;
+/**
+ * Injects each fault in turn, each followed by the recovery window; returns the report's phase windows
+ * (the fault in force, the window after it) and each fault's timing.
+ */
+async function injectFaults(
+  options: ChaosOptions,
+  context: FaultContext,
+  log: (line: string) => void,
+  gaveUp: () => string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ windows: PhaseWindow[]; faults: InjectedFault[] }> {
+  const windows: PhaseWindow[] = [];
+  const faults: InjectedFault[] = [];
+  for (const id of options.faults) {
+    signal?.throwIfAborted();
+    const fault = FAULTS[id];
+    log(`fault: ${fault.title}`);
+    const window = await fault.run(context);
+    await sleep(options.recoveryMs, undefined, { signal });
+    const reason = gaveUp();
+    if (reason) throw new Error(`the supervisor gave up: ${reason}`);
+    const windowEndAt = context.clock();
+    const phase = (part: 'during' | 'after', fromMs: number, toMs: number): PhaseWindow => ({
+      id: `${id}/${part}`,
+      label: part === 'during' ? fault.title : `after: ${fault.title}`,
+      part,
+      fault: id as FaultId,
+      fromMs,
+      toMs,
+    });
+    windows.push(
+      phase('during', window.injectedAt, window.endedAt),
+      phase('after', window.endedAt, windowEndAt),
+    );
+    faults.push({ id, title: fault.title, ...window, windowEndAt });
+    log(`  ${window.action}`);
   }
+  return { windows, faults };
 }
 
 /**
@@ -166,37 +191,8 @@ export async function runChaos(
       readyUrl: (name) => stack.readyUrl(name),
       partition: link,
     };
-    const faultWindows: Omit<FaultResult, 'failed' | 'firstFailureAt' | 'lastFailureAt' | 'recoveryMs'>[] =
-      [];
-    for (const id of options.faults) {
-      signal?.throwIfAborted();
-      const fault = FAULTS[id];
-      log(`fault: ${fault.title}`);
-      const window = await fault.run(context);
-      await sleep(options.recoveryMs, undefined, { signal });
-      if (gaveUp) throw new Error(`the supervisor gave up: ${gaveUp}`);
-      const windowEndAt = clock();
-      windows.push(
-        {
-          id: `${id}/during`,
-          label: fault.title,
-          part: 'during',
-          fault: id,
-          fromMs: window.injectedAt,
-          toMs: window.endedAt,
-        },
-        {
-          id: `${id}/after`,
-          label: `after: ${fault.title}`,
-          part: 'after',
-          fault: id,
-          fromMs: window.endedAt,
-          toMs: windowEndAt,
-        },
-      );
-      faultWindows.push({ id, title: fault.title, ...window, windowEndAt });
-      log(`  ${window.action}`);
-    }
+    const injected = await injectFaults(options, context, log, () => gaveUp, signal);
+    windows.push(...injected.windows);
     await driver.stop();
     const runEnd = clock();
     if (options.recordsFile) {
@@ -212,34 +208,20 @@ export async function runChaos(
       `load stopped after ${(runEnd / 1000).toFixed(1)} s and ${records.length} requests; letting the backlog drain`,
     );
 
-    const settleSeconds = await settleEvents(db, redis, eventMark, SETTLE_TIMEOUT_MS);
-    await settleJobs(urls.redis, SETTLE_TIMEOUT_MS);
-    const gatewayNames = ['gateway', context.secondGateway];
-    const invariantsWithoutVerdict = {
-      staleReads: checkStaleReads(records),
-      events: await auditEvents(db, redis, eventMark, settleSeconds),
-      jobs: await checkJobEffects(db, urls.redis, [...users, probeUser], records, jobMark),
-      sessions: await checkSessions(client, gatewayPorts[0] as number, [...users, probeUser], records),
-      admissions: checkAdmissions(records, {
-        gateways: gatewayPorts.length,
-        gatewayRestarts: gatewayNames.map((name) =>
-          events.events.filter((e) => e.type === 'started' && e.restart && e.name === name).map((e) => e.at),
-        ),
-        epochOf: (ms) => epochAtStart + ms,
-      }),
-    };
-    const i = invariantsWithoutVerdict;
-    const invariants: Invariants = {
-      ...i,
-      held:
-        i.staleReads.stale === 0 &&
-        i.events.lost === 0 &&
-        !i.events.trimmedPastRunStart &&
-        i.jobs.lost === 0 &&
-        i.jobs.duplicated === 0 &&
-        i.sessions.lost === 0 &&
-        i.admissions.overAdmitted === 0,
-    };
+    const invariants = await checkInvariants({
+      records,
+      users: [...users, probeUser],
+      db,
+      redis,
+      redisUrl: urls.redis,
+      client,
+      gatewayPort: gatewayPorts[0] as number,
+      gatewayNames: [STACK_PROCESS.gateway, context.secondGateway],
+      events,
+      eventMark,
+      jobMark,
+      epochAtStart,
+    });
     const finishedAt = new Date();
     return {
       schema: 1,
@@ -263,14 +245,17 @@ export async function runChaos(
         persistence: true,
       },
       phases: windows.map((w) => phaseStats(w, records, options.hungAfterMs)),
-      faults: faultWindows.map((f) => faultResult(f, records)),
+      faults: injected.faults.map((f) => faultResult(f, records)),
       invariants,
       timeline: timeline(records),
       supervisorEvents: events.events.flatMap((e) => {
         const text = describeEvent(e);
         return text && e.at >= 0 ? [{ at: Math.round(e.at), text }] : [];
       }),
-      notRun: [],
+      notRun: FAULT_IDS.filter((id) => !options.faults.includes(id)).map((id) => ({
+        id,
+        reason: 'not selected (--only)',
+      })),
     };
   } finally {
     client.close();

@@ -1,4 +1,4 @@
-import type { SupervisorEvent } from '@redwire/local-stack';
+import { describeExit, type SupervisorEvent } from '@redwire/local-stack';
 
 /** A supervisor event with the run-relative time it happened. */
 export type TimedEvent = SupervisorEvent & { readonly at: number };
@@ -33,5 +33,19 @@ export class SupervisorLog {
       };
       this.#waiters.add(waiter);
     });
+  }
+}
+
+/** A line for the report: restarts, exits and their causes (start-up starts get none). */
+export function describeEvent(event: TimedEvent): string | undefined {
+  switch (event.type) {
+    case 'started':
+      return event.restart ? `${event.name} started again (pid ${event.pid})` : undefined;
+    case 'exited':
+      return `${event.name} ${describeExit(event.exit)}${event.expected ? ' (held by the harness)' : ''}`;
+    case 'restarting':
+      return `${event.name}: supervisor restarts it in ${event.delayMs} ms (crash ${event.crashes} in the window)`;
+    case 'gave-up':
+      return event.message;
   }
 }
