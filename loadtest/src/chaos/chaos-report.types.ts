@@ -40,7 +40,10 @@ export interface ChaosSettings {
   readonly users: number;
   readonly anonymous: number;
   readonly userIntervalMs: number;
+  /** Gateways the load is spread over. */
   readonly gateways: number;
+  /** A further gateway that half the users move to for the partition fault (it alone reaches Redis through the link). */
+  readonly partitionGateway: boolean;
   readonly freezeMs: number;
   readonly downMs: number;
   readonly recoveryMs: number;

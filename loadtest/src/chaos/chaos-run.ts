@@ -38,6 +38,11 @@ async function machineInfo(urls: {
   };
 }
 
+/** The gateway reached only through the partition link (the third). */
+const PARTITIONABLE_GATEWAY = `${STACK_PROCESS.gateway}-3`;
+/** Gateways the load balancer spreads clients over (the first two). */
+const BALANCED_GATEWAYS = 2;
+
 /** A fault's window before its requests are counted. */
 type InjectedFault = Omit<FaultResult, 'failed' | 'firstFailureAt' | 'lastFailureAt' | 'recoveryMs'>;
 
@@ -60,6 +65,7 @@ async function injectFaults(
     log(`fault: ${fault.title}`);
     const window = await fault.run(context);
     await sleep(options.recoveryMs, undefined, { signal });
+    fault.after?.(context);
     const reason = gaveUp();
     if (reason) throw new Error(`the supervisor gave up: ${reason}`);
     const windowEndAt = context.clock();
@@ -96,22 +102,22 @@ export async function runChaos(
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-chaos-'));
   // PostgreSQL runs as the `postgres` user when we are root: it must be able to traverse the folder.
   fs.chmodSync(dataDir, 0o755);
-  const { env, secondGateway } = await stackEnvironment(process.env, dataDir);
+  // Two gateways share the load; a third, idle until the partition fault, reaches Redis through a link.
+  const { env, extraGateways } = await stackEnvironment(process.env, dataDir, 2);
   const logFile = path.join(
     os.tmpdir(),
     `redwire-chaos-${startedAt.toISOString().replace(/[:.]/g, '-')}.log`,
   );
   const stackLog = fs.createWriteStream(logFile);
   const config = readStackConfig(env);
-  // The second gateway reaches the state Redis through a link the partition fault can cut.
   const link = await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });
   let t0 = performance.now();
   const clock = () => performance.now() - t0;
   const events = new SupervisorLog();
   let gaveUp: string | undefined;
   const stack = new LocalStack(config, {
-    extraGateways: [secondGateway],
-    serviceEnvFor: { [`${STACK_PROCESS.gateway}-2`]: { REDIS_URL: `redis://127.0.0.1:${link.port}` } },
+    extraGateways,
+    serviceEnvFor: { [PARTITIONABLE_GATEWAY]: { REDIS_URL: `redis://127.0.0.1:${link.port}` } },
     log: (line) => stackLog.write(`[stack] ${line}\n`),
     relay: (line) => stackLog.write(`${line}\n`),
     supervisor: { clock, onEvent: events.record },
@@ -146,12 +152,14 @@ export async function runChaos(
       label: 'chaos',
     });
     const users = everyone.slice(0, options.users);
+    const halfOfTheUsers = users.filter((u) => u.index % 2 === 1).map((u) => u.index);
     const probeUser = everyone[options.users] as SignedInUser;
 
     const records: RequestRecord[] = [];
     const driver = new LoadDriver({
       client,
       gatewayPorts,
+      balancedGateways: BALANCED_GATEWAYS,
       users,
       userIntervalMs: options.userIntervalMs,
       anonymous: Array.from({ length: options.anonymous }, () => addresses.next()),
@@ -169,7 +177,7 @@ export async function runChaos(
     const epochAtStart = Date.now();
     driver.start();
     log(
-      `load running: ${users.length} users every ${options.userIntervalMs} ms over ${gatewayPorts.length} gateways`,
+      `load running: ${users.length} users every ${options.userIntervalMs} ms over ${BALANCED_GATEWAYS} gateways (a third for the partition)`,
     );
     const windows: PhaseWindow[] = [
       {
@@ -187,9 +195,14 @@ export async function runChaos(
       clock,
       freezeMs: options.freezeMs,
       downMs: options.downMs,
-      secondGateway: stack.services.find((name) => name.startsWith('gateway-')) ?? 'gateway',
+      secondGateway: `${STACK_PROCESS.gateway}-2`,
       readyUrl: (name) => stack.readyUrl(name),
       partition: link,
+      partitionable: {
+        name: PARTITIONABLE_GATEWAY,
+        moveIn: () => driver.route(halfOfTheUsers, BALANCED_GATEWAYS),
+        moveBack: () => driver.route(halfOfTheUsers, undefined),
+      },
     };
     const injected = await injectFaults(options, context, log, () => gaveUp, signal);
     windows.push(...injected.windows);
@@ -216,7 +229,7 @@ export async function runChaos(
       redisUrl: urls.redis,
       client,
       gatewayPort: gatewayPorts[0] as number,
-      gatewayNames: [STACK_PROCESS.gateway, context.secondGateway],
+      gatewayNames: [STACK_PROCESS.gateway, context.secondGateway, PARTITIONABLE_GATEWAY],
       events,
       eventMark,
       jobMark,
@@ -235,7 +248,8 @@ export async function runChaos(
         users: options.users,
         anonymous: options.anonymous,
         userIntervalMs: options.userIntervalMs,
-        gateways: gatewayPorts.length,
+        gateways: BALANCED_GATEWAYS,
+        partitionGateway: gatewayPorts.length > BALANCED_GATEWAYS,
         freezeMs: options.freezeMs,
         downMs: options.downMs,
         recoveryMs: options.recoveryMs,

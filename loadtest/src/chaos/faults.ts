@@ -31,8 +31,14 @@ export interface FaultContext {
   readonly secondGateway: string;
   /** What answers 200 once a service can serve again. */
   readonly readyUrl: (name: string) => string | undefined;
-  /** The link between the second gateway and the state Redis. */
+  /** The link between the partitionable gateway and the state Redis. */
   readonly partition: PartitionProxy;
+  /**
+   * The gateway behind that link, idle until `moveIn()` sends half of the signed-in users to it (as a load
+   * balancer would); `moveBack()` returns them. Only this gateway reaches Redis through the link, so no
+   * other fault is measured through it.
+   */
+  readonly partitionable: { readonly name: string; moveIn(): void; moveBack(): void };
 }
 
 /** When a fault was in force: from its injection to the moment the process was back (or thawed). */
@@ -47,7 +53,12 @@ export interface Fault {
   readonly id: FaultId;
   readonly title: string;
   run(context: FaultContext): Promise<FaultWindow>;
+  /** Undoes set-up the fault needed, once its recovery window is over. @default nothing */
+  after?(context: FaultContext): void;
 }
+
+/** How long users sent to the partitionable gateway use it before the partition (it validates their sessions). */
+const PARTITION_LEAD_MS = 3000;
 
 /** SIGSTOP, wait, SIGCONT: the process holds its connections but answers nothing (a stall, a GC pause, a hung host). */
 function freeze(id: FaultId, title: string, name: string, tree: boolean): Fault {
@@ -127,11 +138,16 @@ function killSupervised(id: FaultId, title: string, name: (ctx: FaultContext) =>
   };
 }
 
-/** Cuts the second gateway off from the state Redis for `freezeMs`; everything else still reaches it. */
+/**
+ * Half the signed-in users move to the partitionable gateway; after PARTITION_LEAD_MS it is cut off from
+ * the state Redis for `freezeMs`, while every other gateway and service still reaches it.
+ */
 const gatewayPartition: Fault = {
   id: 'gateway-partition',
   title: 'one gateway cut off from the state Redis',
   async run(ctx) {
+    ctx.partitionable.moveIn();
+    await sleep(PARTITION_LEAD_MS);
     const injectedAt = ctx.clock();
     await ctx.partition.partition();
     await sleep(ctx.freezeMs);
@@ -139,8 +155,14 @@ const gatewayPartition: Fault = {
     return {
       injectedAt,
       endedAt: ctx.clock(),
-      action: `no byte between ${ctx.secondGateway} and the state Redis for ${ctx.freezeMs / 1000} s (a pausing TCP proxy on its REDIS_URL; the other gateway and the services unaffected)`,
+      action:
+        `half the signed-in users moved to ${ctx.partitionable.name}; ${PARTITION_LEAD_MS / 1000} s later no byte ` +
+        `between it and the state Redis for ${ctx.freezeMs / 1000} s (a pausing TCP link on its REDIS_URL; ` +
+        'every other gateway and service unaffected)',
     };
+  },
+  after(ctx) {
+    ctx.partitionable.moveBack();
   },
 };
 

@@ -12,10 +12,13 @@ export interface ProbeSpec {
 export interface LoadDriverOptions {
   readonly client: LoopbackClient;
   /**
-   * The gateways' ports. Each client sticks to one (its index modulo the count), as behind a load balancer
-   * with affinity; the probes go round-robin.
+   * The gateways' ports. Each client sticks to one of the first `balancedGateways` (its index modulo that
+   * count), as behind a load balancer with affinity; the probes go round-robin over them. Gateways past
+   * those get traffic only when `route()` sends clients there.
    */
   readonly gatewayPorts: readonly number[];
+  /** @default every gateway */
+  readonly balancedGateways?: number;
   readonly users: readonly SignedInUser[];
   /** One request per user every this many ms (open loop: the schedule does not wait for answers). @default 250 */
   readonly userIntervalMs?: number;
@@ -71,6 +74,9 @@ interface Action {
  */
 export class LoadDriver {
   readonly #o: LoadDriverOptions;
+  readonly #balanced: number;
+  /** Signed-in users the load balancer currently sends elsewhere: user index → gateway index. */
+  readonly #routes = new Map<number, number>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #inFlight = new Set<Promise<void>>();
   #stopped = false;
@@ -80,6 +86,13 @@ export class LoadDriver {
     if (options.gatewayPorts.length === 0) throw new Error('at least one gateway port is needed');
     if (options.users.length === 0) throw new Error('at least one user is needed');
     this.#o = options;
+    this.#balanced = options.balancedGateways ?? options.gatewayPorts.length;
+    if (
+      !Number.isInteger(this.#balanced) ||
+      this.#balanced < 1 ||
+      this.#balanced > options.gatewayPorts.length
+    )
+      throw new RangeError('balancedGateways must be between 1 and the number of gateways');
   }
 
   start(): void {
@@ -88,11 +101,11 @@ export class LoadDriver {
     const userInterval = o.userIntervalMs ?? 250;
     const writeShare = o.writeShare ?? 0.2;
     const meShare = o.meShare ?? 0.1;
-    const gateways = o.gatewayPorts.length;
+    const gateways = this.#balanced;
     for (const user of users) {
       this.#every(userInterval, () => {
         const roll = Math.random();
-        const gateway = user.index % gateways;
+        const gateway = this.#gatewayOf(user.index);
         if (roll < writeShare) {
           return {
             kind: 'write',
@@ -188,8 +201,25 @@ export class LoadDriver {
     }
   }
 
+  /**
+   * Sends these signed-in users to another gateway from now on (a load balancer draining or filling an
+   * instance), or back to their usual one with `undefined`.
+   */
+  route(users: readonly number[], gateway: number | undefined): void {
+    if (gateway !== undefined && (gateway < 0 || gateway >= this.#o.gatewayPorts.length))
+      throw new RangeError(`no gateway ${gateway}`);
+    for (const user of users) {
+      if (gateway === undefined) this.#routes.delete(user);
+      else this.#routes.set(user, gateway);
+    }
+  }
+
+  #gatewayOf(user: number): number {
+    return this.#routes.get(user) ?? user % this.#balanced;
+  }
+
   #churn(intervalMs: number, users: readonly SignedInUser[]): void {
-    const gateways = this.#o.gatewayPorts.length;
+    const gateways = this.#balanced;
     const logins = new Map<number, number>();
     let next = 0;
     this.#every(intervalMs, () => {
@@ -278,9 +308,9 @@ export class LoadDriver {
       outcome.status === 0 &&
       outcome.error === 'ECONNREFUSED' &&
       (this.#o.failover ?? true) &&
-      gatewayPorts.length > 1
+      this.#balanced > 1
     ) {
-      gateway = (gateway + 1) % gatewayPorts.length;
+      gateway = (gateway + 1) % this.#balanced;
       failedOver = true;
       outcome = await client.send({ ...action.request, port: gatewayPorts[gateway] as number });
     }

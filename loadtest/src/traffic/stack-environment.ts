@@ -12,21 +12,24 @@ async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
  * The environment a harness (chaos, soak) runs the local stack with: every port from REDWIRE_*_PORT or a
  * free one (never npm start's defaults, which a developer's own stack may hold), data kept in `dataDir`
  * (the state Redis with its append-only file), services logging at `warn` unless LOG_LEVEL says otherwise;
- * and the ports of a second gateway (REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT, else free).
+ * and the ports of `extraGateways` more gateways (REDWIRE_GATEWAY<n>_PORT / REDWIRE_GATEWAY<n>_ADMIN_PORT
+ * for n = 2, 3, …, else free ones).
  */
 export async function stackEnvironment(
   env: NodeJS.ProcessEnv,
   dataDir: string,
-): Promise<{ env: NodeJS.ProcessEnv; secondGateway: GatewayPorts }> {
+  extraGateways = 0,
+): Promise<{ env: NodeJS.ProcessEnv; extraGateways: GatewayPorts[] }> {
   const out: NodeJS.ProcessEnv = { ...env, REDWIRE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' };
   for (const name of STACK_PORT_VARIABLES) out[name] = String(await portFrom(env, name));
-  return {
-    env: out,
-    secondGateway: {
-      port: await portFrom(env, 'REDWIRE_GATEWAY2_PORT'),
-      adminPort: await portFrom(env, 'REDWIRE_GATEWAY2_ADMIN_PORT'),
-    },
-  };
+  const gateways: GatewayPorts[] = [];
+  for (let n = 2; n < extraGateways + 2; n++) {
+    gateways.push({
+      port: await portFrom(env, `REDWIRE_GATEWAY${n}_PORT`),
+      adminPort: await portFrom(env, `REDWIRE_GATEWAY${n}_ADMIN_PORT`),
+    });
+  }
+  return { env: out, extraGateways: gateways };
 }
 
 /** The Redis and PostgreSQL versions the stack runs, for a report. */

@@ -135,9 +135,10 @@ export function checkAdmissions(
           excessLocal += gcraExcess(group, spec.limit / n / spec.periodMs, localBurst);
         }
       }
+      const perGateway = Number((spec.limit / n).toFixed(2));
       bound =
         `Redis: ≤ ${spec.burst} + ${spec.limit}/${spec.periodMs / 1000} s × span; ` +
-        `local (each of ${n} gateways): ≤ ${localBurst} + ${spec.limit / n}/${spec.periodMs / 1000} s × span`;
+        `local (each of ${n} gateways): ≤ ${localBurst} + ${perGateway}/${spec.periodMs / 1000} s × span`;
     } else {
       excessRedis = slidingWindowExcess(redis, options.epochOf, spec.periodMs, spec.limit);
       // A closed policy admits nothing it could not check.
