@@ -200,6 +200,12 @@ export interface SessionCheck {
 
 export interface AdmissionCheck {
   readonly probes: readonly ProbeAdmissions[];
+  /**
+   * Requests of any kind the gateway decided without Redis (`RateLimit-Mode` set). Each skipped the open
+   * policies that applied to it (`ip`, 100/s per address, applies to every request): they were admitted
+   * without that check.
+   */
+  readonly decidedWithoutRedis: number;
   /** Admissions beyond what each policy and its failure mode allow, summed. */
   readonly overAdmitted: number;
 }

@@ -161,5 +161,9 @@ export function checkAdmissions(
       excessLocal,
     });
   }
-  return { probes, overAdmitted: probes.reduce((sum, p) => sum + p.excessRedis + p.excessLocal, 0) };
+  return {
+    probes,
+    decidedWithoutRedis: records.filter((r) => r.limiterMode !== undefined).length,
+    overAdmitted: probes.reduce((sum, p) => sum + p.excessRedis + p.excessLocal, 0),
+  };
 }

@@ -69,7 +69,11 @@ export function invariantsTable(r: ChaosReport): Table {
         verdict(i.sessions.lost === 0),
         `${i.sessions.lost} of ${i.sessions.sessions} sessions created before the faults rejected afterwards; ${i.sessions.rejectedDuringRun} 401s during the run`,
       ],
-      ['0 admissions over a limit', verdict(i.admissions.overAdmitted === 0), probes],
+      [
+        '0 admissions over a limit',
+        verdict(i.admissions.overAdmitted === 0),
+        `${probes}; ${i.admissions.decidedWithoutRedis} requests decided without Redis, each without the open \`ip\` policy (100/s per address, which no client here approached)`,
+      ],
     ],
   };
 }
