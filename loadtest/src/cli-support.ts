@@ -95,7 +95,8 @@ export function runReportTool<O extends { outDir: string }, R extends object>(
       abort.abort(new Error('interrupted'));
     });
     const report: R = await tool.run(options, log, abort.signal);
-    const final: R & { gitCommit?: string } = commit ? { ...report, gitCommit: commit } : report;
+    // A report that names its own commit (one re-judged from an earlier run's samples) keeps it.
+    const final: R & { gitCommit?: string } = commit ? { gitCommit: commit, ...report } : report;
     const written = await write(options.outDir, tool.files(final));
     const { line, exitCode } = tool.verdict(final);
     log(`${line}; wrote ${written.join(', ')}`);

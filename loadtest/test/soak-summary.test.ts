@@ -52,6 +52,15 @@ describe('summarize', () => {
     expect(warmUp.flags).toEqual([]);
   });
 
+  it('when a heap saws up and down with garbage collections, then its peaks are not growth; a rising floor is', () => {
+    const saw = (i: number) => (i % 3 === 2 ? 60 : 0);
+    const gc = summarize(times.map((t, i) => sample(t, { rss: 120 + saw(i) + (i === 9 ? 80 : 0) })));
+    expect(gc.processes[0]).toMatchObject({ floorEarly: 120, floorLate: 120, growing: false });
+    const leak = summarize(times.map((t, i) => sample(t, { rss: 120 + saw(i) + 4 * i })));
+    expect(leak.processes[0]?.growing).toBe(true);
+    expect(leak.flags[0]).toMatch(/^gateway RSS: its floor rose from \d+ to \d+ MiB/);
+  });
+
   it('when keys without a TTL grow with no declared bound, then the family is flagged; a declared stream cap is not', () => {
     const summary = summarize(
       times.map((t, i) =>

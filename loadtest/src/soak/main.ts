@@ -5,7 +5,7 @@ import { writeFilesAtomically } from '../bench/report/write-reports';
 import { runReportTool } from '../cli-support';
 import { parseSoakOptions } from './soak.options';
 import { renderSoakMarkdown } from './soak-markdown';
-import { runSoak } from './soak-run';
+import { resummarize, runSoak } from './soak-run';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -14,7 +14,8 @@ runReportTool(
     name: 'soak',
     repoRoot: REPO_ROOT,
     parse: () => parseSoakOptions(process.argv.slice(2), REPO_ROOT),
-    run: runSoak,
+    run: async (options, log, signal) =>
+      options.from ? resummarize(options.from) : runSoak(options, log, signal),
     files: (report) => [
       ['soak.json', `${JSON.stringify(report, null, 2)}\n`],
       ['soak.md', renderSoakMarkdown(report)],

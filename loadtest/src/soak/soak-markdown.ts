@@ -5,15 +5,17 @@ const row = (cells: readonly (string | number)[]) => `| ${cells.map(cell).join('
 const fmt = (n: number) =>
   Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 10) / 10);
 
-function trendRows(rows: readonly TrendRow[]): string[] {
+/** Process rows judge (growing is flagged); Redis rows describe (their growth is in the key families). */
+function trendRows(rows: readonly TrendRow[], judge: boolean): string[] {
   return rows.map((r) =>
     row([
       r.name,
       `${fmt(r.first)} ${r.unit}`,
+      `${fmt(r.floorEarly)} → ${fmt(r.floorLate)} ${r.unit}`,
       `${fmt(r.max)} ${r.unit}`,
       `${fmt(r.last)} ${r.unit}`,
       `${fmt(r.slopePerHour)} ${r.unit}/h`,
-      r.growing ? '**growing**' : 'flat',
+      r.growing ? (judge ? '**growing**' : 'rising (see the key families)') : 'flat',
     ]),
   );
 }
@@ -44,17 +46,17 @@ export function renderSoakMarkdown(r: SoakReport): string {
       `${r.gitCommit ? ` · commit ${r.gitCommit.slice(0, 10)}` : ''}`,
     '',
     s.flags.length === 0
-      ? '**Nothing grew without bound**: no process kept growing over the second half, and every key without a TTL belongs to a family with a declared bound or stayed flat.'
+      ? '**Nothing grew without bound**: no process’s memory floor rose after warm-up, and every key without a TTL belongs to a family with a declared bound or stayed flat.'
       : `**Flagged**:\n\n${s.flags.map((f) => `- ${f}`).join('\n')}`,
     '',
     '## Processes and Redis',
     '',
-    'Growing = the least-squares slope over the second half (after warm-up) adds more than 5 % of the peak (at least 5 MiB for a process, 2 MiB / 20 keys for Redis) over that half.',
+    'Floor = the lowest sample in the run’s second quarter (after warm-up) → in its last quarter. A garbage-collected heap saws up and down and its peaks say little; what a collection cannot free lifts the floor. Growing = the floor rose by more than 5 % of the peak (at least 5 MiB for a process, 2 MiB / 20 keys for Redis). The least-squares slope over the second half, peaks included, is shown for reference.',
     '',
-    row(['series', 'first', 'max', 'last', 'slope, second half', 'verdict']),
-    row(['---', '---:', '---:', '---:', '---:', '---']),
-    ...trendRows(s.processes),
-    ...trendRows(s.redis),
+    row(['series', 'first', 'floor', 'max', 'last', 'slope, second half', 'verdict']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---']),
+    ...trendRows(s.processes, true),
+    ...trendRows(s.redis, false),
     '',
     '## Keys by family',
     '',

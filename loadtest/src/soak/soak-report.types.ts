@@ -78,8 +78,12 @@ export interface TrendRow {
   readonly first: number;
   readonly max: number;
   readonly last: number;
-  /** Least-squares slope over the second half of the run, per hour. */
+  /** The lowest value in the run's second quarter, and in its last quarter. */
+  readonly floorEarly: number;
+  readonly floorLate: number;
+  /** Least-squares slope over the second half of the run, per hour (peaks included; for reference). */
   readonly slopePerHour: number;
+  /** The floor rose by more than the tolerance (5 % of the peak, at least 5 MiB / 2 MiB / 20 keys). */
   readonly growing: boolean;
 }
 

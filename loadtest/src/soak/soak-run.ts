@@ -26,6 +26,12 @@ const CHURN_USERS = 10;
  * `minutes`, sampled every `sampleSeconds`: each process's RSS, both Redis roles' memory and every key by
  * family with its TTLs. Everything it started is stopped before it returns or throws.
  */
+/** An earlier report with its summary computed again from its samples (the failures are kept as they were). */
+export function resummarize(file: string): SoakReport {
+  const earlier = JSON.parse(fs.readFileSync(file, 'utf8')) as SoakReport;
+  return { ...earlier, summary: { ...summarize(earlier.samples), failures: earlier.summary.failures } };
+}
+
 export async function runSoak(
   options: SoakOptions,
   log: (line: string) => void,

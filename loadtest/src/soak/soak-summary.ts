@@ -78,9 +78,21 @@ function slopePerHour(points: readonly (readonly [number, number])[]): number {
   return den === 0 ? 0 : (num / den) * 3600;
 }
 
+/** The lowest value among the samples in the quarter `q` (0-3) of the run. */
+function quarterFloor(series: readonly (readonly [number, number])[], q: number): number {
+  const n = series.length;
+  const part = series.slice(
+    Math.floor((q * n) / 4),
+    Math.max(Math.floor(((q + 1) * n) / 4), Math.floor((q * n) / 4) + 1),
+  );
+  return Math.min(...part.map(([, y]) => y));
+}
+
 /**
- * A series grows when its second half still rises by more than `tolerance` over that half (memory settles
- * after warm-up; a leak keeps rising). The first half is the warm-up the verdict ignores.
+ * A series grows when its floor rises: the lowest value of the run's last quarter against that of its
+ * second quarter (the first is warm-up). A garbage-collected heap saws up and down, and its peaks say
+ * little; what a collection cannot free lifts the floor. The second half's least-squares slope is reported
+ * alongside.
  */
 function trend(
   name: string,
@@ -90,17 +102,19 @@ function trend(
 ): TrendRow {
   const values = series.map(([, y]) => y);
   const secondHalf = series.slice(Math.floor(series.length / 2));
-  const slope = slopePerHour(secondHalf);
-  const span = (secondHalf.at(-1)?.[0] ?? 0) - (secondHalf[0]?.[0] ?? 0);
   const max = Math.max(...values);
+  const floorEarly = quarterFloor(series, 1);
+  const floorLate = quarterFloor(series, 3);
   return {
     name,
     unit,
     first: values[0] ?? 0,
     max,
     last: values.at(-1) ?? 0,
-    slopePerHour: Math.round(slope * 10) / 10,
-    growing: (slope * span) / 3600 > tolerance(max),
+    floorEarly,
+    floorLate,
+    slopePerHour: Math.round(slopePerHour(secondHalf) * 10) / 10,
+    growing: floorLate - floorEarly > tolerance(max),
   };
 }
 
@@ -173,7 +187,10 @@ export function summarize(samples: readonly SoakSample[]): Omit<SoakSummary, 'fa
   const flags = [
     ...processes
       .filter((p) => p.growing)
-      .map((p) => `${p.name} rose ${p.slopePerHour} MiB/h over the second half`),
+      .map(
+        (p) =>
+          `${p.name}: its floor rose from ${p.floorEarly} to ${p.floorLate} MiB (second to last quarter)`,
+      ),
     ...families
       .filter((f) => f.verdict === 'no ttl, GROWING')
       .map(

@@ -13,6 +13,8 @@ export interface SoakOptions {
   readonly sessionChurnMs: number;
   /** Where soak.json/md go. */
   readonly outDir: string;
+  /** Instead of running: judge the samples of an earlier soak.json again (after a change to the verdicts). */
+  readonly from: string | undefined;
 }
 
 export const USAGE = `npm run soak [-- options]
@@ -20,6 +22,7 @@ export const USAGE = `npm run soak [-- options]
   --sample S     seconds between samples (default: 30, or minutes × 6 when shorter, at least 5)
   --users N      signed-in users, one request each every 500 ms (default 30)
   --out DIR      results folder (default loadtest/results)
+  --from FILE    run nothing: summarize the samples of an earlier soak.json again and rewrite the reports
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports).
 `;
 
@@ -28,11 +31,13 @@ export function parseSoakOptions(argv: readonly string[], repoRoot: string): Soa
   let sampleSeconds: number | undefined;
   let users = 30;
   let outDir = path.join(repoRoot, 'loadtest', 'results');
+  let from: string | undefined;
   readOptions(argv, USAGE, (arg, value) => {
     if (arg === '--minutes') minutes = positiveOption(arg, value(), USAGE);
     else if (arg === '--sample') sampleSeconds = positiveOption(arg, value(), USAGE);
     else if (arg === '--users') users = Math.round(positiveOption(arg, value(), USAGE));
     else if (arg === '--out') outDir = path.resolve(value());
+    else if (arg === '--from') from = path.resolve(value());
     else return false;
     return true;
   });
@@ -44,5 +49,6 @@ export function parseSoakOptions(argv: readonly string[], repoRoot: string): Soa
     anonymous: 2,
     sessionChurnMs: 2000,
     outDir,
+    from,
   };
 }
