@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalStack, readStackConfig, STACK_PROCESS } from '@redwire/local-stack';
 import { Redis } from 'ioredis';
@@ -11,7 +10,7 @@ import { LoadDriver } from '../traffic/load-driver';
 import { LoopbackAddresses } from '../traffic/loopback-addresses';
 import { LoopbackClient } from '../traffic/loopback-client';
 import { DEGRADED_HEADER, DEGRADED_SESSIONS, type RequestRecord } from '../traffic/request-record';
-import { serverVersions, stackEnvironment } from '../traffic/stack-environment';
+import { runFiles, serverVersions, stackEnvironment } from '../traffic/stack-environment';
 import type { ChaosOptions } from './chaos.options';
 import type { ChaosMachine, ChaosReport, FaultResult } from './chaos-report.types';
 import { FAULT_IDS, FAULTS, type FaultContext, type FaultId } from './faults';
@@ -98,16 +97,9 @@ export async function runChaos(
   signal?: AbortSignal,
 ): Promise<ChaosReport> {
   const startedAt = new Date();
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-chaos-'));
-  // PostgreSQL runs as the `postgres` user when we are root: it must be able to traverse the folder.
-  fs.chmodSync(dataDir, 0o755);
+  const { dataDir, owned: ownDataDir, logFile } = runFiles('chaos', startedAt, options.dataDir);
   // Two gateways share the load; a third, idle until the partition fault, reaches Redis through a link.
   const { env, extraGateways } = await stackEnvironment(process.env, dataDir, 2);
-  const logFile = path.join(
-    os.tmpdir(),
-    `redwire-chaos-${startedAt.toISOString().replace(/[:.]/g, '-')}.log`,
-  );
   const stackLog = fs.createWriteStream(logFile);
   const config = readStackConfig(env);
   const link = await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });

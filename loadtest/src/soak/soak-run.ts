@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalStack, readStackConfig, STACK_PROCESS } from '@redwire/local-stack';
 import { Redis } from 'ioredis';
@@ -11,7 +10,7 @@ import { LoadDriver } from '../traffic/load-driver';
 import { LoopbackAddresses } from '../traffic/loopback-addresses';
 import { LoopbackClient } from '../traffic/loopback-client';
 import { failureKinds, type RequestRecord } from '../traffic/request-record';
-import { serverVersions, stackEnvironment } from '../traffic/stack-environment';
+import { runFiles, serverVersions, stackEnvironment } from '../traffic/stack-environment';
 import { rssMiB, treeMemoryMiB } from './process-memory';
 import { redisCensus } from './redis-census';
 import type { SoakOptions } from './soak.options';
@@ -38,10 +37,8 @@ export async function runSoak(
   signal?: AbortSignal,
 ): Promise<SoakReport> {
   const startedAt = new Date();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-soak-'));
-  fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as `postgres` when we are root
+  const { dataDir, logFile } = runFiles('soak', startedAt);
   const { env } = await stackEnvironment(process.env, dataDir);
-  const logFile = path.join(os.tmpdir(), `redwire-soak-${startedAt.toISOString().replace(/[:.]/g, '-')}.log`);
   const stackLog = fs.createWriteStream(logFile);
   const stack = new LocalStack(readStackConfig(env), {
     log: (line) => stackLog.write(`[stack] ${line}\n`),

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { type GatewayPorts, STACK_PORT_VARIABLES } from '@redwire/local-stack';
 import { freePort } from '@redwire/testing';
 import { Redis } from 'ioredis';
@@ -52,4 +55,24 @@ export async function serverVersions(urls: {
     redis.disconnect();
     await db.end();
   }
+}
+
+/**
+ * Where a harness run keeps its stack's data and log: `dataDir` if given (kept), else a fresh folder under
+ * the system temp dir (`owned`: remove it afterwards); the services' log file next to it.
+ */
+export function runFiles(
+  tool: string,
+  startedAt: Date,
+  dataDir?: string,
+): { dataDir: string; owned: boolean; logFile: string } {
+  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `redwire-${tool}-`));
+  // PostgreSQL runs as the `postgres` user when we are root: it must be able to traverse the folder.
+  fs.chmodSync(dir, 0o755);
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  return {
+    dataDir: dir,
+    owned: dataDir === undefined,
+    logFile: path.join(os.tmpdir(), `redwire-${tool}-${stamp}.log`),
+  };
 }
