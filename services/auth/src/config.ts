@@ -1,11 +1,11 @@
-import { assertNoDevSecrets, type DeepReadonly, type Env, env, loadConfig } from '@redwire/config';
+import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the auth service reads the environment (STYLE.md 4).
 
 const serviceSchema = z
   .object({
-    NODE_ENV: env.oneOf(['development', 'test', 'production']).default('development'),
+    ...runModeEnv,
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: env.port().default(8082),
     LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -22,8 +22,6 @@ const serviceSchema = z
     USER_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8081'),
     /** Deadline of each call to the user service's internal API. */
     USER_SERVICE_TIMEOUT: env.duration().default(2000),
-    /** Accounts registered with one of these emails get role admin. */
-    ADMIN_EMAILS: env.list().default([]),
     DB_POOL_MAX: env.int(1, 200).default(10),
     DB_STATEMENT_TIMEOUT: env.duration().default(1500),
     DB_CONNECT_TIMEOUT: env.duration().default(1000),
@@ -61,18 +59,16 @@ const serviceSchema = z
     message: 'must exceed the longest registration (two user-service calls and a statement)',
   });
 
-const migrateSchema = z.object({ DATABASE_URL: env.postgresUrl() });
+const migrateSchema = z.object({ ...runModeEnv, DATABASE_URL: env.postgresUrl() });
 
 export type AuthConfig = DeepReadonly<z.output<typeof serviceSchema>>;
 
 /** The auth service's configuration (throws one ConfigError listing every bad key). */
 export function loadAuthConfig(source: Env): AuthConfig {
-  const config = loadConfig(serviceSchema, source);
-  assertNoDevSecrets(config, { production: config.NODE_ENV === 'production' });
-  return config;
+  return refuseDevSecrets(loadConfig(serviceSchema, source));
 }
 
 /** The migration entry point's configuration. */
 export function loadMigrateConfig(source: Env): { readonly DATABASE_URL: string } {
-  return loadConfig(migrateSchema, source);
+  return refuseDevSecrets(loadConfig(migrateSchema, source));
 }
