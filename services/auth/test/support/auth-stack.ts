@@ -4,6 +4,7 @@ import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redi
 import { SessionReader } from '@redwire/sessions';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
+import { grantAdmin } from '../../src/accounts/admin-commands';
 import { type AuthRuntime, type AuthRuntimeOverrides, createAuthRuntime } from '../../src/auth.runtime';
 import { type AuthConfig, loadAuthConfig } from '../../src/config';
 import { runMigrations } from '../../src/db/migrator';
@@ -135,6 +136,8 @@ export interface AuthFixture {
   /** Another instance of the service on the same database, Redis namespace and user-service peer. */
   startSibling(env: Record<string, string>, overrides?: AuthRuntimeOverrides): Promise<AuthInstance>;
   register(email: string, password?: string): Promise<string>;
+  /** Registers `email` and grants it role admin the way an operator does (admin.ts `grant`). */
+  registerAdmin(email: string, password?: string): Promise<string>;
   login(email: string, password?: string): Promise<{ token: string; userId: string }>;
   close(): Promise<void>;
 }
@@ -184,6 +187,12 @@ export async function authFixture(
       const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
       if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
       return (res.body.user as { id: string }).id;
+    },
+    async registerAdmin(email, password = PASSWORD) {
+      const id = await this.register(email, password);
+      const outcome = await grantAdmin(auth.runtime, email);
+      if (outcome.kind !== 'granted') throw new Error(`grant: ${outcome.kind}`);
+      return id;
     },
     async login(email, password = PASSWORD) {
       const res = await gw.call('POST', '/auth/login', { body: { email, password } });
