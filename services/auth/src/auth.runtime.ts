@@ -116,7 +116,10 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     backoffAfter: config.LOGIN_BACKOFF_AFTER,
     baseMs: config.LOGIN_BACKOFF_BASE,
     maxMs: config.LOGIN_BACKOFF_MAX,
+    accountBackoffAfter: config.LOGIN_BACKOFF_ACCOUNT_AFTER,
+    accountCeilingMs: config.LOGIN_BACKOFF_ACCOUNT_CEILING,
     windowMs: config.LOGIN_FAILURE_WINDOW,
+    knownAddressTtlMs: config.LOGIN_KNOWN_ADDRESS_TTL,
   });
 
   const revocations = new RevocationPublisher(

@@ -39,17 +39,32 @@ const serviceSchema = z
     /** Hashes computed at once; more wait (bounded queue) so a login flood cannot exhaust memory. */
     PASSWORD_HASH_CONCURRENCY: env.int(1, 64).default(4),
     PASSWORD_HASH_QUEUE: env.int(0, 100_000).default(256),
-    /** The failed login (per account) that starts the back-off; each further failure doubles it. */
+    /** The failed login of one (email, client address) that starts its back-off; each further one doubles it. */
     LOGIN_BACKOFF_AFTER: env.int(1, 100).default(5),
     LOGIN_BACKOFF_BASE: env.duration().default(1000),
+    /** Longest back-off of one (email, client address). */
     LOGIN_BACKOFF_MAX: env.duration().default(900_000),
+    /** The failed login of an account, over every address, that starts the account-wide back-off. */
+    LOGIN_BACKOFF_ACCOUNT_AFTER: env.int(1, 1000).default(20),
+    /** Longest account-wide back-off: the most a third party can make the owner's other addresses wait. */
+    LOGIN_BACKOFF_ACCOUNT_CEILING: env.duration().default(60_000),
     /** Failures are forgotten after this long without a new one. */
     LOGIN_FAILURE_WINDOW: env.duration().default(900_000),
+    /** An address that logged in successfully is exempt from the account-wide back-off this long. */
+    LOGIN_KNOWN_ADDRESS_TTL: env.duration().default(2_592_000_000),
     /** A registration still pending after this long was interrupted: the reaper undoes it. */
     PENDING_REGISTRATION_TTL: env.duration().default(300_000),
     /** How often unsynced account changes (Redis was down when they were made) are retried. */
     ACCOUNT_SYNC_INTERVAL: env.duration().default(2000),
   })
+  .refine(
+    (c) =>
+      c.LOGIN_BACKOFF_MAX >= c.LOGIN_BACKOFF_BASE && c.LOGIN_BACKOFF_ACCOUNT_CEILING >= c.LOGIN_BACKOFF_BASE,
+    {
+      path: ['LOGIN_BACKOFF_BASE'],
+      message: 'must not exceed LOGIN_BACKOFF_MAX or LOGIN_BACKOFF_ACCOUNT_CEILING',
+    },
+  )
   .refine((c) => c.SESSION_ABSOLUTE_TIMEOUT >= c.SESSION_IDLE_TIMEOUT, {
     path: ['SESSION_ABSOLUTE_TIMEOUT'],
     message: 'must be at least SESSION_IDLE_TIMEOUT',
