@@ -118,3 +118,52 @@ describe('names the database cannot store', () => {
     expect(await read.json()).toMatchObject({ name: 'Ada', version: 1 });
   });
 });
+
+describe('responses that differ by viewer', () => {
+  it('when a profile is read by its owner, an admin, another user or nobody, then every answer is private, varies on the credentials and carries the version ETag', async () => {
+    const id = await createUser(url);
+    const viewers: [string, Record<string, string>, boolean][] = [
+      ['anonymous', {}, false],
+      ['owner', await asUser(id), true],
+      ['admin', await asUser(crypto.randomUUID(), 'admin'), true],
+      ['someone else', await asUser(crypto.randomUUID()), false],
+    ];
+    for (const [who, headers, seesEmail] of viewers) {
+      const res = await fetch(`${url}/users/${id}`, { headers });
+      expect(res.status, who).toBe(200);
+      expect(res.headers.get('cache-control'), who).toBe('private, no-cache');
+      expect(res.headers.get('vary'), who).toBe('Authorization, Cookie');
+      expect(res.headers.get('etag'), who).toBe('"1"');
+      expect('email' in ((await res.json()) as object), who).toBe(seesEmail);
+      // The revalidation answer carries the same headers and no body, so it discloses nothing.
+      const revalidated = await fetch(`${url}/users/${id}`, {
+        headers: { ...headers, 'if-none-match': '"1"' },
+      });
+      expect(revalidated.status, who).toBe(304);
+      expect(revalidated.headers.get('cache-control'), who).toBe('private, no-cache');
+      expect(revalidated.headers.get('vary'), who).toBe('Authorization, Cookie');
+      expect(await revalidated.text(), who).toBe('');
+    }
+  });
+
+  it('when the list is read, then it is private and varies on the credentials; a problem is no-store', async () => {
+    const list = await fetch(`${url}/users?limit=2`);
+    expect(list.headers.get('cache-control')).toBe('private, no-cache');
+    expect(list.headers.get('vary')).toBe('Authorization, Cookie');
+    const missing = await fetch(`${url}/users/${crypto.randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('when a PATCH answers with the profile, then it is marked the same way', async () => {
+    const id = await createUser(url);
+    const res = await fetch(`${url}/users/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', ...(await asUser(id)) },
+      body: JSON.stringify({ bio: 'hi' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('private, no-cache');
+    expect(res.headers.get('etag')).toBe('"2"');
+  });
+});

@@ -105,6 +105,7 @@ export class TestGateway {
   async call(
     method: string,
     path: string,
+    /** `body`: a string is sent as is (raw JSON), anything else JSON-encoded. */
     options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
@@ -113,7 +114,12 @@ export class TestGateway {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers,
-      body: options.body === undefined ? null : JSON.stringify(options.body),
+      body:
+        options.body === undefined
+          ? null
+          : typeof options.body === 'string'
+            ? options.body
+            : JSON.stringify(options.body),
     });
     const text = await res.text();
     return {
