@@ -176,6 +176,11 @@ export async function authFixture(
   });
   await waitForReady(redis);
   const gw = new TestGateway(auth.url, redis, namespace);
+  const register = async (email: string, password = PASSWORD) => {
+    const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
+    if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+    return (res.body.user as { id: string }).id;
+  };
   return {
     auth,
     peer,
@@ -189,13 +194,9 @@ export async function authFixture(
       siblings.push(sibling);
       return sibling;
     },
-    async register(email, password = PASSWORD) {
-      const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
-      if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
-      return (res.body.user as { id: string }).id;
-    },
+    register,
     async registerAdmin(email, password = PASSWORD) {
-      const id = await this.register(email, password);
+      const id = await register(email, password);
       const outcome = await grantAdmin(auth.runtime, email);
       if (outcome.kind !== 'granted') throw new Error(`grant: ${outcome.kind}`);
       return id;
