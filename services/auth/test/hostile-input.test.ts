@@ -1,16 +1,9 @@
+import { PROTOTYPE_KEYS } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthFixture, anEmail, authFixture, PASSWORD } from './support/auth-stack';
 
 // Keys named like members of Object.prototype once answered 500 here; a name the user service refuses once
 // answered 503. Every one of them is the client's mistake: a 400 naming the field, and nothing changes.
-const PROTOTYPE_KEYS = [
-  '__proto__',
-  'constructor',
-  'toString',
-  'hasOwnProperty',
-  'valueOf',
-  '__defineGetter__',
-];
 
 describe('hostile input at auth', () => {
   let f: AuthFixture;

@@ -1,3 +1,4 @@
+import { PROTOTYPE_KEYS } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asAuthService,
@@ -12,17 +13,6 @@ import {
 
 // Keys named like members of Object.prototype once reached `obj[key] ?? …` in the error mapping and
 // answered 500. Each must be an ordinary unknown field now: 400 E_VALIDATION naming the field.
-const PROTOTYPE_KEYS = [
-  '__proto__',
-  'constructor',
-  'prototype',
-  'toString',
-  'hasOwnProperty',
-  'valueOf',
-  'isPrototypeOf',
-  '__defineGetter__',
-  '__lookupSetter__',
-];
 
 let db: Awaited<ReturnType<typeof migratedDatabase>>;
 let instance: UserInstance;

@@ -11,6 +11,7 @@ import {
   sessionIdSchema,
   userIdSchema,
 } from '@redwire/contracts';
+import { PROTOTYPE_KEYS } from '@redwire/testing';
 import fc from 'fast-check';
 import { z } from 'zod';
 import type { FuzzRequest, Target } from './fuzz-client';
@@ -19,22 +20,6 @@ import type { FuzzRequest, Target } from './fuzz-client';
 // body schemas give the fields; each field draws valid, boundary and hostile values, and the request as a
 // whole draws hostile encodings (duplicate keys, deep nesting, huge and non-UTF-8 bodies, wrong media
 // types, duplicate and overlong headers, odd query strings, other methods, other targets).
-
-/** Keys that name members of Object.prototype: once answered 500 through `obj[key] ?? …`. */
-export const PROTOTYPE_KEYS = [
-  '__proto__',
-  'constructor',
-  'prototype',
-  'toString',
-  'hasOwnProperty',
-  'valueOf',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  'toLocaleString',
-  '__defineGetter__',
-  '__defineSetter__',
-  '__lookupGetter__',
-] as const;
 
 const weighted = <T>(...pairs: [number, fc.Arbitrary<T>][]) =>
   fc.oneof(...pairs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
