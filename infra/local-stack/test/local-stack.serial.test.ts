@@ -131,6 +131,38 @@ describe('the local stack (npm start)', () => {
     expect((await login(email, 'a-password-of-their-own')).user?.role).toBe('user');
   });
 
+  it('when a profile is read through the gateway with and without a session, then both answers are private and vary on the credentials; auth answers are no-store', async () => {
+    const gateway = `http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT}`;
+    const json = { 'content-type': 'application/json' };
+    const email = `viewer-${Date.now()}@example.com`;
+    const password = 'a-password-of-their-own';
+    const registered = await fetch(`${gateway}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password, name: 'V' }),
+    });
+    expect(registered.headers.get('cache-control')).toBe('no-store');
+    const id = ((await registered.json()) as { user: { id: string } }).user.id;
+    const login = await fetch(`${gateway}/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const anonymous = await fetch(`${gateway}/users/${id}`);
+    const self = await fetch(`${gateway}/users/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    for (const res of [anonymous, self]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('private, no-cache');
+      expect(res.headers.get('vary')).toBe('Authorization, Cookie');
+      expect(res.headers.get('etag')).toBe('"1"');
+    }
+    expect('email' in ((await anonymous.json()) as object)).toBe(false);
+    expect(((await self.json()) as { email?: string }).email).toBe(email);
+    const me = await fetch(`${gateway}/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('when it gets Ctrl-C (SIGINT), then it exits 0 and leaves no process and no port behind', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
