@@ -1,4 +1,4 @@
-import { encodeCursor } from '@redwire/contracts';
+import { encodeCursor, ROUTE_LIST, ROUTES, type RouteId } from '@redwire/contracts';
 import { ERROR_CODES } from '@redwire/http-kit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ async function check<T>(property: fc.IAsyncProperty<T>, params: fc.Parameters<T>
   );
 }
 
-import { closeAgents, type FuzzRequest, type SendResult, send } from './fuzz-client';
+import { closeAgents, type FuzzRequest, type SendResult, send, type Target } from './fuzz-client';
 import { FuzzReport } from './fuzz-report';
 import { FUZZ_PASSWORD, type FuzzStack, startFuzzStack } from './fuzz-stack';
 import { fuzzRequest, parserLevelRequest } from './request-arbitraries';
@@ -176,6 +176,141 @@ async function sendAll(batch: readonly FuzzRequest[], into: FuzzReport, requireP
   });
   return { resolved, results, failures };
 }
+
+/** One valid request per catalogue route, built on throwaway accounts so the fixtures survive. */
+async function validRequests(): Promise<
+  Record<RouteId, { target: Target; req: Omit<FuzzRequest, 'target' | 'route'> }>
+> {
+  const gw = stack.urls.gateway;
+  const json = { 'content-type': 'application/json' };
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${gw}${path}`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const throwaway = async () => {
+    const email = `${crypto.randomUUID()}@example.com`;
+    const { user } = (await post('/auth/register', { email, password: FUZZ_PASSWORD, name: 'T' })) as {
+      user: { id: string };
+    };
+    const login = (await post('/auth/login', { email, password: FUZZ_PASSWORD })) as {
+      token: string;
+      session: { id: string };
+    };
+    return { id: user.id, email, token: login.token, sid: login.session.id };
+  };
+  const [a, b, c] = [await throwaway(), await throwaway(), await throwaway()];
+  const second = (await post('/auth/login', { email: a.email, password: FUZZ_PASSWORD })) as {
+    session: { id: string };
+  };
+  const bearer = (token: string): [string, string] => ['authorization', `Bearer ${token}`];
+  const admin = bearer('«admin.token»');
+  const body = (value: unknown) => ({
+    headers: [['content-type', 'application/json']] as [string, string][],
+    body: JSON.stringify(value),
+  });
+  const profileId = crypto.randomUUID();
+  const asService: [string, string] = ['x-redwire-identity', '«identity:service:user»'];
+  return {
+    'users.get': {
+      target: 'gateway',
+      req: { method: 'GET', path: `/users/${a.id}`, headers: [bearer(a.token)] },
+    },
+    'users.list': { target: 'gateway', req: { method: 'GET', path: '/users?limit=5', headers: [] } },
+    'users.patch': {
+      target: 'gateway',
+      req: {
+        method: 'PATCH',
+        path: `/users/${a.id}`,
+        ...body({ bio: 'ok' }),
+        headers: [bearer(a.token), ...body(0).headers],
+      },
+    },
+    'users.delete': {
+      target: 'gateway',
+      req: { method: 'DELETE', path: `/users/${c.id}`, headers: [bearer(c.token)] },
+    },
+    'internal.users.create': {
+      target: 'user',
+      req: {
+        method: 'POST',
+        path: '/internal/users',
+        body: JSON.stringify({ id: profileId, email: `${profileId}@example.com`, name: 'P' }),
+        headers: [asService, ['content-type', 'application/json']],
+      },
+    },
+    'internal.users.delete': {
+      target: 'user',
+      req: { method: 'DELETE', path: `/internal/users/${profileId}`, headers: [asService] },
+    },
+    'auth.register': {
+      target: 'gateway',
+      req: {
+        method: 'POST',
+        path: '/auth/register',
+        ...body({ email: `${crypto.randomUUID()}@example.com`, password: FUZZ_PASSWORD, name: 'R' }),
+      },
+    },
+    'auth.login': {
+      target: 'gateway',
+      req: { method: 'POST', path: '/auth/login', ...body({ email: a.email, password: FUZZ_PASSWORD }) },
+    },
+    'auth.logout': { target: 'gateway', req: { method: 'POST', path: '/auth/logout', headers: [] } },
+    'auth.logoutAll': {
+      target: 'gateway',
+      req: { method: 'POST', path: '/auth/logout-all', headers: [bearer(b.token)] },
+    },
+    'auth.me': { target: 'gateway', req: { method: 'GET', path: '/auth/me', headers: [bearer(a.token)] } },
+    'auth.sessions.list': {
+      target: 'gateway',
+      req: { method: 'GET', path: '/auth/sessions', headers: [bearer(a.token)] },
+    },
+    'auth.sessions.delete': {
+      target: 'gateway',
+      req: { method: 'DELETE', path: `/auth/sessions/${second.session.id}`, headers: [bearer(a.token)] },
+    },
+    'auth.password': {
+      target: 'gateway',
+      req: {
+        method: 'POST',
+        path: '/auth/password',
+        body: JSON.stringify({ currentPassword: FUZZ_PASSWORD, newPassword: 'another long password 1' }),
+        headers: [bearer(c.token), ['content-type', 'application/json']],
+      },
+    },
+    'auth.accounts.patch': {
+      target: 'gateway',
+      req: {
+        method: 'PATCH',
+        path: `/auth/accounts/${b.id}`,
+        body: JSON.stringify({ tier: 'pro' }),
+        headers: [admin, ['content-type', 'application/json']],
+      },
+    },
+  };
+}
+
+describe('the route catalogue against the running services', () => {
+  it('when every catalogue route gets one valid request, then its service answers one of the route’s success statuses', async () => {
+    const cases = await validRequests();
+    expect(Object.keys(cases).sort()).toEqual(ROUTE_LIST.map((r) => r.id).sort());
+    // In catalogue order, except that the deleting and password-changing ones go last.
+    const order = ROUTE_LIST.map((r) => r.id as RouteId).sort(
+      (x, y) =>
+        Number(x === 'users.delete' || x === 'auth.password') -
+        Number(y === 'users.delete' || y === 'auth.password'),
+    );
+    for (const id of order) {
+      const { target, req } = cases[id];
+      const result = await send(stack.urls[target], await resolve({ target, route: id, ...req }));
+      expect(result.kind, id).toBe('response');
+      if (result.kind !== 'response') continue;
+      expect(
+        ROUTES[id].success,
+        `${id} answered ${result.response.status}: ${result.response.body}`,
+      ).toContain(result.response.status);
+    }
+  });
+});
 
 describe('fuzzing every catalogue route through the gateway and at each service', () => {
   it(
