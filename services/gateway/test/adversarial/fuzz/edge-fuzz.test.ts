@@ -171,6 +171,7 @@ async function sendAll(batch: readonly FuzzRequest[], into: FuzzReport, requireP
     if (result.kind === 'unsendable')
       unsendable.set(result.error.slice(0, 80), (unsendable.get(result.error.slice(0, 80)) ?? 0) + 1);
     into.record(`${req.target} ${req.route}`, outcomeOf(result));
+    if (into.total % 5000 === 0) process.stderr.write(`fuzz: ${into.total} requests sent\n`);
     const problem = problemWith(req, result, requireProblemJson);
     if (problem) failures.push(`${problem}\n    for ${describeRequest(req)}`);
   });
@@ -351,7 +352,8 @@ describe('fuzzing every catalogue route through the gateway and at each service'
       // The run reached the services' success paths too, not only their refusals.
       expect(report.count((o) => o.startsWith('2'))).toBeGreaterThan(REQUESTS / 50);
     },
-    Math.max(120_000, REQUESTS * 40),
+    // Generous: the whole stack shares one process, and the box is shared with other test runs.
+    Math.max(120_000, REQUESTS * 60),
   );
 });
 

@@ -153,6 +153,24 @@ export async function startFuzzStack(): Promise<FuzzStack> {
   const revoked = await newPrincipal('revoked');
   await call('POST', `${gatewayServer.url}/auth/logout`, undefined, revoked.token);
 
+  let tags: string[] = [];
+  const loadTags = async () => {
+    const { rows } = await auth.runtime.pool.query<{ session_tag: string }>(
+      'SELECT session_tag FROM auth.accounts',
+    );
+    tags = rows.map((r) => r.session_tag);
+  };
+  const sessionCount = async () => {
+    const pipeline = redis.pipeline();
+    for (const tag of tags) pipeline.zcard(sessionIndex(tag));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.reduce((sum, [error, n]) => {
+      if (error) throw error;
+      return sum + Number(n);
+    }, 0);
+  };
+  await loadTags();
+
   const stillValid = async (p: Principal) => {
     const res = await fetch(`${gatewayServer.url}/auth/me`, {
       headers: { authorization: `Bearer ${p.token}` },
@@ -181,25 +199,22 @@ export async function startFuzzStack(): Promise<FuzzStack> {
       for (const who of ['self', 'other', 'admin'] as const) {
         if (!(await stillValid(principals[who]))) principals[who] = await newPrincipal(who, who === 'admin');
       }
+      await loadTags();
     },
     async fingerprint() {
-      // One round trip to each store: the rows' counts, versions and password hashes, and every account's
-      // session count (its index ZSET).
-      const { rows } = await auth.runtime.pool.query<{ f: string; tags: string[] | null }>(
-        `SELECT concat_ws('|',
-           (SELECT concat_ws(',', count(*), sum(version), max(updated_at)) FROM users.users),
-           (SELECT count(*) FROM users.outbox),
-           (SELECT concat_ws(',', count(*), sum(auth_version), sum(revision),
-              md5(string_agg(password_hash, '' ORDER BY id))) FROM auth.accounts)) AS f,
-           (SELECT array_agg(session_tag) FROM auth.accounts) AS tags`,
-      );
-      const pipeline = redis.pipeline();
-      for (const tag of rows[0]?.tags ?? []) pipeline.zcard(sessionIndex(tag));
-      const replies = (await pipeline.exec()) ?? [];
-      const sessions = replies.reduce((sum, [error, n]) => {
-        if (error) throw error;
-        return sum + Number(n);
-      }, 0);
+      // PostgreSQL and Redis at once: the rows' counts, versions and password hashes, and the session count
+      // of every account known at the last successful write (an account a refused write created would
+      // change the row count anyway).
+      const [{ rows }, sessions] = await Promise.all([
+        auth.runtime.pool.query<{ f: string }>(
+          `SELECT concat_ws('|',
+             (SELECT concat_ws(',', count(*), sum(version), max(updated_at)) FROM users.users),
+             (SELECT count(*) FROM users.outbox),
+             (SELECT concat_ws(',', count(*), sum(auth_version), sum(revision),
+                md5(string_agg(password_hash, '' ORDER BY id))) FROM auth.accounts)) AS f`,
+        ),
+        sessionCount(),
+      ]);
       return `${rows[0]?.f}|sessions:${sessions}`;
     },
     async close() {
