@@ -2,21 +2,6 @@ import { encodeCursor, ROUTE_LIST, ROUTES, type RouteId } from '@redwire/contrac
 import { ERROR_CODES } from '@redwire/http-kit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/**
- * fc.assert prints every generated value of a failing case (megabytes here); this keeps the seed, the
- * path to replay it and the property's own message, which names the offending requests briefly.
- */
-async function check<T>(property: fc.IAsyncProperty<T>, params: fc.Parameters<T>): Promise<void> {
-  const details = await fc.check(property, params);
-  if (!details.failed) return;
-  const cause =
-    details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  throw new Error(
-    `property failed (FUZZ_SEED=${details.seed}, path ${details.counterexamplePath}):\n${cause}`,
-  );
-}
-
 import { closeAgents, type FuzzRequest, type SendResult, send, type Target } from './fuzz-client';
 import { FuzzReport } from './fuzz-report';
 import { FUZZ_PASSWORD, type FuzzStack, startFuzzStack } from './fuzz-stack';
@@ -24,13 +9,13 @@ import { fuzzRequest, parserLevelRequest } from './request-arbitraries';
 
 // Property-based fuzzing of every route in the @redwire/contracts catalogue, through the real gateway and
 // straight to each service, on real Redis and PostgreSQL. For every request: an answer arrives (closing
-// after a 4xx is fine), never a 5xx, a 4xx is problem+json with a contract code, and a batch of refusals
-// changes no domain state. `npm test` runs a seeded smoke (FUZZ_REQUESTS, default 2000); `npm run fuzz`
+// after a 4xx is fine), never a 5xx, a 4xx is problem+json with a contract code, and neither a read nor a
+// refused write changes domain state. `npm test` runs a seeded smoke (FUZZ_REQUESTS, default 2000); `npm run fuzz`
 // runs 50,000 and prints the counts by endpoint and answer. FUZZ_SEED replays a run.
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
-/** Requests sent at once; the state is compared around each batch. */
+/** Requests per property run: its reads go out at once, then its writes one by one. */
 const BATCH = 8;
 
 /**
@@ -65,6 +50,20 @@ afterAll(async () => {
   if (parserReport.total > 0) process.stdout.write(`${parserReport.format('parser-level cases')}\n`);
   await stack?.close();
 }, 60_000);
+
+/**
+ * fc.assert prints every generated value of a failing case (megabytes here); this keeps the seed, the
+ * path to replay it and the property's own message, which names the offending requests briefly.
+ */
+async function check<T>(property: fc.IAsyncProperty<T>, params: fc.Parameters<T>): Promise<void> {
+  const details = await fc.check(property, params);
+  if (!details.failed) return;
+  const cause =
+    details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  throw new Error(
+    `property failed (FUZZ_SEED=${details.seed}, path ${details.counterexamplePath}):\n${cause}`,
+  );
+}
 
 /** Replaces the fixture placeholders of a generated request with the live values. */
 async function resolve(req: FuzzRequest): Promise<FuzzRequest> {
