@@ -1,32 +1,18 @@
 import { PROTOTYPE_KEYS } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  asAuthService,
-  asUser,
-  createUser,
-  migratedDatabase,
-  namespace,
-  startInstance,
-  testConfig,
-  type UserInstance,
-} from './support/user-stack';
+import { asAuthService, asUser, createUser, standaloneInstance } from './support/user-stack';
 
 // Keys named like members of Object.prototype once reached `obj[key] ?? …` in the error mapping and
 // answered 500. Each must be an ordinary unknown field now: 400 E_VALIDATION naming the field.
 
-let db: Awaited<ReturnType<typeof migratedDatabase>>;
-let instance: UserInstance;
+let service: Awaited<ReturnType<typeof standaloneInstance>>;
 let url: string;
 
 beforeAll(async () => {
-  db = await migratedDatabase();
-  instance = await startInstance(testConfig({ DATABASE_URL: db.url, REDIS_NAMESPACE: namespace() }));
-  url = instance.url;
+  service = await standaloneInstance();
+  url = service.url;
 });
-afterAll(async () => {
-  await instance?.close();
-  await db?.drop();
-});
+afterAll(() => service?.close());
 
 async function problem(res: Response) {
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -34,7 +20,7 @@ async function problem(res: Response) {
 }
 
 const rowCount = async () =>
-  Number((await instance.runtime.pool.query('SELECT count(*) AS n FROM users.users')).rows[0]?.n);
+  Number((await service.instance.runtime.pool.query('SELECT count(*) AS n FROM users.users')).rows[0]?.n);
 
 describe('prototype-named keys', () => {
   it('when a query string names a prototype member, then GET /users answers 400 naming it', async () => {
