@@ -75,12 +75,23 @@ export async function startFuzzStack(): Promise<FuzzStack> {
     IDENTITY_SIGNING_KEY: FUZZ_SIGNING_KEY,
   };
 
-  const user: UserInstance = await startUser(userConfig({ ...common, REDIS_COMMAND_TIMEOUT: '2000' }));
+  // Deadlines far above any answer time: the run is about what bad input gets, and the whole stack shares
+  // one process on a box other test runs load too; a missed deadline would be a 503 that says nothing
+  // about input. Deadline behaviour has its own (serial) suites.
+  const patient = {
+    REDIS_COMMAND_TIMEOUT: '10000',
+    DB_STATEMENT_TIMEOUT: '10000',
+    DB_CONNECT_TIMEOUT: '10000',
+  };
+  const user: UserInstance = await startUser(
+    userConfig({ ...common, ...patient, USER_CACHE_LEASE_TTL: '15000' }),
+  );
   const auth: AuthInstance = await startAuth(
     authConfig({
       ...common,
+      ...patient,
       USER_SERVICE_URL: user.url,
-      USER_SERVICE_TIMEOUT: '5000',
+      USER_SERVICE_TIMEOUT: '10000',
       // Every fuzzed login comes from 127.0.0.1: keep the back-off from hiding the password check.
       LOGIN_BACKOFF_AFTER: '100',
       LOGIN_BACKOFF_ACCOUNT_AFTER: '1000',
@@ -100,9 +111,10 @@ export async function startFuzzStack(): Promise<FuzzStack> {
       PORT: '0',
       ADMIN_PORT: '0',
       RATE_LIMIT_POLICIES_FILE: policyFile,
-      RATE_LIMIT_DEADLINE: '2000',
-      SESSION_CHECK_DEADLINE: '2000',
-      UPSTREAM_TIMEOUT: '10000',
+      REDIS_COMMAND_TIMEOUT: '10000',
+      RATE_LIMIT_DEADLINE: '10000',
+      SESSION_CHECK_DEADLINE: '10000',
+      UPSTREAM_TIMEOUT: '30000',
     }),
     { logger: createLogger({ service: 'redwire-gateway', level: 'silent' }) },
   );
