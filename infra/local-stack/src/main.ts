@@ -9,6 +9,7 @@ import {
   startRedisServer,
 } from '@redwire/testing';
 import { ensureAppDatabase } from './database';
+import { createLocalAdmin } from './local-admin';
 import { waitForReady } from './readiness';
 import { ServiceProcess, type ServiceSpec } from './service-process';
 import { readStackConfig, type StackConfig } from './stack-config';
@@ -23,6 +24,8 @@ const relay = (line: string) => process.stdout.write(`${line}\n`);
 function serviceSpecs(config: StackConfig, redisUrl: string, databaseUrl: string): ServiceSpec[] {
   const common = {
     NODE_ENV: 'development',
+    // The runner is development by definition: its key is the public one of .env.example.
+    ALLOW_DEV_SECRETS: 'true',
     HOST: '127.0.0.1',
     LOG_LEVEL: config.logLevel,
     REDIS_URL: redisUrl,
@@ -62,7 +65,6 @@ function serviceSpecs(config: StackConfig, redisUrl: string, databaseUrl: string
         PORT: String(config.authPort),
         DATABASE_URL: databaseUrl,
         USER_SERVICE_URL: userUrl,
-        ADMIN_EMAILS: config.adminEmails,
         OTEL_SERVICE_NAME: 'redwire-auth',
       },
       readyUrl: `${authUrl}/readyz`,
@@ -153,6 +155,15 @@ async function main(): Promise<void> {
       60000,
       () => died,
     );
+    const auth = specs.find((s) => s.name === 'auth');
+    if (auth && config.adminEmail !== '') {
+      await createLocalAdmin(
+        path.join(repoRoot, 'services/auth/dist/admin.js'),
+        config.adminEmail,
+        auth.env,
+        log,
+      );
+    }
     process.stdout.write(
       `redwire ready: gateway=http://127.0.0.1:${config.gatewayPort} redis=${redis.url} ` +
         `postgres=postgres://${APP_ROLE}@127.0.0.1:${config.postgresPort}/${APP_DATABASE}\n`,

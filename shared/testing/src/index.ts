@@ -10,6 +10,7 @@ export {
   startOtlpReceiver,
 } from './otlp-receiver';
 export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
+export { PROTOTYPE_KEYS } from './prototype-keys';
 export {
   chunked,
   jsonOf,
