@@ -150,6 +150,23 @@ describe('docker-compose.yml against the services', () => {
       expect(() => contract.load(environmentOf(service))).toThrow(/development value/);
     }
   });
+
+  it('when the .env.example secrets are given without its ALLOW_DEV_SECRETS=true, then every service and migration refuses them although NODE_ENV defaults to development', () => {
+    const { ALLOW_DEV_SECRETS: optIn, ...secretsOnly } = envExample();
+    expect(optIn).toBe('true');
+    const { value } = loadCompose(undefined, secretsOnly);
+    for (const contract of SERVICE_CONTRACTS) {
+      const env = environmentOf(value.services[contract.compose] ?? {});
+      expect(env.NODE_ENV, contract.compose).toBe('development');
+      expect(env.ALLOW_DEV_SECRETS, contract.compose).toBe('false');
+      expect(() => contract.load(env), contract.compose).toThrow(/ALLOW_DEV_SECRETS=true/);
+    }
+    // With the opt-in they start (the committed inputs pass the cross-check above).
+    for (const contract of SERVICE_CONTRACTS) {
+      const env = environmentOf(loadCompose().value.services[contract.compose] ?? {});
+      expect(() => contract.load(env), contract.compose).not.toThrow();
+    }
+  });
 });
 
 describe('docker-compose.yml on its own', () => {

@@ -7,6 +7,7 @@ import {
   startRedisServer,
 } from '@redwire/testing';
 import { ensureAppDatabase } from './database';
+import { createLocalAdmin } from './local-admin';
 import { waitForReady } from './readiness';
 import { ServiceProcess, type ServiceSpec } from './service-process';
 import {
@@ -243,6 +244,15 @@ export class LocalStack {
       () => this.supervisor.failure ?? (this.#stopping ? 'the stack is stopping' : undefined),
     );
     this.supervisor.arm();
+    const auth = specs.find((s) => s.name === STACK_PROCESS.auth);
+    if (auth && config.adminEmail !== '') {
+      await createLocalAdmin(
+        path.join(repoRoot, 'services/auth/dist/admin.js'),
+        config.adminEmail,
+        auth.env,
+        this.#log,
+      );
+    }
   }
 
   /** Stops the services (in parallel), then Redis and PostgreSQL. Safe to call at any time, and twice. */

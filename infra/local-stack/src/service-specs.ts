@@ -32,6 +32,8 @@ export function serviceSpecs(
 ): ServiceSpec[] {
   const common = {
     NODE_ENV: 'development',
+    // The runner is development by definition: its key is the public one of .env.example.
+    ALLOW_DEV_SECRETS: 'true',
     HOST: '127.0.0.1',
     LOG_LEVEL: config.logLevel,
     REDIS_URL: redisUrl,
@@ -73,7 +75,6 @@ export function serviceSpecs(
         PORT: String(config.authPort),
         DATABASE_URL: databaseUrl,
         USER_SERVICE_URL: userUrl,
-        ADMIN_EMAILS: config.adminEmails,
         OTEL_SERVICE_NAME: 'redwire-auth',
       },
       readyUrl: `${authUrl}/readyz`,

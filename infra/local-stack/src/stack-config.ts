@@ -18,13 +18,17 @@ export interface StackConfig {
   readonly dataDir: string | undefined;
   /** Development-only identity key; production deployments supply their own (see .env.example). */
   readonly identitySigningKey: string;
-  readonly adminEmails: string;
+  /**
+   * The admin account the runner creates with a random password (printed once); empty: none. No address is
+   * admin because it registered: the runner creates the account itself before it reports ready.
+   */
+  readonly adminEmail: string;
   readonly logLevel: string;
   /** Passed through to the services so traces reach a collector when one is configured. */
   readonly otelEnv: Readonly<Record<string, string>>;
 }
 
-/** The development identity key. Services refuse it when NODE_ENV=production. */
+/** The development identity key: public, so services refuse it unless ALLOW_DEV_SECRETS=true (the runner sets it). */
 export const DEV_IDENTITY_SIGNING_KEY = 'dev-only-identity-signing-key-do-not-use-in-production';
 
 /** Every port variable of the local stack: a tool that starts its own stack sets each of them. */
@@ -61,7 +65,7 @@ export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
     workerMetricsPort: port(env, 'REDWIRE_WORKER_METRICS_PORT', Number(env.METRICS_PORT) || 9091, problems),
     dataDir: env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined,
     identitySigningKey: env.IDENTITY_SIGNING_KEY ?? DEV_IDENTITY_SIGNING_KEY,
-    adminEmails: env.ADMIN_EMAILS ?? 'admin@redwire.local',
+    adminEmail: env.REDWIRE_ADMIN_EMAIL ?? 'admin@redwire.local',
     logLevel: env.LOG_LEVEL ?? 'info',
     otelEnv: Object.fromEntries(
       Object.entries(env).filter(

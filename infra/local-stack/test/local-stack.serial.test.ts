@@ -185,6 +185,72 @@ describe('the local stack (npm start)', () => {
     expect(((await login.json()) as { code: string }).code).toBe('E_INVALID_CREDENTIALS');
   });
 
+  it('when it is ready, then it has created the admin itself, printed its password once, and nobody can claim the address', async () => {
+    const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
+    const json = { 'content-type': 'application/json' };
+    const printed = stack.stderr.filter((line) => line.includes('admin admin@redwire.local password'));
+    expect(printed).toHaveLength(1);
+    expect(stack.stdout.some((line) => line.includes('password'))).toBe(false);
+    const password = /shown once, not stored anywhere\): (\S+)$/.exec(printed[0] ?? '')?.[1] ?? '';
+    // The first caller cannot register the admin address with a password of their choosing …
+    const claim = await fetch(`${gateway}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email: 'admin@redwire.local', password: 'attacker-chosen-password', name: 'M' }),
+    });
+    expect(claim.status).toBe(409);
+    // … while the printed password signs in as admin, and any other registration gets role user.
+    const login = async (email: string, pw: string) =>
+      (await (
+        await fetch(`${gateway}/auth/login`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ email, password: pw }),
+        })
+      ).json()) as { user?: { role: string } };
+    expect((await login('admin@redwire.local', password)).user?.role).toBe('admin');
+    const email = `someone-${Date.now()}@example.com`;
+    const registered = await fetch(`${gateway}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password: 'a-password-of-their-own', name: 'S' }),
+    });
+    expect(registered.status).toBe(201);
+    expect((await login(email, 'a-password-of-their-own')).user?.role).toBe('user');
+  });
+
+  it('when a profile is read through the gateway with and without a session, then both answers are private and vary on the credentials; auth answers are no-store', async () => {
+    const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
+    const json = { 'content-type': 'application/json' };
+    const email = `viewer-${Date.now()}@example.com`;
+    const password = 'a-password-of-their-own';
+    const registered = await fetch(`${gateway}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password, name: 'V' }),
+    });
+    expect(registered.headers.get('cache-control')).toBe('no-store');
+    const id = ((await registered.json()) as { user: { id: string } }).user.id;
+    const login = await fetch(`${gateway}/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const anonymous = await fetch(`${gateway}/users/${id}`);
+    const self = await fetch(`${gateway}/users/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    for (const res of [anonymous, self]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('private, no-cache');
+      expect(res.headers.get('vary')).toBe('Authorization, Cookie');
+      expect(res.headers.get('etag')).toBe('"1"');
+    }
+    expect('email' in ((await anonymous.json()) as object)).toBe(false);
+    expect(((await self.json()) as { email?: string }).email).toBe(email);
+    const me = await fetch(`${gateway}/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('when the user worker is killed, then the runner restarts it and the write made meanwhile reaches the stream and both consumer groups', async () => {
     const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
     const ada = await signUp(gateway);

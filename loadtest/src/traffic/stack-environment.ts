@@ -14,7 +14,8 @@ async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
 /**
  * The environment a harness (chaos, soak) runs the local stack with: every port from REDWIRE_*_PORT or a
  * free one (never npm start's defaults, which a developer's own stack may hold), data kept in `dataDir`
- * (the state Redis with its append-only file), services logging at `warn` unless LOG_LEVEL says otherwise;
+ * (the state Redis with its append-only file), services logging at `warn` unless LOG_LEVEL says otherwise,
+ * no admin account unless REDWIRE_ADMIN_EMAIL names one;
  * and the ports of `extraGateways` more gateways (REDWIRE_GATEWAY<n>_PORT / REDWIRE_GATEWAY<n>_ADMIN_PORT
  * for n = 2, 3, …, else free ones).
  */
@@ -23,7 +24,13 @@ export async function stackEnvironment(
   dataDir: string,
   extraGateways = 0,
 ): Promise<{ env: NodeJS.ProcessEnv; extraGateways: GatewayPorts[] }> {
-  const out: NodeJS.ProcessEnv = { ...env, REDWIRE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' };
+  const out: NodeJS.ProcessEnv = {
+    ...env,
+    REDWIRE_DATA_DIR: dataDir,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+    // No admin account: the load needs none, and its creation would hash a password for nothing.
+    REDWIRE_ADMIN_EMAIL: env.REDWIRE_ADMIN_EMAIL ?? '',
+  };
   for (const name of STACK_PORT_VARIABLES) out[name] = String(await portFrom(env, name));
   const gateways: GatewayPorts[] = [];
   for (let n = 2; n < extraGateways + 2; n++) {

@@ -1,5 +1,4 @@
-import { hkdfSync } from 'node:crypto';
-import { IdentitySigner, IdentityVerifier } from '@redwire/http-kit';
+import { deriveKey, IdentitySigner, IdentityVerifier, KEY_LABELS } from '@redwire/http-kit';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
 import { Database } from '@redwire/postgres-kit';
 import {
@@ -52,6 +51,8 @@ export interface AuthRuntime {
   readonly store: SessionStore;
   readonly auth: AuthService;
   readonly registration: RegistrationService;
+  /** Role, tier and status changes (the admin route and the operator's CLI). */
+  readonly admin: AccountAdminService;
   readonly reaper: PendingRegistrationReaper;
   readonly sync: AccountSync;
   readonly metrics: Metrics;
@@ -112,13 +113,14 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     redis: state,
     keyspace: authKeys,
     // A key of its own, derived so that no extra secret has to be configured.
-    hmacKey: Buffer.from(
-      hkdfSync('sha256', config.IDENTITY_SIGNING_KEY, '', 'redwire-auth login-throttle', 32),
-    ),
+    hmacKey: deriveKey(config.IDENTITY_SIGNING_KEY, KEY_LABELS.loginThrottle),
     backoffAfter: config.LOGIN_BACKOFF_AFTER,
     baseMs: config.LOGIN_BACKOFF_BASE,
     maxMs: config.LOGIN_BACKOFF_MAX,
+    accountBackoffAfter: config.LOGIN_BACKOFF_ACCOUNT_AFTER,
+    accountCeilingMs: config.LOGIN_BACKOFF_ACCOUNT_CEILING,
     windowMs: config.LOGIN_FAILURE_WINDOW,
+    knownAddressTtlMs: config.LOGIN_KNOWN_ADDRESS_TTL,
   });
 
   const revocations = new RevocationPublisher(
@@ -146,7 +148,6 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     accounts,
     users,
     hasher,
-    adminEmails: new Set(config.ADMIN_EMAILS.map((e) => e.trim().toLowerCase())),
     logger,
     onOutcome: authMetrics.registration,
   });
@@ -187,11 +188,12 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     onError: (error, info) => logger.warn({ err: error, ...info }, 'user-events consumer error'),
   });
 
+  const admin = new AccountAdminService(accounts, sync);
   let closing = false;
   const app = createApp({
     auth,
     registration,
-    admin: new AccountAdminService(accounts, sync),
+    admin,
     verifier: new IdentityVerifier({ key: config.IDENTITY_SIGNING_KEY, audience: 'auth' }),
     cookie: new SessionCookie({ secure: config.SESSION_COOKIE_SECURE }),
     logger,
@@ -226,6 +228,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     store,
     auth,
     registration,
+    admin,
     reaper,
     sync,
     metrics,

@@ -1,11 +1,11 @@
-import { assertNoDevSecrets, type DeepReadonly, type Env, env, loadConfig } from '@redwire/config';
+import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the auth service reads the environment (STYLE.md 4).
 
 const serviceSchema = z
   .object({
-    NODE_ENV: env.oneOf(['development', 'test', 'production']).default('development'),
+    ...runModeEnv,
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     PORT: env.port().default(8082),
     LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -27,8 +27,6 @@ const serviceSchema = z
     USER_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8081'),
     /** Deadline of each call to the user service's internal API. */
     USER_SERVICE_TIMEOUT: env.duration().default(2000),
-    /** Accounts registered with one of these emails get role admin. */
-    ADMIN_EMAILS: env.list().default([]),
     DB_POOL_MAX: env.int(1, 200).default(10),
     DB_STATEMENT_TIMEOUT: env.duration().default(1500),
     DB_CONNECT_TIMEOUT: env.duration().default(1000),
@@ -46,17 +44,32 @@ const serviceSchema = z
     /** Hashes computed at once; more wait (bounded queue) so a login flood cannot exhaust memory. */
     PASSWORD_HASH_CONCURRENCY: env.int(1, 64).default(4),
     PASSWORD_HASH_QUEUE: env.int(0, 100_000).default(256),
-    /** The failed login (per account) that starts the back-off; each further failure doubles it. */
+    /** The failed login of one (email, client address) that starts its back-off; each further one doubles it. */
     LOGIN_BACKOFF_AFTER: env.int(1, 100).default(5),
     LOGIN_BACKOFF_BASE: env.duration().default(1000),
+    /** Longest back-off of one (email, client address). */
     LOGIN_BACKOFF_MAX: env.duration().default(900_000),
+    /** The failed login of an account, over every address, that starts the account-wide back-off. */
+    LOGIN_BACKOFF_ACCOUNT_AFTER: env.int(1, 1000).default(20),
+    /** Longest account-wide back-off: the most a third party can make the owner's other addresses wait. */
+    LOGIN_BACKOFF_ACCOUNT_CEILING: env.duration().default(60_000),
     /** Failures are forgotten after this long without a new one. */
     LOGIN_FAILURE_WINDOW: env.duration().default(900_000),
+    /** An address that logged in successfully is exempt from the account-wide back-off this long. */
+    LOGIN_KNOWN_ADDRESS_TTL: env.duration().default(2_592_000_000),
     /** A registration still pending after this long was interrupted: the reaper undoes it. */
     PENDING_REGISTRATION_TTL: env.duration().default(300_000),
     /** How often unsynced account changes (Redis was down when they were made) are retried. */
     ACCOUNT_SYNC_INTERVAL: env.duration().default(2000),
   })
+  .refine(
+    (c) =>
+      c.LOGIN_BACKOFF_MAX >= c.LOGIN_BACKOFF_BASE && c.LOGIN_BACKOFF_ACCOUNT_CEILING >= c.LOGIN_BACKOFF_BASE,
+    {
+      path: ['LOGIN_BACKOFF_BASE'],
+      message: 'must not exceed LOGIN_BACKOFF_MAX or LOGIN_BACKOFF_ACCOUNT_CEILING',
+    },
+  )
   .refine((c) => c.SESSION_ABSOLUTE_TIMEOUT >= c.SESSION_IDLE_TIMEOUT, {
     path: ['SESSION_ABSOLUTE_TIMEOUT'],
     message: 'must be at least SESSION_IDLE_TIMEOUT',
@@ -66,18 +79,16 @@ const serviceSchema = z
     message: 'must exceed the longest registration (two user-service calls and a statement)',
   });
 
-const migrateSchema = z.object({ DATABASE_URL: env.postgresUrl() });
+const migrateSchema = z.object({ ...runModeEnv, DATABASE_URL: env.postgresUrl() });
 
 export type AuthConfig = DeepReadonly<z.output<typeof serviceSchema>>;
 
 /** The auth service's configuration (throws one ConfigError listing every bad key). */
 export function loadAuthConfig(source: Env): AuthConfig {
-  const config = loadConfig(serviceSchema, source);
-  assertNoDevSecrets(config, { production: config.NODE_ENV === 'production' });
-  return config;
+  return refuseDevSecrets(loadConfig(serviceSchema, source));
 }
 
 /** The migration entry point's configuration. */
 export function loadMigrateConfig(source: Env): { readonly DATABASE_URL: string } {
-  return loadConfig(migrateSchema, source);
+  return refuseDevSecrets(loadConfig(migrateSchema, source));
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { assertNoDevSecrets, type DeepReadonly, type Env, env, loadConfig } from '@redwire/config';
+import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the gateway reads the environment (STYLE.md 4).
@@ -8,7 +8,7 @@ const NAMESPACE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 const schema = z
   .object({
-    NODE_ENV: env.oneOf(['development', 'test', 'production']).default('development'),
+    ...runModeEnv,
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     /** Public port: the proxied API and /healthz. */
     PORT: env.port().default(8080),
@@ -121,9 +121,7 @@ export type GatewayConfig = DeepReadonly<z.output<typeof schema>>;
 
 /** The gateway's configuration (throws one ConfigError listing every bad key). */
 export function loadGatewayConfig(source: Env): GatewayConfig {
-  const config = loadConfig(schema, source);
-  assertNoDevSecrets(config, { production: config.NODE_ENV === 'production' });
-  return config;
+  return refuseDevSecrets(loadConfig(schema, source));
 }
 
 /** Reads the policy file named by RATE_LIMIT_POLICIES_FILE, if any (validated by PolicySet). */

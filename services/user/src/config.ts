@@ -1,10 +1,10 @@
-import { assertNoDevSecrets, type DeepReadonly, type Env, env, loadConfig } from '@redwire/config';
+import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the user service and its worker read the environment (STYLE.md 4).
 
 const common = {
-  NODE_ENV: env.oneOf(['development', 'test', 'production']).default('development'),
+  ...runModeEnv,
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: env.postgresUrl(),
@@ -77,27 +77,22 @@ const workerSchema = z.object({
   WORKER_REDIS_COMMAND_TIMEOUT: env.duration().default(2000),
 });
 
-const migrateSchema = z.object({ DATABASE_URL: env.postgresUrl() });
+const migrateSchema = z.object({ ...runModeEnv, DATABASE_URL: env.postgresUrl() });
 
 export type ServiceConfig = DeepReadonly<z.output<typeof serviceSchema>>;
 export type WorkerConfig = DeepReadonly<z.output<typeof workerSchema>>;
 
-function guard<T extends { NODE_ENV: string }>(config: T): T {
-  assertNoDevSecrets(config, { production: config.NODE_ENV === 'production' });
-  return config;
-}
-
 /** The HTTP service's configuration (throws one ConfigError listing every bad key). */
 export function loadServiceConfig(source: Env): ServiceConfig {
-  return guard(loadConfig(serviceSchema, source));
+  return refuseDevSecrets(loadConfig(serviceSchema, source));
 }
 
 /** The worker's configuration. */
 export function loadWorkerConfig(source: Env): WorkerConfig {
-  return guard(loadConfig(workerSchema, source));
+  return refuseDevSecrets(loadConfig(workerSchema, source));
 }
 
 /** The migration entry point's configuration. */
 export function loadMigrateConfig(source: Env): { readonly DATABASE_URL: string } {
-  return loadConfig(migrateSchema, source);
+  return refuseDevSecrets(loadConfig(migrateSchema, source));
 }

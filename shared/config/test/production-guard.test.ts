@@ -11,8 +11,38 @@ const config = {
 };
 
 describe('assertNoDevSecrets', () => {
-  it('when not in production, then development values are allowed', () => {
-    expect(() => assertNoDevSecrets(config, { production: false, devValues })).not.toThrow();
+  it('when outside production the operator allows them, then development values are accepted', () => {
+    expect(() =>
+      assertNoDevSecrets(config, { production: false, allowDevSecrets: true, devValues }),
+    ).not.toThrow();
+  });
+
+  it('when outside production nobody allowed them, then development values are refused and the opt-in is named', () => {
+    for (const allowDevSecrets of [undefined, false]) {
+      let error: unknown;
+      try {
+        assertNoDevSecrets(config, {
+          production: false,
+          devValues,
+          ...(allowDevSecrets === false ? { allowDevSecrets } : {}),
+        });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.key)).toEqual([
+        'identity.signingKey',
+        'redis.url',
+        'cookieSecrets.1',
+      ]);
+      expect((error as ConfigError).message).toContain('ALLOW_DEV_SECRETS=true');
+    }
+  });
+
+  it('when in production, then the opt-in does not let development values through', () => {
+    expect(() => assertNoDevSecrets(config, { production: true, allowDevSecrets: true, devValues })).toThrow(
+      /in production/,
+    );
   });
 
   it('when in production with development values, then every offending path is listed without values', () => {
@@ -35,6 +65,8 @@ describe('assertNoDevSecrets', () => {
   });
 
   it('when a development value is shorter than 8 characters, then the guard refuses it as too broad', () => {
-    expect(() => assertNoDevSecrets({}, { production: false, devValues: ['dev'] })).toThrow(TypeError);
+    expect(() =>
+      assertNoDevSecrets({}, { production: false, allowDevSecrets: true, devValues: ['dev'] }),
+    ).toThrow(TypeError);
   });
 });

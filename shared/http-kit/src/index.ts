@@ -46,7 +46,7 @@ export {
   type UserIdentity,
   type VerifiedIdentity,
 } from './identity.types';
-export { type IdentityKey, MIN_IDENTITY_KEY_BYTES } from './identity-key';
+export { deriveKey, type IdentityKey, KEY_LABELS, MIN_IDENTITY_KEY_BYTES } from './identity-key';
 export { IdentitySigner, type IdentitySignerOptions, MAX_IDENTITY_TTL_SECONDS } from './identity-signer';
 export { IdentityVerifier, type IdentityVerifierOptions } from './identity-verifier';
 export { DEFAULT_BODY_LIMIT_BYTES, type JsonBodyOptions, jsonBody } from './json-body.middleware';

@@ -21,14 +21,18 @@ function strictTopLevel(schema: z.ZodType): z.ZodType {
   return strict;
 }
 
-/** Converts zod issues to `{ "field.path": [messages] }`; an unknown key is reported on its own path. */
+/**
+ * Converts zod issues to `{ "field.path": [messages] }`; an unknown key is reported on its own path. Field
+ * paths come from the client (an unknown key is named as sent), so the map has no prototype: a key such as
+ * `__proto__`, `constructor` or `toString` is an own entry like any other, never an inherited member.
+ */
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldErrors {
-  const out: FieldErrors = {};
+  const out: FieldErrors = Object.create(null);
   const add = (path: readonly PropertyKey[], message: string) => {
     const key = path.length === 0 ? ROOT_FIELD : path.map(String).join('.');
-    const messages = out[key] ?? [];
-    messages.push(message);
-    out[key] = messages;
+    const messages = Object.hasOwn(out, key) ? out[key] : undefined;
+    if (messages) messages.push(message);
+    else out[key] = [message];
   };
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -25,7 +25,8 @@ export function toProblem(err: AppError, instance: string): ProblemBody {
     instance,
   };
   for (const [key, value] of Object.entries(err.extensions)) {
-    if (!(key in body)) body[key] = value;
+    // Own-property test: `in` would also see Object.prototype's members and drop an extension named so.
+    if (!Object.hasOwn(body, key)) body[key] = value;
   }
   return body as ProblemBody;
 }

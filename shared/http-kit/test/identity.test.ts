@@ -1,12 +1,14 @@
 import {
   AppError,
   assertSelfOrAdmin,
+  deriveKey,
   errorHandler,
   getIdentity,
   IDENTITY_HEADER,
   IDENTITY_TOKEN_TYPE,
   IdentitySigner,
   IdentityVerifier,
+  KEY_LABELS,
   optionalIdentity,
   requestId,
   requireIdentity,
@@ -108,7 +110,7 @@ describe('identity tokens', () => {
   });
 
   it('when the token is signed with the right key but another algorithm, type or lifetime, then 401', async () => {
-    const key = new TextEncoder().encode(KEY);
+    const key = deriveKey(KEY, KEY_LABELS.identityToken);
     const now = Math.floor(Date.now() / 1000);
     const base = () =>
       new SignJWT({ role: 'user', tier: 'free', sid: 's' })
@@ -138,6 +140,34 @@ describe('identity tokens', () => {
     expect(reason(await rejection(untyped))).toMatch(/"typ"/);
     expect(reason(await rejection(longLived))).toMatch(/lifetime/);
     expect(reason(await rejection(badRole))).toMatch(/claims/);
+  });
+
+  it('when tokens are signed, then the HS256 key is derived from the configured secret, never the secret itself', async () => {
+    // Signer and verifier agree on the derived key.
+    const token = await signer.sign(alice, 'user');
+    expect(await verifier.verify(token)).toMatchObject({ sub: alice.sub, role: 'user' });
+    const now = Math.floor(Date.now() / 1000);
+    const signWith = (key: Uint8Array) =>
+      new SignJWT({ role: 'admin', tier: 'free', sid: 's' })
+        .setProtectedHeader({ alg: 'HS256', typ: IDENTITY_TOKEN_TYPE })
+        .setSubject(alice.sub)
+        .setAudience('user')
+        .setIssuedAt(now)
+        .setExpirationTime(now + 30)
+        .sign(key);
+    // The raw secret (what older versions signed with) and the other derived key no longer verify.
+    const raw = await signWith(new TextEncoder().encode(KEY));
+    expect((await rejection(raw)).status).toBe(401);
+    expect(reason(await rejection(raw))).toMatch(/signature/);
+    const throttleKeyed = await signWith(deriveKey(KEY, KEY_LABELS.loginThrottle));
+    expect((await rejection(throttleKeyed)).status).toBe(401);
+    // The label is what makes the keys differ; the same label gives the same key.
+    expect(await verifier.verify(await signWith(deriveKey(KEY, KEY_LABELS.identityToken)))).toMatchObject({
+      role: 'admin',
+    });
+    expect(deriveKey(KEY, KEY_LABELS.identityToken).equals(deriveKey(KEY, KEY_LABELS.loginThrottle))).toBe(
+      false,
+    );
   });
 
   it('when the token is garbage, empty or huge, then 401', async () => {

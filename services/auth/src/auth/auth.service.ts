@@ -45,7 +45,7 @@ export class AuthService {
 
   async login(email: string, password: string, client: SessionClient): Promise<IssuedSession> {
     const { accounts, hasher, throttle, store } = this.deps;
-    if ((await throttle.lockedFor(email)) > 0) {
+    if ((await throttle.lockedFor(email, client.ip)).remainingMs > 0) {
       await hasher.verifyDummy(password);
       return this.refuse('locked');
     }
@@ -54,10 +54,10 @@ export class AuthService {
       ? await hasher.verify(account.passwordHash, password)
       : await hasher.verifyDummy(password);
     if (!account || !verified || account.status !== 'active') {
-      await throttle.recordFailure(email);
+      await throttle.recordFailure(email, client.ip);
       return this.refuse(!account ? 'unknown' : !verified ? 'password' : 'inactive');
     }
-    await throttle.reset(email);
+    await throttle.recordSuccess(email, client.ip);
     await this.upgradeHash(account, password);
     const created = await store.create(toSessionAccount(account), client);
     // The password, role or status changed between our read and the session: the verification is void.
@@ -95,12 +95,12 @@ export class AuthService {
     const { accounts, hasher, throttle, store, sync } = this.deps;
     const account = await accounts.findById(userId);
     if (account?.status !== 'active') throw errors.E_UNAUTHENTICATED();
-    if ((await throttle.lockedFor(account.email)) > 0) {
+    if ((await throttle.lockedFor(account.email, client.ip)).remainingMs > 0) {
       await hasher.verifyDummy(currentPassword);
       throw errors.E_INVALID_CREDENTIALS();
     }
     if (!(await hasher.verify(account.passwordHash, currentPassword))) {
-      await throttle.recordFailure(account.email);
+      await throttle.recordFailure(account.email, client.ip);
       throw errors.E_INVALID_CREDENTIALS();
     }
     const newHash = await hasher.hash(newPassword);

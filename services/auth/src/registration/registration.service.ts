@@ -1,3 +1,4 @@
+import type { Role } from '@redwire/contracts';
 import { runOutsideDeadline, withinRequestDeadline } from '@redwire/deadline';
 import { errors, type Logger } from '@redwire/http-kit';
 import { newRoutingTag } from '@redwire/sessions';
@@ -7,15 +8,13 @@ import type { PasswordHasher } from '../passwords/password.hasher';
 import { type UserProfile, type UserServiceClient, UserServiceError } from './user-service.client';
 
 /** Outcome counts for metrics. */
-export type RegistrationOutcome = 'created' | 'email_taken' | 'failed';
+export type RegistrationOutcome = 'created' | 'email_taken' | 'rejected' | 'failed';
 
 /** Dependencies of {@link RegistrationService}. */
 export interface RegistrationDeps {
   accounts: AccountRepository;
   users: UserServiceClient;
   hasher: PasswordHasher;
-  /** Normalised emails that register as admins (ADMIN_EMAILS). */
-  adminEmails: ReadonlySet<string>;
   logger: Logger;
   onOutcome?: (outcome: RegistrationOutcome) => void;
 }
@@ -34,7 +33,14 @@ export interface RegistrationDeps {
 export class RegistrationService {
   constructor(private readonly deps: RegistrationDeps) {}
 
-  async register(input: { email: string; password: string; name: string }): Promise<UserProfile> {
+  /**
+   * Registers an account with role `user`. `role: 'admin'` is for the operator's CLI (admin.ts `create`),
+   * never reachable from a request: no email or other input a client controls grants a role.
+   */
+  async register(
+    input: { email: string; password: string; name: string },
+    options: { role?: Role } = {},
+  ): Promise<UserProfile> {
     const { accounts, users, hasher } = this.deps;
     const passwordHash = await hasher.hash(input.password);
     const id = uuidv7();
@@ -44,7 +50,7 @@ export class RegistrationService {
         id,
         email: input.email,
         passwordHash,
-        role: this.deps.adminEmails.has(input.email) ? 'admin' : 'user',
+        role: options.role ?? 'user',
         sessionTag: newRoutingTag(),
       });
     } catch (error) {
@@ -67,6 +73,17 @@ export class RegistrationService {
       // Our id was not created: only the pending row needs undoing.
       await this.undoWithinRequest(id, { profile: false });
       return this.fail('email_taken');
+    }
+    if (created.kind === 'rejected') {
+      // Both services parse with the same @redwire/contracts schemas, so this means they run different
+      // versions of them: still the registrant's input that was refused, so a 400, never a 503.
+      await this.undoWithinRequest(id, { profile: false });
+      this.deps.onOutcome?.('rejected');
+      this.deps.logger.warn(
+        { fields: Object.keys(created.fieldErrors) },
+        'user service refused a profile auth accepted',
+      );
+      throw errors.E_VALIDATION(created.fieldErrors, 'One or more fields are invalid.');
     }
 
     try {

@@ -14,6 +14,23 @@ export class UserServiceError extends Error {
   }
 }
 
+/**
+ * The `errors` member of a 400 problem from the user service, reduced to the fields a registrant sent
+ * (`email`, `name`): what the registrant can fix. Read into a map without a prototype, whatever it holds.
+ */
+function fieldErrorsOf(problem: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  const errors = (problem as { errors?: unknown } | undefined)?.errors;
+  if (typeof errors !== 'object' || errors === null) return out;
+  for (const field of ['email', 'name']) {
+    const messages: unknown = Object.hasOwn(errors, field)
+      ? (errors as Record<string, unknown>)[field]
+      : undefined;
+    if (Array.isArray(messages)) out[field] = messages.filter((m): m is string => typeof m === 'string');
+  }
+  return out;
+}
+
 /** The profile the user service returns (the GET shape with email); passed through to the client as is. */
 export type UserProfile = Readonly<Record<string, unknown>> & { readonly id: string };
 
@@ -44,9 +61,16 @@ export class UserServiceClient {
     id: string;
     email: string;
     name: string;
-  }): Promise<{ kind: 'created'; user: UserProfile } | { kind: 'email_taken' }> {
+  }): Promise<
+    | { kind: 'created'; user: UserProfile }
+    | { kind: 'email_taken' }
+    | { kind: 'rejected'; fieldErrors: Record<string, string[]> }
+  > {
     const response = await this.call('POST', '/internal/users', input);
     if (response.status === 409) return { kind: 'email_taken' };
+    if (response.status === 400) {
+      return { kind: 'rejected', fieldErrors: fieldErrorsOf(await response.json().catch(() => undefined)) };
+    }
     if (response.status !== 201 && response.status !== 200) {
       throw new UserServiceError(`POST /internal/users answered ${response.status}`, true);
     }

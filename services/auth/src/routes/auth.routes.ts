@@ -1,4 +1,12 @@
 import {
+  accountPatchBody,
+  changePasswordBody,
+  loginBody,
+  registerBody,
+  sessionIdParams,
+  userIdParams,
+} from '@redwire/contracts';
+import {
   errors,
   getIdentity,
   type IdentityVerifier,
@@ -16,14 +24,6 @@ import type { AuthService } from '../auth/auth.service';
 import type { RegistrationService } from '../registration/registration.service';
 import type { SessionCookie } from '../sessions/session-cookie';
 import { sessionListItem, sessionView } from '../sessions/session-views';
-import {
-  accountIdParams,
-  accountPatchBody,
-  changePasswordBody,
-  loginBody,
-  registerBody,
-  sessionIdParams,
-} from './auth.schemas';
 
 /** What the `/auth/*` routes need. */
 export interface AuthRoutesDeps {
@@ -112,7 +112,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   router.patch('/auth/accounts/:id', signedIn, jsonBody(), async (req, res) => {
     if (caller(res).role !== 'admin') throw errors.E_FORBIDDEN();
-    const { id } = parseWith(accountIdParams, req.params);
+    const { id } = parseWith(userIdParams, req.params);
     const patch = parseWith(accountPatchBody, req.body ?? {});
     const account = await deps.admin.update(id, patch);
     res.json({ account: accountView(account) });

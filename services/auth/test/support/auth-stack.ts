@@ -4,6 +4,7 @@ import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redi
 import { SessionReader } from '@redwire/sessions';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
+import { grantAdmin } from '../../src/accounts/admin-commands';
 import { type AuthRuntime, type AuthRuntimeOverrides, createAuthRuntime } from '../../src/auth.runtime';
 import { type AuthConfig, loadAuthConfig } from '../../src/config';
 import { runMigrations } from '../../src/db/migrator';
@@ -106,6 +107,7 @@ export class TestGateway {
   async call(
     method: string,
     path: string,
+    /** `body`: a string is sent as is (raw JSON), anything else JSON-encoded. */
     options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
@@ -114,7 +116,12 @@ export class TestGateway {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers,
-      body: options.body === undefined ? null : JSON.stringify(options.body),
+      body:
+        options.body === undefined
+          ? null
+          : typeof options.body === 'string'
+            ? options.body
+            : JSON.stringify(options.body),
     });
     const text = await res.text();
     return {
@@ -137,6 +144,8 @@ export interface AuthFixture {
   /** Another instance of the service on the same database, Redis namespace and user-service peer. */
   startSibling(env: Record<string, string>, overrides?: AuthRuntimeOverrides): Promise<AuthInstance>;
   register(email: string, password?: string): Promise<string>;
+  /** Registers `email` and grants it role admin the way an operator does (admin.ts `grant`). */
+  registerAdmin(email: string, password?: string): Promise<string>;
   login(email: string, password?: string): Promise<{ token: string; userId: string }>;
   close(): Promise<void>;
 }
@@ -169,6 +178,11 @@ export async function authFixture(
   });
   await waitForReady(redis);
   const gw = new TestGateway(auth.url, redis, namespace);
+  const register = async (email: string, password = PASSWORD) => {
+    const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
+    if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+    return (res.body.user as { id: string }).id;
+  };
   return {
     auth,
     peer,
@@ -182,10 +196,12 @@ export async function authFixture(
       siblings.push(sibling);
       return sibling;
     },
-    async register(email, password = PASSWORD) {
-      const res = await gw.call('POST', '/auth/register', { body: { email, password, name: 'Ada' } });
-      if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
-      return (res.body.user as { id: string }).id;
+    register,
+    async registerAdmin(email, password = PASSWORD) {
+      const id = await register(email, password);
+      const outcome = await grantAdmin(auth.runtime, email);
+      if (outcome.kind !== 'granted') throw new Error(`grant: ${outcome.kind}`);
+      return id;
     },
     async login(email, password = PASSWORD) {
       const res = await gw.call('POST', '/auth/login', { body: { email, password } });

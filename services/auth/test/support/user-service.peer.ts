@@ -15,7 +15,9 @@ export type CreateFault =
   /** Creates, then holds the answer for `delayMs` (the caller times out). */
   | 'slow-after'
   /** Holds the request for `delayMs`, then creates: the create lands after the caller gave up. */
-  | 'slow-before';
+  | 'slow-before'
+  /** 400 E_VALIDATION for the name (and the id), as a user service with a stricter rule would. */
+  | 'reject';
 
 interface Profile {
   id: string;
@@ -100,6 +102,12 @@ export class UserServicePeer {
     if (req.method === 'POST' && req.url === '/internal/users') {
       const body = JSON.parse(await readBody(req)) as { id: string; email: string; name: string };
       if (this.createFault === 'error-before') return void res.writeHead(500).end();
+      if (this.createFault === 'reject') {
+        return json(res, 400, {
+          code: 'E_VALIDATION',
+          errors: { name: ['must not contain control characters'], id: ['must be a user id (UUID)'] },
+        });
+      }
       if (this.createFault === 'slow-before') await sleep(this.delayMs);
       const existing = this.profiles.get(body.id);
       if (existing && existing.email === body.email) return json(res, 200, existing);

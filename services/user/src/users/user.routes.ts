@@ -1,4 +1,12 @@
 import {
+  createUserBody,
+  encodeCursor,
+  LIMITS,
+  listUsersQuery,
+  patchUserBody,
+  userIdParams,
+} from '@redwire/contracts';
+import {
   assertSelfOrAdmin,
   errors,
   getIdentity,
@@ -12,22 +20,26 @@ import {
   type VerifiedIdentity,
 } from '@redwire/http-kit';
 import type { Request, Response, Router } from 'express';
+import { etagOf, parseIfMatch } from './entity-tag';
 import type { User } from './user.model';
-import {
-  createUserSchema,
-  decodeCursor,
-  encodeCursor,
-  etagOf,
-  listQuerySchema,
-  parseIfMatch,
-  patchUserSchema,
-  userIdSchema,
-} from './user.schemas';
 import type { UserService } from './user.service';
 
-const DEFAULT_PAGE_SIZE = 20;
+/**
+ * Headers of a response whose body depends on who asks (`email` is shown to the user themself and admins
+ * only). `private`: no shared cache may store it; `no-cache`: a browser revalidates (cheaply, with the
+ * ETag) instead of reusing it. `Vary` names the request headers a client sends that select the viewer:
+ * behind the gateway the service sees only the identity token the gateway derives from them.
+ */
+export const VIEWER_DEPENDENT_HEADERS = {
+  'Cache-Control': 'private, no-cache',
+  Vary: 'Authorization, Cookie',
+} as const;
 
-/** The GET shape of API.md; `email` only for the user themself, an admin, or a calling service. */
+function markViewerDependent(res: Response): void {
+  for (const [name, value] of Object.entries(VIEWER_DEPENDENT_HEADERS)) res.setHeader(name, value);
+}
+
+/** The GET shape of the contract; `email` only for the user themself, an admin, or a calling service. */
 export function presentUser(user: User, viewer: VerifiedIdentity | null): Record<string, unknown> {
   const showEmail = viewer !== null && (viewer.role !== 'user' || viewer.sub === user.id);
   return {
@@ -42,11 +54,12 @@ export function presentUser(user: User, viewer: VerifiedIdentity | null): Record
 }
 
 function idParam(req: Request): string {
-  return parseWith(userIdSchema, req.params.id);
+  return parseWith(userIdParams, req.params).id;
 }
 
 function sendUser(res: Response, status: number, user: User): void {
   res.status(status).setHeader('ETag', etagOf(user.version));
+  markViewerDependent(res);
   res.json(presentUser(user, getIdentity(res)));
 }
 
@@ -62,6 +75,8 @@ export function userRoutes(service: UserService, verifier: IdentityVerifier): Ro
     const etag = etagOf(user.version);
     const ifNoneMatch = req.get('if-none-match');
     if (ifNoneMatch?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+      // A 304 carries the headers the 200 would have (RFC 9110 §15.4.5), Vary and Cache-Control included.
+      markViewerDependent(res);
       res.status(304).setHeader('ETag', etag).end();
       return;
     }
@@ -69,11 +84,11 @@ export function userRoutes(service: UserService, verifier: IdentityVerifier): Ro
   });
 
   router.get('/users', optionalIdentity(verifier), async (req, res) => {
-    const query = parseWith(listQuerySchema, req.query);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const { items, hasMore } = await service.list(after, query.limit ?? DEFAULT_PAGE_SIZE);
+    const query = parseWith(listUsersQuery, req.query);
+    const { items, hasMore } = await service.list(query.cursor, query.limit ?? LIMITS.pageDefault);
     const viewer = getIdentity(res);
     const last = items.at(-1);
+    markViewerDependent(res);
     res.json({
       items: items.map((u) => presentUser(u, viewer)),
       nextCursor: hasMore && last ? encodeCursor(last.id) : null,
@@ -84,7 +99,7 @@ export function userRoutes(service: UserService, verifier: IdentityVerifier): Ro
     const id = idParam(req);
     assertSelfOrAdmin(getIdentity(res), id);
     const expectedVersions = parseIfMatch(req.get('if-match'));
-    const patch = parseWith(patchUserSchema, req.body ?? {});
+    const patch = parseWith(patchUserBody, req.body ?? {});
     const result = await service.update(id, patch, expectedVersions);
     if (result.kind === 'not_found') throw errors.E_USER_NOT_FOUND();
     if (result.kind === 'version_conflict') {
@@ -110,7 +125,7 @@ export function internalUserRoutes(service: UserService, verifier: IdentityVerif
   const onlyAuth = requireServiceIdentity(verifier, { services: ['auth'] });
 
   router.post('/internal/users', onlyAuth, jsonBody(), async (req, res) => {
-    const input = parseWith(createUserSchema, req.body ?? {});
+    const input = parseWith(createUserBody, req.body ?? {});
     const result = await service.create(input);
     if (result.kind === 'email_taken') throw errors.E_EMAIL_TAKEN();
     sendUser(res, result.kind === 'created' ? 201 : 200, result.user);
