@@ -4,7 +4,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCompose } from '../test/support/compose-model';
+import { parse } from 'yaml';
+import { loadCompose, networksOf } from '../test/support/compose-model';
+import { dashboardQueries } from '../test/support/dashboard';
 import { readRepoFile, repoPath } from '../test/support/repo';
 import { ComposeStack, type ContainerInfo } from './compose-stack';
 import type { JaegerSpan, JaegerTrace } from './otlp-receiver/span-store.ts';
@@ -31,7 +33,8 @@ const REDIS_USERS: Record<string, { 'redis-state': string; 'redis-cache'?: strin
   auth: { 'redis-state': 'auth' },
 };
 const NODE_SERVICES = Object.keys(REDIS_USERS);
-const TRACED_SERVICES = ['redwire-gateway', 'redwire-user', 'redwire-user-worker', 'redwire-auth'];
+/** `service.name` of the traces and the `service` label of the metrics. */
+const SERVICE_NAMES = ['redwire-gateway', 'redwire-user', 'redwire-user-worker', 'redwire-auth'];
 
 // The test's own Redis user, added to copies of the committed ACL files (REDIS_ACL_FILE and
 // REDIS_CACHE_ACL_FILE are compose's documented way to load other ACL files): it reads CLIENT LIST.
@@ -267,7 +270,7 @@ describe('compose boot', () => {
         if (!candidate) return undefined;
         const services = new Set(Object.values(candidate.processes).map((p) => p.serviceName));
         const consumers = candidate.spans.filter((s) => s.operationName === 'process user-events');
-        return TRACED_SERVICES.every((s) => services.has(s)) && consumers.length >= 2 ? candidate : undefined;
+        return SERVICE_NAMES.every((s) => services.has(s)) && consumers.length >= 2 ? candidate : undefined;
       },
       30_000,
       async () => {
@@ -394,6 +397,50 @@ describe('compose boot', () => {
       60_000,
       () => `Prometheus targets not all up: ${last}`,
     );
+  });
+
+  it("when Grafana's provisioned data sources and dashboard queries meet the live stack, then each answers", async () => {
+    // Grafana itself cannot run here; its provisioning is what compose mounts, so check it against the
+    // stack from the gateway container, which joins the same networks as Grafana (backend and edge).
+    const datasources = (
+      parse(readRepoFile('infra/grafana/provisioning/datasources/datasources.yml')) as {
+        datasources: { uid: string; type: string; url: string }[];
+      }
+    ).datasources;
+    expect(new Set(networksOf(merged.gateway ?? {}))).toEqual(new Set(networksOf(merged.grafana ?? {})));
+    const prometheus = datasources.find((d) => d.type === 'prometheus')?.url;
+    const jaeger = datasources.find((d) => d.type === 'jaeger')?.url;
+    // Grafana's own substitutions, with values it would use.
+    const queries = dashboardQueries().map((q) =>
+      q.expr.replaceAll('$service', '.*').replaceAll('$__rate_interval', '1m'),
+    );
+    const script = `(async () => {
+      const prom = process.env.PROMETHEUS, out = { queries: [], services: [] };
+      for (const q of JSON.parse(process.env.QUERIES)) {
+        const j = await (await fetch(prom + '/api/v1/query?query=' + encodeURIComponent(q))).json();
+        out.queries.push([q, j.status, j.error ?? '']);
+      }
+      const v = await (await fetch(prom + '/api/v1/label/service/values')).json();
+      out.labelled = v.data;
+      out.services = (await (await fetch(process.env.JAEGER + '/api/services')).json()).data;
+      console.log(JSON.stringify(out));
+    })()`;
+    const result = await stack.exec('gateway', ['node', '-e', script], {
+      PROMETHEUS: prometheus ?? '',
+      JAEGER: jaeger ?? '',
+      QUERIES: JSON.stringify(queries),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout) as {
+      queries: [string, string, string][];
+      labelled: string[];
+      services: string[];
+    };
+    expect(out.queries.filter(([, status]) => status !== 'success')).toEqual([]);
+    expect(out.queries).toHaveLength(queries.length);
+    // The dashboard's `service` variable and panels group by this label, which every process exports.
+    expect(out.labelled).toEqual(expect.arrayContaining(SERVICE_NAMES));
+    expect(out.services).toEqual(expect.arrayContaining(SERVICE_NAMES));
   });
 
   it('when a backend-only container connects to the host, then there is no route; the gateway (edge) has one', async () => {
