@@ -5,12 +5,14 @@ import {
   notFoundHandler,
   type ReadinessCheck,
   readinessHandler,
+  requestDeadline,
   requestId,
+  useStrictRouting,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
+import { isRedisUnreachableError } from '@redwire/redis-kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { isRedisUnavailable } from './redis-errors';
 import { type AuthRoutesDeps, authRoutes } from './routes/auth.routes';
 
 /** Everything the HTTP app needs, built by the runtime (or a test) and injected. */
@@ -21,6 +23,8 @@ export interface AppDeps extends AuthRoutesDeps {
   readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Express `trust proxy` (whose X-Forwarded-For gives the client ip). */
   trustProxy: string;
+  /** REQUEST_BUDGET: each API request's deadline for its dependency work (hashing included). */
+  requestBudgetMs: number;
   /** Reports not-ready while draining. @default () => false */
   isShuttingDown?: () => boolean;
 }
@@ -30,8 +34,8 @@ export interface AppDeps extends AuthRoutesDeps {
  * closed, it never answers as if a session were valid). Never a 500.
  */
 const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
-  if (err instanceof DatabaseUnavailableError || isRedisUnavailable(err)) {
-    next(errors.E_UNAVAILABLE(undefined, { cause: err }));
+  if (err instanceof DatabaseUnavailableError || isRedisUnreachableError(err)) {
+    next(errors.E_UNAVAILABLE(undefined, { cause: err, retryAfterSeconds: 1 }));
     return;
   }
   next(err);
@@ -41,6 +45,7 @@ const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  useStrictRouting(app);
   app.set('etag', false);
   app.set('trust proxy', deps.trustProxy);
 
@@ -59,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.get('/metrics', deps.metrics.metricsHandler);
 
+  app.use(requestDeadline({ budgetMs: deps.requestBudgetMs, logger: deps.logger }));
   // Auth responses may carry a token or say who is signed in: never stored by any cache (OWASP SM).
   app.use('/auth', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');

@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { IdentitySigner, IdentityVerifier } from '@redwire/http-kit';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
-import { createPool } from '@redwire/postgres-kit';
+import { Database } from '@redwire/postgres-kit';
 import {
   checkRedis,
   Keyspace,
@@ -69,7 +69,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
   const namespace = config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {};
   const authKeys = new Keyspace({ service: 'auth', ...namespace });
 
-  const pool = createPool({
+  const db = new Database({
     connectionString: config.DATABASE_URL,
     applicationName: 'redwire-auth',
     max: config.DB_POOL_MAX,
@@ -77,7 +77,8 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     connectionTimeoutMs: config.DB_CONNECT_TIMEOUT,
     onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
   });
-  const accounts = new AccountRepository(pool, overrides.repositoryHooks);
+  const { pool } = db;
+  const accounts = new AccountRepository(db, overrides.repositoryHooks);
 
   const redis = new RedisConnections({
     service: 'auth',
@@ -196,6 +197,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     logger,
     metrics,
     trustProxy: config.TRUST_PROXY,
+    requestBudgetMs: config.REQUEST_BUDGET,
     isShuttingDown: () => closing,
     readiness: {
       postgres: {

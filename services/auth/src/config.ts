@@ -19,6 +19,11 @@ const serviceSchema = z
       .optional(),
     REDIS_COMMAND_TIMEOUT: env.duration().default(250),
     IDENTITY_SIGNING_KEY: env.secret(32),
+    /**
+     * One request's budget for all its dependency work (hashing queue, PostgreSQL, Redis, the user service);
+     * past it the request answers 503 with Retry-After. The gateway's UPSTREAM_TIMEOUT must stay above it.
+     */
+    REQUEST_BUDGET: env.duration().default(2000),
     USER_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8081'),
     /** Deadline of each call to the user service's internal API. */
     USER_SERVICE_TIMEOUT: env.duration().default(2000),

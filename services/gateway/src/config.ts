@@ -26,8 +26,12 @@ const schema = z
     IDENTITY_SIGNING_KEY: env.secret(32),
     USER_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8081'),
     AUTH_SERVICE_URL: env.httpUrl().default('http://127.0.0.1:8082'),
-    /** Deadline for an upstream's response headers (then 504). */
-    UPSTREAM_TIMEOUT: env.duration().default(10_000),
+    /**
+     * Deadline for an upstream's response headers (then 504). Above the services' REQUEST_BUDGET (2 s) plus
+     * their 250 ms overrun allowance, so a service's own 503 with Retry-After arrives first; below it would
+     * turn every slow-dependency answer into a 504.
+     */
+    UPSTREAM_TIMEOUT: env.duration().default(3000),
     /** Deadline for connecting to an upstream (then 502). */
     UPSTREAM_CONNECT_TIMEOUT: env.duration().default(1000),
     /** JSON policy file (`{ "policies": [...] }`, see policies.example.json); default: the built-in set. */
@@ -52,6 +56,22 @@ const schema = z
       .duration()
       .pipe(z.number().max(1000, 'must be at most 1000 ms (revocations take effect within 1 s)'))
       .default(500),
+    /**
+     * Degraded sessions: while the state Redis is unreachable, safe requests (GET, HEAD, OPTIONS) with a
+     * token this instance validated at most this long ago are served with the identity validated then; a
+     * revocation written just before the outage may go unseen for at most this long (README "Degraded
+     * sessions"). 0 turns it off: every token that cannot be checked gets 503.
+     */
+    SESSION_DEGRADED_WINDOW: env
+      .duration()
+      .pipe(
+        z
+          .number()
+          .max(3_600_000, 'must be at most 1 h (it bounds how long a revoked session may still read)'),
+      )
+      .default(60_000),
+    /** Last-known-good sessions remembered for degraded mode (LRU); beyond it the least recently used go. */
+    SESSION_DEGRADED_MAX_ENTRIES: env.int(1, 10_000_000).default(10_000),
     /** Must match auth's SESSION_TOUCH_INTERVAL: a validation slides the idle expiry at most this often. */
     SESSION_TOUCH_INTERVAL: env.duration().default(60_000),
     /** Must match auth: false means the cookie is `sid` (plain http on a non-localhost host), else `__Host-sid`. */
@@ -64,12 +84,37 @@ const schema = z
     IPV6_SUBNET: env.int(32, 128).default(56),
     /** Other origins allowed to send cookie-authenticated writes (same-origin only by default). */
     ALLOWED_ORIGINS: env.list(z.url()).default([]),
+    /** Largest request body in bytes (the API's 64 KiB); more → 413. Bodies are read whole before forwarding. */
+    MAX_REQUEST_BODY: env.int(0, 16_777_216).default(65_536),
+    /** Deadline for reading a request body once the gateway starts reading it; then 408 and the connection closes. */
+    BODY_READ_TIMEOUT: env.duration().default(10_000),
+    /** Open connections per client address (IPv6 per IPV6_SUBNET prefix; trusted proxies exempt); more → 429. */
+    MAX_CONNECTIONS_PER_CLIENT: env.int(1, 1_000_000).default(128),
+    /** Requests per client (signed-in user, else address) past the rate limiter and unanswered; more → 429. */
+    MAX_IN_FLIGHT_PER_CLIENT: env.int(1, 1_000_000).default(32),
+    /** Request bodies per client being read at once; more → 429. */
+    MAX_UPLOADS_PER_CLIENT: env.int(1, 1_000_000).default(8),
+    /** Public port: deadline for a request's headers (slow-loris bound); then 408 and close. */
+    HEADERS_TIMEOUT: env.duration().default(10_000),
+    /** Public port: deadline for a whole request, headers and body; then 408 and close. */
+    REQUEST_TIMEOUT: env.duration().default(30_000),
+    /** Public port: an idle keep-alive connection closes after this (above a load balancer's 60 s). */
+    KEEP_ALIVE_TIMEOUT: env.duration().default(65_000),
+    /** Public port: most header fields per request; more → 431. */
+    MAX_HEADERS_COUNT: env.int(1, 2000).default(100),
+    /** Public port: most bytes of request line and headers; more → 431. */
+    MAX_HEADER_SIZE: env.int(1024, 1_048_576).default(16_384),
   })
   .refine((c) => c.REDIS_URL !== undefined || c.REDIS_CLUSTER_NODES !== undefined, {
     path: ['REDIS_URL'],
     message: 'is required (or REDIS_CLUSTER_NODES)',
     // Reported together with every other problem, not only once the rest is valid.
     when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+  })
+  // Node refuses a header deadline past the request deadline; say so at start-up instead.
+  .refine((c) => c.HEADERS_TIMEOUT <= c.REQUEST_TIMEOUT, {
+    path: ['HEADERS_TIMEOUT'],
+    message: 'must not exceed REQUEST_TIMEOUT',
   });
 
 export type GatewayConfig = DeepReadonly<z.output<typeof schema>>;

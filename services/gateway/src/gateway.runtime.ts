@@ -13,11 +13,13 @@ import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from
 import type { Request } from 'express';
 import { createGatewayApp, type GatewayApp } from './app';
 import { type GatewayConfig, readPolicyFile } from './config';
+import { ClientBounds } from './gateway/client-bounds';
 import { RouteTable } from './gateway/routes';
 import { Authenticator } from './identity/authenticate';
 import { ClientIpResolver } from './identity/client-ip';
 import { SameOriginCheck } from './identity/csrf';
 import { createRevocationListener } from './identity/revocation.listener';
+import { SessionMetrics } from './identity/session.metrics';
 import { ReverseProxy } from './proxy/reverse-proxy';
 import { PolicySet, RateLimiter, RateLimitMetrics, RateLimitStore } from './ratelimit';
 import { DEFAULT_POLICIES } from './ratelimit/default-policies';
@@ -41,11 +43,13 @@ export interface GatewayRuntime {
   readonly policies: PolicySet;
   readonly limiter: RateLimiter;
   readonly authenticator: Authenticator;
+  readonly bounds: ClientBounds;
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
   /**
-   * Starts following auth's revocation events (when validations are cached). Resolves once reading, or
-   * after `timeoutMs` if Redis is not there yet (the reader keeps trying; the cache TTL bounds staleness).
+   * Starts following auth's revocation events (when validations are cached or remembered for degraded
+   * mode). Resolves once reading, or after `timeoutMs` if Redis is not there yet (the reader keeps trying;
+   * the cache TTL and the degraded window bound staleness).
    */
   start(timeoutMs?: number): Promise<void>;
   /** Closes upstream sockets, the breaker and Redis (after the servers drained). */
@@ -115,28 +119,63 @@ export function createGatewayRuntime(
     connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT,
   });
 
+  const sessionMetrics = new SessionMetrics(metrics.registry);
   const authenticator = new Authenticator({
     sessions,
     cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
     deadlineMs: config.SESSION_CHECK_DEADLINE,
     cacheTtlMs: config.SESSION_CACHE_TTL,
+    degradedWindowMs: config.SESSION_DEGRADED_WINDOW,
+    degradedMaxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
+    onDegraded: (outcome) => sessionMetrics.degraded(outcome),
+    onModeChange: (degraded) => {
+      sessionMetrics.mode(degraded);
+      logger.warn(
+        { degraded },
+        degraded ? 'state Redis unreachable: degraded sessions' : 'sessions checked in Redis again',
+      );
+    },
   });
   let revocations: StreamFanoutReader | undefined;
+
+  const clientIp = new ClientIpResolver({
+    trustedHops: config.TRUSTED_PROXY_HOPS,
+    trustedCidrs: config.TRUSTED_PROXY_CIDRS,
+    ipv6PrefixLength: config.IPV6_SUBNET,
+  });
+  const bounds = new ClientBounds({
+    maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_CLIENT,
+    maxInFlightPerClient: config.MAX_IN_FLIGHT_PER_CLIENT,
+    maxUploadsPerClient: config.MAX_UPLOADS_PER_CLIENT,
+    registry: metrics.registry,
+  });
 
   let isShuttingDown = () => false;
   const app = createGatewayApp({
     routes,
-    clientIp: new ClientIpResolver({
-      trustedHops: config.TRUSTED_PROXY_HOPS,
-      trustedCidrs: config.TRUSTED_PROXY_CIDRS,
-      ipv6PrefixLength: config.IPV6_SUBNET,
-    }),
+    clientIp,
     authenticator,
     sameOrigin: new SameOriginCheck({ allowedOrigins: config.ALLOWED_ORIGINS }),
     policies,
     limiter,
     signer: new IdentitySigner({ key: config.IDENTITY_SIGNING_KEY }),
     proxy,
+    bounds,
+    framing: { maxHeadersCount: config.MAX_HEADERS_COUNT, maxBodyBytes: config.MAX_REQUEST_BODY },
+    bodyReadTimeoutMs: config.BODY_READ_TIMEOUT,
+    publicServer: {
+      headersTimeoutMs: config.HEADERS_TIMEOUT,
+      requestTimeoutMs: config.REQUEST_TIMEOUT,
+      keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT,
+      maxHeaderBytes: config.MAX_HEADER_SIZE,
+      // One more than the bound, so a request at the bound is seen whole and one past it is refused.
+      maxHeadersCount: config.MAX_HEADERS_COUNT + 1,
+      onConnection: (socket) => {
+        // A trusted proxy carries many clients: its connections are not one client's.
+        const peer = clientIp.resolve(socket.remoteAddress, undefined);
+        bounds.admitConnection(socket, peer.viaTrustedProxy ? undefined : peer.key);
+      },
+    },
     // Above `info` no access line would be written, so the per-request logging machinery is skipped;
     // 5xx answers are then logged by the handler itself.
     middleware: [metrics.httpMetrics, ...(accessLog ? [httpLogger({ logger })] : [])],
@@ -165,15 +204,16 @@ export function createGatewayRuntime(
     policies,
     limiter,
     authenticator,
+    bounds,
     setShuttingDown(check) {
       isShuttingDown = check;
     },
     async start(timeoutMs = 5000) {
-      if (!authenticator.cache || revocations) return;
+      if ((!authenticator.cache && !authenticator.lastKnown) || revocations) return;
       revocations = createRevocationListener({
         connection: connections.blocking('auth-events'),
         namespace: config.REDIS_NAMESPACE,
-        cache: authenticator.cache,
+        authenticator,
         logger,
       });
       // Start-up does not wait longer for the listener: until it runs, cached validations expire by TTL.

@@ -25,7 +25,12 @@ async function main(): Promise<void> {
     host: config.HOST,
     logger,
   });
-  const server = await startHttpServer(runtime.app.handler, { port: config.PORT, host: config.HOST, logger });
+  const server = await startHttpServer(runtime.app.handler, {
+    ...runtime.app.publicServer,
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+  });
   shutdown.addServer(server.server);
   shutdown.addServer(admin.server);
   logger.info(

@@ -16,11 +16,30 @@ describe('gateway config', () => {
       RATE_LIMIT_DEADLINE: 50,
       SESSION_CHECK_DEADLINE: 100,
       SESSION_CACHE_TTL: 500,
+      SESSION_DEGRADED_WINDOW: 60_000,
+      SESSION_DEGRADED_MAX_ENTRIES: 10_000,
+      UPSTREAM_TIMEOUT: 3000,
       TRUSTED_PROXY_HOPS: 0,
       IPV6_SUBNET: 56,
       USER_SERVICE_URL: 'http://127.0.0.1:8081',
       AUTH_SERVICE_URL: 'http://127.0.0.1:8082',
+      MAX_REQUEST_BODY: 65_536,
+      BODY_READ_TIMEOUT: 10_000,
+      MAX_CONNECTIONS_PER_CLIENT: 128,
+      MAX_IN_FLIGHT_PER_CLIENT: 32,
+      MAX_UPLOADS_PER_CLIENT: 8,
+      HEADERS_TIMEOUT: 10_000,
+      REQUEST_TIMEOUT: 30_000,
+      KEEP_ALIVE_TIMEOUT: 65_000,
+      MAX_HEADERS_COUNT: 100,
+      MAX_HEADER_SIZE: 16_384,
     });
+  });
+
+  it('when the header deadline is longer than the request deadline, then start-up is refused (Node would throw later)', () => {
+    expect(() => loadGatewayConfig({ ...base, HEADERS_TIMEOUT: '40s', REQUEST_TIMEOUT: '30s' })).toThrow(
+      /HEADERS_TIMEOUT/,
+    );
   });
 
   it('when the development signing key is used in production, then start-up is refused', () => {
@@ -36,11 +55,22 @@ describe('gateway config', () => {
   it('when values are out of range, then one error lists every bad key', () => {
     let message = '';
     try {
-      loadGatewayConfig({ IDENTITY_SIGNING_KEY: 'short', SESSION_CACHE_TTL: '5s', TRUSTED_PROXY_HOPS: '99' });
+      loadGatewayConfig({
+        IDENTITY_SIGNING_KEY: 'short',
+        SESSION_CACHE_TTL: '5s',
+        SESSION_DEGRADED_WINDOW: '2h',
+        TRUSTED_PROXY_HOPS: '99',
+      });
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const key of ['REDIS_URL', 'IDENTITY_SIGNING_KEY', 'SESSION_CACHE_TTL', 'TRUSTED_PROXY_HOPS']) {
+    for (const key of [
+      'REDIS_URL',
+      'IDENTITY_SIGNING_KEY',
+      'SESSION_CACHE_TTL',
+      'SESSION_DEGRADED_WINDOW',
+      'TRUSTED_PROXY_HOPS',
+    ]) {
       expect(message).toContain(key);
     }
   });

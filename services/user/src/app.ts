@@ -6,7 +6,9 @@ import {
   notFoundHandler,
   type ReadinessCheck,
   readinessHandler,
+  requestDeadline,
   requestId,
+  useStrictRouting,
 } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics, requestContext } from '@redwire/observability';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
@@ -22,19 +24,26 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** `/readyz` checks (redis, postgres). */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** REQUEST_BUDGET: each API request's deadline for its dependency work. */
+  readonly requestBudgetMs: number;
   /** Reports not-ready while draining. @default () => false */
   readonly isShuttingDown?: () => boolean;
 }
 
-/** PostgreSQL being down is a 503 (API.md failure policy), never a 500. */
+/** PostgreSQL being down (or too slow for the request's deadline) is a 503 with Retry-After, never a 500. */
 const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
-  next(err instanceof DatabaseUnavailableError ? errors.E_UNAVAILABLE(undefined, { cause: err }) : err);
+  next(
+    err instanceof DatabaseUnavailableError
+      ? errors.E_UNAVAILABLE(undefined, { cause: err, retryAfterSeconds: 1 })
+      : err,
+  );
 };
 
 /** Builds the user service's Express app. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  useStrictRouting(app);
   // ETags are the row version, set explicitly; Express's body hash would contradict them.
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -56,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.get('/metrics', deps.metrics.metricsHandler);
 
+  app.use(requestDeadline({ budgetMs: deps.requestBudgetMs, logger: deps.logger }));
   app.use(userRoutes(deps.service, deps.verifier));
   app.use(internalUserRoutes(deps.service, deps.verifier));
 

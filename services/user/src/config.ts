@@ -30,6 +30,11 @@ const serviceSchema = z
     ...common,
     PORT: env.port().default(8081),
     IDENTITY_SIGNING_KEY: env.secret(32),
+    /**
+     * One request's budget for all its dependency work (pool wait, every statement, Redis calls); past it
+     * the request answers 503 with Retry-After. The gateway's UPSTREAM_TIMEOUT must stay above it.
+     */
+    REQUEST_BUDGET: env.duration().default(2000),
     USER_CACHE_TTL: env.duration().default(300_000),
     USER_CACHE_TTL_JITTER_PERCENT: env.int(0, 50).default(10),
     USER_CACHE_MAX_TTL: env.duration().default(3_600_000),
@@ -53,6 +58,10 @@ const serviceSchema = z
   .refine((c) => c.USER_CACHE_LEASE_TTL > c.DB_STATEMENT_TIMEOUT, {
     path: ['USER_CACHE_LEASE_TTL'],
     message: 'must exceed DB_STATEMENT_TIMEOUT, so a fill cannot outlive its lease',
+  })
+  .refine((c) => c.REQUEST_BUDGET > c.USER_CACHE_INVALIDATION_BUDGET, {
+    path: ['REQUEST_BUDGET'],
+    message: 'must exceed USER_CACHE_INVALIDATION_BUDGET (a write leaves that much for its invalidation)',
   });
 
 const workerSchema = z.object({

@@ -6,7 +6,7 @@ import {
   type Logger,
   type Metrics,
 } from '@redwire/observability';
-import { createPool } from '@redwire/postgres-kit';
+import { Database } from '@redwire/postgres-kit';
 import {
   CircuitBreaker,
   checkRedis,
@@ -48,6 +48,8 @@ export interface UserRuntimeOverrides {
 export interface UserRuntime {
   readonly app: Express;
   readonly logger: Logger;
+  /** The request path's PostgreSQL access (keeps to each request's deadline). */
+  readonly db: Database;
   readonly pool: pg.Pool;
   readonly redis: RedisConnections;
   readonly cacheClient: RedisClient;
@@ -71,7 +73,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   const metrics = createMetrics({ service: 'redwire-user' });
   const userMetrics = createUserMetrics(metrics.registry);
 
-  const pool = createPool({
+  const db = new Database({
     connectionString: config.DATABASE_URL,
     applicationName: 'redwire-user',
     max: config.DB_POOL_MAX,
@@ -79,7 +81,8 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     connectionTimeoutMs: config.DB_CONNECT_TIMEOUT,
     onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
   });
-  const repository = new UserRepository(pool, {
+  const { pool } = db;
+  const repository = new UserRepository(db, {
     ...(overrides.repositoryHooks ? { hooks: overrides.repositoryHooks } : {}),
     onQuery: (operation) => userMetrics.dbQuery(operation),
   });
@@ -187,6 +190,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     verifier,
     logger,
     metrics,
+    requestBudgetMs: config.REQUEST_BUDGET,
     isShuttingDown: () => closing,
     readiness: {
       postgres: {
@@ -209,6 +213,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   return {
     app,
     logger,
+    db,
     pool,
     redis,
     cacheClient,

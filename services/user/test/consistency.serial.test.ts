@@ -124,6 +124,8 @@ async function setUp(env: Record<string, string>) {
     REDIS_NAMESPACE: ns,
     REDIS_COMMAND_TIMEOUT: '5000',
     USER_CACHE_INVALIDATION_BUDGET: '10000',
+    // A write leaves its invalidation budget free within the request's deadline.
+    REQUEST_BUDGET: '30000',
     USER_CACHE_LEASE_TTL: '15000',
     DB_STATEMENT_TIMEOUT: '5000',
     DB_CONNECT_TIMEOUT: '5000',

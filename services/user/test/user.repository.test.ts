@@ -1,4 +1,4 @@
-import { createPool, DatabaseUnavailableError } from '@redwire/postgres-kit';
+import { Database, DatabaseUnavailableError } from '@redwire/postgres-kit';
 import { freshDatabase } from '@redwire/testing/vitest';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -7,13 +7,13 @@ import { runMigrations } from '../src/db/migrator';
 import { UserRepository } from '../src/users/user.repository';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
-let pool: pg.Pool;
+let pool: Database;
 let admin: pg.Pool;
 
 beforeAll(async () => {
   db = await freshDatabase();
   await runMigrations({ databaseUrl: db.url });
-  pool = createPool({ connectionString: db.url, applicationName: 'redwire-user-test' });
+  pool = new Database({ connectionString: db.url, applicationName: 'redwire-user-test' });
   admin = new pg.Pool({ connectionString: db.url, max: 2 });
 });
 afterAll(async () => {
@@ -113,7 +113,7 @@ describe('UserRepository', () => {
   });
 
   it('when PostgreSQL is unreachable, then reads and writes fail as unavailable within the connection timeout', async () => {
-    const dead = createPool({
+    const dead = new Database({
       connectionString: 'postgres://postgres@127.0.0.1:1/nowhere',
       applicationName: 'redwire-user-test',
       connectionTimeoutMs: 300,

@@ -1,8 +1,10 @@
+import { isRequestDeadlineExceeded } from '@redwire/deadline';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError } from './app-error';
 import { errors } from './errors';
 import type { Logger } from './logger';
 import { sendProblem } from './problem';
+import { DEADLINE_DETAIL } from './request-deadline.middleware';
 import { ensureRequestId } from './request-id.middleware';
 
 /** Options of {@link errorHandler}. */
@@ -22,11 +24,16 @@ interface HttpErrorLike {
 /**
  * Maps anything thrown to an {@link AppError}. Client errors raised by body-parser and the router keep
  * their 4xx meaning but lose their cause: body-parser attaches the raw body (passwords included) and the
- * JSON parser quotes it, so none of it may reach a log. Anything unrecognised is a 500 `E_INTERNAL`.
+ * JSON parser quotes it, so none of it may reach a log. A spent request deadline is a 503 `E_UNAVAILABLE`
+ * with `Retry-After`. Anything unrecognised is a 500 `E_INTERNAL`.
  */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (typeof err !== 'object' || err === null) return errors.E_INTERNAL(err);
+  // The request's budget ran out (see requestDeadline): a dependency was too slow, not a bug.
+  if (isRequestDeadlineExceeded(err)) {
+    return errors.E_UNAVAILABLE(DEADLINE_DETAIL, { cause: err, retryAfterSeconds: 1 });
+  }
   const e = err as HttpErrorLike;
   switch (e.type) {
     case 'entity.too.large':
@@ -73,6 +80,8 @@ export function toAppError(err: unknown): AppError {
 export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler {
   const { logger } = options;
   return (err: unknown, req, res, _next) => {
+    // Already answered (the deadline backstop did, and the handler failed afterwards): nothing to send.
+    if (res.writableEnded) return;
     const appError = toAppError(err);
     (res as Response & { err?: unknown }).err = appError;
     if (appError.status >= 500) {

@@ -68,6 +68,11 @@ export const errors = {
     }),
   /** 400: the body is not parseable JSON (or not a JSON object/array). */
   E_MALFORMED_JSON: simple('E_MALFORMED_JSON', 400, 'The request body is not valid JSON.'),
+  /**
+   * 400: the request itself is not acceptable HTTP/1.1 (ambiguous or refused framing, a malformed request
+   * line or header, no Host). Always answered with `Connection: close`: the connection's framing is suspect.
+   */
+  E_MALFORMED_REQUEST: simple('E_MALFORMED_REQUEST', 400, 'The request is not well-formed HTTP/1.1.'),
   /** 401: identity missing, invalid, expired or revoked — never downgraded to anonymous. */
   E_UNAUTHENTICATED: simple('E_UNAUTHENTICATED', 401, 'Authentication is required.'),
   /** 401: every login failure, whatever the reason. */
@@ -82,6 +87,8 @@ export const errors = {
   E_USER_NOT_FOUND: simple('E_USER_NOT_FOUND', 404, 'No user with this id exists.'),
   /** 409: registration with an email that already has an account. */
   E_EMAIL_TAKEN: simple('E_EMAIL_TAKEN', 409, 'An account with this email already exists.'),
+  /** 408: the request (headers or body) did not arrive in time; the connection is closed. */
+  E_REQUEST_TIMEOUT: simple('E_REQUEST_TIMEOUT', 408, 'The request did not arrive in time.'),
   /** 412: `If-Match` does not match the current version. */
   E_VERSION_CONFLICT: simple('E_VERSION_CONFLICT', 412, 'The resource has changed; If-Match does not match.'),
   /** 413: body larger than the limit. */
@@ -92,6 +99,14 @@ export const errors = {
     415,
     'Request bodies must be application/json (UTF-8, not compressed).',
   ),
+  /** 417: an `Expect` other than `100-continue`. */
+  E_EXPECTATION_FAILED: simple(
+    'E_EXPECTATION_FAILED',
+    417,
+    'Only the expectation 100-continue is supported.',
+  ),
+  /** 431: too many request header fields, or too many bytes of them; the connection is closed. */
+  E_HEADERS_TOO_LARGE: simple('E_HEADERS_TOO_LARGE', 431, 'The request header fields are too large.'),
   /** 429 with the IANA `quota-exceeded` type, `violated-policies` and `Retry-After`. */
   E_RATE_LIMITED: (init: RateLimitedInit) =>
     new AppError({

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { type Logger, silentLogger } from './logger';
+import { answerParserErrors, requireHost } from './parser-errors';
 import { ServerDrainer } from './server-drain';
 
 /** Options of {@link startHttpServer}. */
@@ -33,6 +34,25 @@ export interface StartHttpServerOptions {
    */
   readonly requestTimeoutMs?: number;
   /**
+   * How often Node checks the two deadlines above. Node's own default (30 s) would let a header deadline
+   * of 15 s run to 45 s.
+   * @default 1000
+   */
+  readonly timeoutCheckIntervalMs?: number;
+  /**
+   * Most bytes of request line and headers; more is a 431 `E_HEADERS_TOO_LARGE`.
+   * @default 16384 (Node's default)
+   */
+  readonly maxHeaderBytes?: number;
+  /**
+   * Most header fields Node parses per request. Node ignores the fields past this count without an error,
+   * so a handler that must see every field (the gateway) refuses a request that reaches it.
+   * @default 2000 (Node's default)
+   */
+  readonly maxHeadersCount?: number;
+  /** Called with each new connection before Node reads from it (per-address accounting). @default none */
+  readonly onConnection?: (socket: Socket) => void;
+  /**
    * Default drain bound of `close()`.
    * @default 10000
    */
@@ -54,8 +74,10 @@ export interface RunningHttpServer {
 
 /**
  * Starts `app` (an Express app or any request listener) on `host:port` with production timeouts and
- * in-flight tracking for graceful shutdown. Resolves once listening; rejects on a listen error such as
- * EADDRINUSE.
+ * in-flight tracking for graceful shutdown. Node's parser runs strict (`insecureHTTPParser: false`
+ * whatever `--insecure-http-parser` says), and what it refuses before `app` runs is answered with a
+ * problem+json contract code (see `answerParserErrors`). Resolves once listening; rejects on a listen error
+ * such as EADDRINUSE.
  */
 export async function startHttpServer(
   app: RequestListener,
@@ -68,10 +90,18 @@ export async function startHttpServer(
     {
       headersTimeout: options.headersTimeoutMs ?? 15_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: options.timeoutCheckIntervalMs ?? 1000,
+      maxHeaderSize: options.maxHeaderBytes ?? 16_384,
+      insecureHTTPParser: false,
+      // Checked by requireHost instead, so the 400 follows the contract.
+      requireHostHeader: false,
     },
-    app,
+    requireHost(app),
   );
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  server.maxHeadersCount = options.maxHeadersCount ?? 2000;
+  if (options.onConnection) server.prependListener('connection', options.onConnection);
+  answerParserErrors(server, logger);
   const drainer = ServerDrainer.for(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -53,6 +53,7 @@ export { DEFAULT_BODY_LIMIT_BYTES, type JsonBodyOptions, jsonBody } from './json
 export { type LogFn, type Logger, silentLogger } from './logger';
 export { parseWith, ROOT_FIELD, toFieldErrors } from './parse-with';
 export { type ProblemBody, sendProblem, toProblem } from './problem';
+export { DEADLINE_DETAIL, type RequestDeadlineOptions, requestDeadline } from './request-deadline.middleware';
 export {
   ensureRequestId,
   getRequestId,
@@ -63,3 +64,4 @@ export {
 } from './request-id.middleware';
 export { ServerDrainer } from './server-drain';
 export { createShutdown, type Shutdown, type ShutdownOptions, type SignalSource } from './shutdown';
+export { STRICT_ROUTING, strictRouter, useStrictRouting } from './strict-routing';

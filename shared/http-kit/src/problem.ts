@@ -36,9 +36,11 @@ const STALE_HEADERS = ['etag', 'last-modified', 'content-encoding', 'content-dis
 /**
  * Writes `err` as `application/problem+json`. The error middleware is the one caller inside Express; use
  * this directly only where no `next` exists (e.g. a proxy's error callback). If the response has already
- * started, the connection is destroyed so the client sees a truncated response rather than a wrong one.
+ * started, the connection is destroyed so the client sees a truncated response rather than a wrong one;
+ * if it is already complete, nothing happens.
  */
 export function sendProblem(req: Request, res: Response, err: AppError): void {
+  if (res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,4 +1,7 @@
 // Connections
+
+// The one deadline helper lives in @redwire/deadline; re-exported for the Redis call sites that use it.
+export { DeadlineExceededError, withDeadline } from '@redwire/deadline';
 export type { Cluster, Redis } from 'ioredis';
 // Keys
 export { Coalescer, type CoalescerOptions } from './batching/coalescer';
@@ -35,7 +38,7 @@ export {
   waitForReady,
 } from './connection/redis-health';
 export { type RedisNodeAddress, type RedisTarget, redactTarget } from './connection/redis-target';
-export { DeadlineExceededError, withDeadline } from './deadline';
+export { isRedisUnreachableError } from './connection/redis-unreachable';
 // Errors and telemetry names
 export {
   CircuitOpenError,

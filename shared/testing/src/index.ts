@@ -1,5 +1,5 @@
 export { MissingBinaryError, postgresBinDir, redisBinary } from './binaries';
-export { countRedisClients, killRedisClients, pauseRedis, sleepRedis } from './faults';
+export { countRedisClients, freeze, killRedisClients, pauseRedis, sleepRedis, thaw } from './faults';
 export { freeClusterPort, freePort, isPortFree } from './free-port';
 export { createDatabase, uniquePrefix } from './isolation';
 export {
@@ -10,6 +10,17 @@ export {
   startOtlpReceiver,
 } from './otlp-receiver';
 export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
+export {
+  chunked,
+  jsonOf,
+  parseResponses,
+  RawConnection,
+  type RawExchange,
+  type RawExchangeOptions,
+  type RawResponse,
+  rawExchange,
+  rawRequest,
+} from './raw-http';
 export { type RedisCluster, type RedisClusterNode, startRedisCluster } from './redis-cluster';
 export {
   ping as pingRedis,
@@ -17,3 +28,4 @@ export {
   type RedisServerOptions,
   startRedisServer,
 } from './redis-server';
+export { type ServerTiming, trackResponseTimes } from './response-times';

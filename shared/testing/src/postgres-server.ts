@@ -32,6 +32,8 @@ export interface PostgresServer {
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   readonly running: boolean;
+  /** The postmaster's process id while running; `freeze` stops it with every backend. */
+  readonly pid: number | undefined;
 }
 
 /** The uid/gid to run PostgreSQL as: the `postgres` user when we are root (postgres refuses root). */
@@ -109,6 +111,9 @@ async function startPostgresOnce(options: PostgresServerOptions): Promise<Postgr
     urlFor: (database, user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${database}`,
     get running() {
       return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+    },
+    get pid() {
+      return proc?.child.pid;
     },
     async stop({ remove = ephemeral } = {}) {
       if (proc) await stopProcess(proc, 'SIGINT', 10000);

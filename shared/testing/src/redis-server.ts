@@ -31,6 +31,8 @@ export interface RedisServer {
   /** Starts it again on the same port (and data dir), e.g. after `stop()` in an outage test. */
   start(): Promise<void>;
   readonly running: boolean;
+  /** The server's process id while running (for `freeze`/`thaw` and kill faults). */
+  readonly pid: number | undefined;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -76,6 +78,9 @@ async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer>
     url,
     get running() {
       return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+    },
+    get pid() {
+      return proc?.child.pid;
     },
     async stop() {
       if (proc) await stopProcess(proc, 'SIGTERM');

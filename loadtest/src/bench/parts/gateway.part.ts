@@ -55,6 +55,10 @@ export async function startGateway(stack: BenchStack, backendUrl: string): Promi
     USER_SERVICE_URL: backendUrl,
     AUTH_SERVICE_URL: backendUrl,
     RATE_LIMIT_POLICIES_FILE: policyFile,
+    // One session on 50 connections from one address is one client holding 50 requests at once: lift the
+    // per-client bounds as the quotas are lifted (their accounting still runs on every request).
+    MAX_IN_FLIGHT_PER_CLIENT: '100000',
+    MAX_CONNECTIONS_PER_CLIENT: '100000',
   }));
 
   const redis = await readyRequestClient(stack.redisUrl, 'bench-auth');

@@ -1,4 +1,4 @@
-import { classifyDbError, isUniqueViolation } from '@redwire/postgres-kit';
+import { type Database, isUniqueViolation } from '@redwire/postgres-kit';
 import type pg from 'pg';
 import type { Account, AccountStatus } from './account.model';
 
@@ -59,10 +59,13 @@ export interface AccountRepositoryHooks {
   beforeActivate?: (id: string) => Promise<void> | void;
 }
 
-/** `auth.accounts`. Every PostgreSQL failure that means "unavailable" surfaces as DatabaseUnavailableError. */
+/**
+ * `auth.accounts`. Every PostgreSQL failure that means "unavailable", and the request's deadline passing
+ * (postgres-kit's Database keeps to it), surfaces as DatabaseUnavailableError.
+ */
 export class AccountRepository {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Database,
     private readonly hooks: AccountRepositoryHooks = {},
   ) {}
 
@@ -187,33 +190,17 @@ export class AccountRepository {
    * nothing can mint a session after the fence. Returns false when there was no row.
    */
   async deleteFenced(id: string, fence: (account: Account) => Promise<void>): Promise<boolean> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      classifyDbError(error);
-    }
-    try {
-      await client.query('BEGIN');
-      const found = await client.query<AccountRow>(
+    return this.db.transaction(async (tx) => {
+      const found = await tx.query<AccountRow>(
         `SELECT ${COLUMNS} FROM auth.accounts WHERE id = $1 FOR UPDATE`,
         [id],
       );
       const row = found.rows[0];
-      if (!row) {
-        await client.query('ROLLBACK');
-        return false;
-      }
+      if (!row) return false;
       await fence(toAccount(row));
-      await client.query('DELETE FROM auth.accounts WHERE id = $1', [id]);
-      await client.query('COMMIT');
+      await tx.query('DELETE FROM auth.accounts WHERE id = $1', [id]);
       return true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      return classifyDbError(error);
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async one(sql: string, params: unknown[]): Promise<Account | undefined> {
@@ -222,14 +209,7 @@ export class AccountRepository {
     return row && toAccount(row);
   }
 
-  private async query<R extends pg.QueryResultRow>(
-    sql: string,
-    params: unknown[],
-  ): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(sql, params);
-    } catch (error) {
-      return classifyDbError(error);
-    }
+  private query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.db.query<R>(sql, params);
   }
 }

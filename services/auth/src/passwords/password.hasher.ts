@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+import { currentDeadline, RequestDeadlineExceededError, withinRequestDeadline } from '@redwire/deadline';
 import { errors } from '@redwire/http-kit';
 
 /** Argon2id cost parameters. */
@@ -107,21 +108,48 @@ export class PasswordHasher {
     }
   }
 
+  /**
+   * Runs `work` in a slot. Within a request's deadline the wait for a slot and for the hash both end when
+   * the deadline passes (a queued hash leaves the queue; a running one finishes in its slot, unread).
+   */
   private async limited<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.maxQueue) {
         throw errors.E_UNAVAILABLE('Too many sign-ins at once; try again shortly.', { retryAfterSeconds: 1 });
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.queueForSlot();
     } else {
       this.running++;
     }
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
+    const running = (async () => {
+      try {
+        return await work();
+      } finally {
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.running--;
+      }
+    })();
+    return withinRequestDeadline(running);
+  }
+
+  /** Waits for a slot handed over by a finishing hash, or leaves the queue when the deadline passes. */
+  private queueForSlot(): Promise<void> {
+    const deadline = currentDeadline();
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const handOver = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiting.push(handOver);
+      if (!deadline) return;
+      timer = setTimeout(() => {
+        const at = this.waiting.indexOf(handOver);
+        if (at === -1) return; // the slot was handed over in this very turn
+        this.waiting.splice(at, 1);
+        reject(new RequestDeadlineExceededError(deadline.budgetMs));
+      }, deadline.remainingMs());
+    });
   }
 }

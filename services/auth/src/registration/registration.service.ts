@@ -1,3 +1,4 @@
+import { runOutsideDeadline, withinRequestDeadline } from '@redwire/deadline';
 import { errors, type Logger } from '@redwire/http-kit';
 import { newRoutingTag } from '@redwire/sessions';
 import { v7 as uuidv7 } from 'uuid';
@@ -26,6 +27,9 @@ export interface RegistrationDeps {
  * as a pending row, which can never log in and which the reaper undoes later. A profile created by a call
  * that timed out but landed after its compensation is removed when its `user.created` event arrives
  * (see user-events.handler.ts).
+ *
+ * Within a request's deadline the steps keep to it; the undo runs outside it (it must happen even when the
+ * request ran out of time) and the answer waits for it only while the request has time left.
  */
 export class RegistrationService {
   constructor(private readonly deps: RegistrationDeps) {}
@@ -34,25 +38,34 @@ export class RegistrationService {
     const { accounts, users, hasher } = this.deps;
     const passwordHash = await hasher.hash(input.password);
     const id = uuidv7();
-    const pending = await accounts.insertPending({
-      id,
-      email: input.email,
-      passwordHash,
-      role: this.deps.adminEmails.has(input.email) ? 'admin' : 'user',
-      sessionTag: newRoutingTag(),
-    });
+    let pending: Awaited<ReturnType<AccountRepository['insertPending']>>;
+    try {
+      pending = await accounts.insertPending({
+        id,
+        email: input.email,
+        passwordHash,
+        role: this.deps.adminEmails.has(input.email) ? 'admin' : 'user',
+        sessionTag: newRoutingTag(),
+      });
+    } catch (error) {
+      // An INSERT whose answer never came (timed out) may have landed: do not leave the email claimed.
+      await this.undoWithinRequest(id, { profile: false });
+      throw error;
+    }
     if (pending === 'email_taken') return this.fail('email_taken');
 
     let created: Awaited<ReturnType<UserServiceClient['createProfile']>>;
     try {
       created = await users.createProfile({ id, email: input.email, name: input.name });
     } catch (error) {
-      await this.undo(id, { profile: !(error instanceof UserServiceError) || error.maybeApplied });
+      await this.undoWithinRequest(id, {
+        profile: !(error instanceof UserServiceError) || error.maybeApplied,
+      });
       throw this.unavailable(error);
     }
     if (created.kind === 'email_taken') {
       // Our id was not created: only the pending row needs undoing.
-      await this.undo(id, { profile: false });
+      await this.undoWithinRequest(id, { profile: false });
       return this.fail('email_taken');
     }
 
@@ -60,7 +73,7 @@ export class RegistrationService {
       const active = await accounts.activate(id);
       if (!active) throw new Error('pending account vanished before activation');
     } catch (error) {
-      await this.undo(id, { profile: true });
+      await this.undoWithinRequest(id, { profile: true });
       throw this.unavailable(error);
     }
     this.deps.onOutcome?.('created');
@@ -85,6 +98,11 @@ export class RegistrationService {
     }
   }
 
+  /** Starts {@link undo} outside the request's deadline; waits for it while the request has time left. */
+  private async undoWithinRequest(id: string, what: { profile: boolean }): Promise<void> {
+    await withinRequestDeadline(runOutsideDeadline(() => this.undo(id, what))).catch(() => {});
+  }
+
   private fail(outcome: 'email_taken'): never {
     this.deps.onOutcome?.(outcome);
     throw errors.E_EMAIL_TAKEN();
@@ -92,6 +110,9 @@ export class RegistrationService {
 
   private unavailable(cause: unknown) {
     this.deps.onOutcome?.('failed');
-    return errors.E_UNAVAILABLE('Registration is temporarily unavailable; try again.', { cause });
+    return errors.E_UNAVAILABLE('Registration is temporarily unavailable; try again.', {
+      cause,
+      retryAfterSeconds: 1,
+    });
   }
 }

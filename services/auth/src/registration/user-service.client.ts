@@ -1,3 +1,4 @@
+import { currentDeadline } from '@redwire/deadline';
 import { IDENTITY_HEADER, type IdentitySigner } from '@redwire/http-kit';
 
 /** The user service did not answer as the contract says (down, timed out, 5xx, unexpected reply). */
@@ -22,7 +23,7 @@ export interface UserServiceClientOptions {
   baseUrl: string;
   /** Signs auth's own service identity for the user service. */
   signer: IdentitySigner;
-  /** Deadline of each call. @default 2000 */
+  /** Deadline of each call; a call made within a request's deadline also ends when that passes. @default 2000 */
   timeoutMs?: number;
 }
 
@@ -71,12 +72,14 @@ export class UserServiceClient {
       accept: 'application/json',
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const deadline = currentDeadline();
     try {
       return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline ? AbortSignal.any([timeout, deadline.signal]) : timeout,
       });
     } catch (error) {
       // A refused connection never reached the service; a timeout or reset may have.

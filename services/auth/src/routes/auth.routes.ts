@@ -5,10 +5,11 @@ import {
   jsonBody,
   parseWith,
   requireIdentity,
+  strictRouter,
   type UserIdentity,
 } from '@redwire/http-kit';
 import { tokenFromHeaders } from '@redwire/sessions';
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { accountView, userView } from '../accounts/account.model';
 import type { AccountAdminService } from '../accounts/account-admin.service';
 import type { AuthService } from '../auth/auth.service';
@@ -51,7 +52,7 @@ function clientOf(req: Request) {
 /** The `/auth/*` routes of API.md. */
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const { auth, cookie } = deps;
-  const router = Router();
+  const router = strictRouter();
   const signedIn = requireIdentity(deps.verifier);
 
   router.post('/auth/register', jsonBody(), async (req, res) => {

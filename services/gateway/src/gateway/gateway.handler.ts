@@ -12,8 +12,11 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../identity/authenticate';
 import type { ClientIpResolver } from '../identity/client-ip';
 import type { SameOriginCheck } from '../identity/csrf';
+import { readRequestBody } from '../proxy/request-body';
+import { type FramingOptions, inspectFraming } from '../proxy/request-framing';
 import type { ReverseProxy } from '../proxy/reverse-proxy';
 import { type PolicySet, type RateLimiter, rateLimitHeaders } from '../ratelimit';
+import type { ClientBounds } from './client-bounds';
 import type { RouteTable } from './routes';
 
 /** Everything the public handler needs, built by the composition root (main.ts) or a test. */
@@ -26,6 +29,12 @@ export interface GatewayHandlerDeps {
   readonly limiter: RateLimiter;
   readonly signer: IdentitySigner;
   readonly proxy: ReverseProxy;
+  /** Per-client bounds on connections, requests in flight and uploads. */
+  readonly bounds: ClientBounds;
+  /** What the framing check refuses: header count, body size by Content-Length. */
+  readonly framing: FramingOptions;
+  /** Deadline for reading a request body (then 408). */
+  readonly bodyReadTimeoutMs: number;
   /** Access log, metrics and the like; they run first, in order, with Express-compatible signatures. @default [] */
   readonly middleware?: readonly RequestHandler[];
   /** Receives errors that are not AppErrors (bugs); the client gets a generic 500. @default ignore */
@@ -33,6 +42,9 @@ export interface GatewayHandlerDeps {
   /** Receives every 5xx answer's error, when no access log records it. @default ignore */
   readonly onServerError?: (error: AppError) => void;
 }
+
+/** Marks answers served in a degraded mode; `sessions`: the identity is a last-known-good one. */
+export const DEGRADED_HEADER = 'Redwire-Degraded';
 
 type Res = ServerResponse & { locals?: Record<string, unknown>; err?: unknown };
 
@@ -44,9 +56,11 @@ const pathOf = (url: string | undefined) => {
 
 /**
  * The gateway's public request listener: plain node:http, no Express on the proxied path (it measured at
- * about half the throughput of a bare handler here; see the README). Per request: request id, client IP,
- * CSRF check for cookie-authenticated writes, session check (one Redis round trip), one rate-limit
- * decision over every applicable policy (one more), then the streaming proxy with a signed identity.
+ * about half the throughput of a bare handler here; see the README). Per request: request id, the framing
+ * check (400/413/431 and close), client IP, CSRF check for cookie-authenticated writes, session check (one
+ * Redis round trip), one rate-limit decision over every applicable policy (one more), the per-client
+ * in-flight bound, the body read whole (upload bound, size, deadline), then the proxy with a signed
+ * identity and a Content-Length the gateway computed.
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps): RequestListener {
   const middleware = deps.middleware ?? [];
@@ -57,6 +71,8 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): RequestListener 
       res.err = appError;
       deps.onServerError?.(appError);
     }
+    // An answer before the body was read: close rather than leave the rest of it to Node to drain.
+    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
     sendProblem(req as Request, res as unknown as Response, appError);
   };
   return (req, res: Res) => {
@@ -83,6 +99,11 @@ async function handle(
   res: Res,
   requestId: string,
 ): Promise<void> {
+  // First, before any other header is believed: the framing this request arrived with.
+  const framing = inspectFraming(req, deps.framing);
+  if (isAppError(framing)) throw framing;
+  const connectionRefusal = deps.bounds.connectionRefusal(req.socket);
+  if (connectionRefusal) throw connectionRefusal;
   const method = req.method ?? 'GET';
   const path = pathOf(req.url);
   if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
@@ -103,8 +124,11 @@ async function handle(
     if (!deps.sameOrigin.passes(method, req.headers, host ? `${proto}://${host}` : undefined))
       throw errors.E_CSRF();
   }
-  const principal = await deps.authenticator.authenticate(req.headers);
+  const principal = await deps.authenticator.authenticate(req.headers, method);
   const user = principal.kind === 'user' ? principal.identity : undefined;
+  // Every answer to a request served on a last-known-good session says so (README "Degraded sessions").
+  const degraded = principal.kind === 'user' && principal.degraded === true;
+  if (degraded) res.setHeader(DEGRADED_HEADER, 'sessions');
 
   const decision = await deps.limiter.decide(
     deps.policies.checksFor({
@@ -122,6 +146,25 @@ async function handle(
     throw errors.E_UNAUTHENTICATED('The session is invalid, expired or revoked.');
   }
   if (!route) throw errors.E_NOT_FOUND();
+
+  // Held until the answer is sent: a client cannot occupy more of the upstream pools than its bound.
+  const clientKey = user ? `u:${user.sub}` : `i:${address.key}`;
+  const inFlight = deps.bounds.acquireInFlight(clientKey);
+  if (isAppError(inFlight)) throw inFlight;
+  res.once('close', inFlight);
+  let body: Buffer | undefined;
+  if (framing.hasBody) {
+    const upload = deps.bounds.acquireUpload(clientKey);
+    if (isAppError(upload)) throw upload;
+    try {
+      body = await readRequestBody(req, {
+        maxBytes: deps.framing.maxBodyBytes,
+        deadlineMs: deps.bodyReadTimeoutMs,
+      });
+    } finally {
+      upload();
+    }
+  }
   if (res.destroyed) return;
 
   const upstreamHeaders: Record<string, string> = {};
@@ -131,8 +174,14 @@ async function handle(
   deps.proxy.forward(req, res, route.upstream, {
     requestId,
     forwardedFor: address.forwardedFor,
+    body,
+    connectionListed: framing.connectionListed,
     upstreamHeaders,
-    responseHeaders: { 'X-Request-Id': requestId, ...limitHeaders },
+    responseHeaders: {
+      'X-Request-Id': requestId,
+      ...limitHeaders,
+      ...(degraded ? { [DEGRADED_HEADER]: 'sessions' } : {}),
+    },
     onError: (error) => {
       res.err = error;
       deps.onServerError?.(error);

@@ -1,4 +1,5 @@
 import type { Upstream } from '../proxy/reverse-proxy';
+import { isCanonicalPath } from './canonical-path';
 
 /** Where a public path goes. */
 export interface Route {
@@ -14,10 +15,11 @@ export interface Route {
 
 const ANONYMOUS_ON_INVALID = new Set(['/auth/login', '/auth/register', '/auth/logout']);
 
-/** Dot segments, backslashes and encoded separators never reach a service (they could dodge a route match). */
-const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|\\|%2e|%2f|%5c|\/\//i;
-
-/** The public route table: `/users[/...]` → user, `/auth/...` → auth; nothing else is exposed. */
+/**
+ * The public route table: `/users[/...]` → user, `/auth/...` → auth; nothing else is exposed. Only the
+ * canonical spelling of a path is routed (see isCanonicalPath), so the policies, the exact-path rules here
+ * and the services' strict, case-sensitive routers all read the same path.
+ */
 export class RouteTable {
   readonly #user: Upstream;
   readonly #auth: Upstream;
@@ -28,7 +30,7 @@ export class RouteTable {
   }
 
   match(path: string): Route | undefined {
-    if (UNSAFE_PATH.test(path)) return undefined;
+    if (!isCanonicalPath(path)) return undefined;
     if (path === '/users' || path.startsWith('/users/')) {
       return { upstream: this.#user, label: '/users/*', anonymousOnInvalidToken: false };
     }

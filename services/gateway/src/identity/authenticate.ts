@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type UserIdentity } from '@redwire/http-kit';
-import { withDeadline } from '@redwire/redis-kit';
+import { isRedisUnreachableError, withDeadline } from '@redwire/redis-kit';
 import { type SessionReader, tokenFromHeaders, type ValidationResult } from '@redwire/sessions';
+import type { DegradedOutcome } from './session.metrics';
 import { SessionCache } from './session-cache';
 
 /** Options of {@link Authenticator}. */
@@ -9,36 +10,84 @@ export interface AuthenticatorOptions {
   readonly sessions: Pick<SessionReader, 'validate'>;
   /** The session cookie's name (`__Host-sid`, or `sid` when Secure is switched off). */
   readonly cookieName: string;
-  /** Deadline of one validation; past it the request gets 503, never anonymous. @default 100 */
+  /** Deadline of one validation; past it the request gets 503 (or degraded service), never anonymous. @default 100 */
   readonly deadlineMs?: number;
   /** Reuse successful validations this long (≤ 1000 ms); 0 checks every request in Redis. @default 0 */
   readonly cacheTtlMs?: number;
+  /**
+   * Degraded mode: while the state Redis is unreachable, a safe request (GET, HEAD, OPTIONS) whose token
+   * this instance validated successfully at most this long ago is served with the identity validated then.
+   * 0 turns it off (every unverifiable token gets 503). @default 0
+   */
+  readonly degradedWindowMs?: number;
+  /** Last-known-good records kept for degraded mode (LRU). @default 10000 */
+  readonly degradedMaxEntries?: number;
+  /** Told about degraded-mode answers and mode changes (metrics). @default nothing */
+  readonly onDegraded?: (outcome: DegradedOutcome) => void;
+  readonly onModeChange?: (degraded: boolean) => void;
 }
 
 /** Who sent a request, once its token (if any) was checked. */
 export type Principal =
   | { readonly kind: 'anonymous'; readonly tokenSource?: 'cookie' | 'bearer'; readonly rejected?: boolean }
-  | { readonly kind: 'user'; readonly identity: UserIdentity; readonly tokenSource: 'cookie' | 'bearer' };
+  | {
+      readonly kind: 'user';
+      readonly identity: UserIdentity;
+      readonly tokenSource: 'cookie' | 'bearer';
+      /** Served from the last-known-good record because the state Redis could not be reached. */
+      readonly degraded?: true;
+    };
+
+type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+
+/** Methods that read only (RFC 9110 safe methods): the only ones degraded mode serves. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const CANNOT_CHECK = 'The session could not be checked; retry shortly.';
 
 /**
  * Checks the request's session token (bearer first, then the cookie) with the shared session reader: one
- * Redis round trip. A token that cannot be checked (Redis slow or down) is a 503, never anonymous; a
- * token that is invalid is reported as `rejected` and the caller decides between 401 and anonymous.
+ * Redis round trip. A token that is invalid is reported as `rejected` and the caller decides between 401
+ * and anonymous. A token that cannot be checked is never served as anonymous: it gets 503, except in
+ * degraded mode (see {@link AuthenticatorOptions.degradedWindowMs} and the README's "Degraded sessions").
+ *
+ * "Cannot be checked" is exactly: the validation failed because Redis did not answer — its deadline
+ * passed, the command timed out, the connection is down, refused or closed, or Redis replied that it
+ * cannot serve now (LOADING, BUSY, failover, auth) — redis-kit's `isRedisUnreachableError`. Any other
+ * failure (an unexpected reply: a bug) is a 503 without degraded mode.
  */
 export class Authenticator {
   readonly #sessions: Pick<SessionReader, 'validate'>;
   readonly #cookieName: string;
   readonly #deadlineMs: number;
-  /** Present when validations are cached; exposed for revocation events. */
+  readonly #onDegraded: (outcome: DegradedOutcome) => void;
+  readonly #onModeChange: (degraded: boolean) => void;
+  #degraded = false;
+  /** Recent validations (≤ 1 s), reused while Redis is up; exposed for revocation events. */
   readonly cache: SessionCache | undefined;
+  /** Last-known-good validations (the degraded window), used only while Redis is unreachable. */
+  readonly lastKnown: SessionCache | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.#sessions = options.sessions;
-    this.cache = options.cacheTtlMs ? new SessionCache({ ttlMs: options.cacheTtlMs }) : undefined;
+    const cacheTtlMs = options.cacheTtlMs ?? 0;
+    if (!Number.isInteger(cacheTtlMs) || cacheTtlMs < 0 || cacheTtlMs > 1000) {
+      throw new Error('cacheTtlMs must be an integer from 0 to 1000 (revocations take effect within 1 s)');
+    }
+    this.cache = cacheTtlMs > 0 ? new SessionCache({ ttlMs: cacheTtlMs }) : undefined;
+    const windowMs = options.degradedWindowMs ?? 0;
+    if (!Number.isInteger(windowMs) || windowMs < 0)
+      throw new Error('degradedWindowMs must be an integer ≥ 0');
+    this.lastKnown =
+      windowMs > 0
+        ? new SessionCache({ ttlMs: windowMs, maxEntries: options.degradedMaxEntries ?? 10_000 })
+        : undefined;
     this.#cookieName = options.cookieName;
     this.#deadlineMs = options.deadlineMs ?? 100;
     if (!Number.isInteger(this.#deadlineMs) || this.#deadlineMs < 1)
       throw new Error('deadlineMs must be a positive integer');
+    this.#onDegraded = options.onDegraded ?? (() => {});
+    this.#onModeChange = options.onModeChange ?? (() => {});
   }
 
   /** The token's source without checking it, for the CSRF check that runs first. */
@@ -46,33 +95,85 @@ export class Authenticator {
     return tokenFromHeaders(headers, this.#cookieName)?.source;
   }
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<Principal> {
+  /** True while the last session check could not reach Redis. */
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  /** Forgets a revoked session in both caches (a `session.revoked` event). */
+  evictSession(sessionId: string): void {
+    this.cache?.evictSession(sessionId);
+    this.lastKnown?.evictSession(sessionId);
+  }
+
+  /** Checks the request's token; `method` decides whether degraded mode may serve it (safe methods only). */
+  async authenticate(headers: IncomingHttpHeaders, method: string): Promise<Principal> {
     const found = tokenFromHeaders(headers, this.#cookieName);
     if (!found) return { kind: 'anonymous' };
-    const cacheKey = this.cache && SessionCache.keyOf(found.token);
-    const cached = cacheKey && this.cache?.get(cacheKey);
-    if (cached)
-      return cached.tokenSource === found.source ? cached : { ...cached, tokenSource: found.source };
-    const result = await this.#validate(found.token);
-    if (!result.valid) return { kind: 'anonymous', tokenSource: found.source, rejected: true };
+    const key = this.cache || this.lastKnown ? SessionCache.keyOf(found.token) : undefined;
+    const cached = key !== undefined ? this.cache?.get(key) : undefined;
+    if (cached) return withSource(cached, found.source);
+
+    const sentAt = performance.now();
+    let result: ValidationResult;
+    try {
+      result = await withDeadline(this.#sessions.validate(found.token), this.#deadlineMs);
+    } catch (cause) {
+      return this.#unverified(cause, key, found.source, method);
+    }
+    this.#setMode(false);
+    if (!result.valid) {
+      if (key !== undefined) this.lastKnown?.delete(key);
+      return { kind: 'anonymous', tokenSource: found.source, rejected: true };
+    }
     const { userId, sessionId, role, tier } = result.session;
-    const principal = {
+    const principal: UserPrincipal = {
       kind: 'user',
       identity: { sub: userId, sid: sessionId, role, tier },
       tokenSource: found.source,
-    } as const;
-    if (cacheKey) this.cache?.set(cacheKey, principal);
+    };
+    if (key !== undefined) {
+      this.cache?.set(key, principal, sentAt);
+      // Counted from when the check was sent: the record is never younger than Redis's answer.
+      this.lastKnown?.set(key, principal, sentAt);
+    }
     return principal;
   }
 
-  async #validate(token: string): Promise<ValidationResult> {
-    try {
-      return await withDeadline(this.#sessions.validate(token), this.#deadlineMs);
-    } catch (cause) {
-      throw errors.E_UNAVAILABLE('The session could not be checked; retry shortly.', {
-        cause,
-        retryAfterSeconds: 1,
-      });
+  /** The token could not be checked: degraded service for a safe method with a recent record, else 503. */
+  #unverified(
+    cause: unknown,
+    key: string | undefined,
+    source: 'cookie' | 'bearer',
+    method: string,
+  ): UserPrincipal {
+    if (!isRedisUnreachableError(cause)) throw unavailable(cause);
+    this.#setMode(true);
+    if (!this.lastKnown) throw unavailable(cause);
+    if (!SAFE_METHODS.has(method)) {
+      this.#onDegraded('refused_method');
+      throw unavailable(cause);
     }
+    const remembered = key !== undefined ? this.lastKnown.get(key) : undefined;
+    if (!remembered) {
+      this.#onDegraded('refused_unknown');
+      throw unavailable(cause);
+    }
+    this.#onDegraded('served');
+    return { ...withSource(remembered, source), degraded: true };
   }
+
+  #setMode(degraded: boolean): void {
+    if (degraded === this.#degraded) return;
+    this.#degraded = degraded;
+    this.#onModeChange(degraded);
+  }
+}
+
+function withSource(principal: UserPrincipal, source: 'cookie' | 'bearer'): UserPrincipal {
+  return principal.tokenSource === source ? principal : { ...principal, tokenSource: source };
+}
+
+function unavailable(cause: unknown) {
+  return errors.E_UNAVAILABLE(CANNOT_CHECK, { cause, retryAfterSeconds: 1 });
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '@redwire/http-kit';
 import { Keyspace, type RedisClient, StreamFanoutReader } from '@redwire/redis-kit';
-import type { SessionCache } from './session-cache';
+import type { Authenticator } from './authenticate';
 
 /** Auth's stream of session events (auth's `RevocationPublisher`); read-only for the gateway. */
 export const AUTH_EVENTS_STREAM = 'auth-events';
@@ -15,26 +15,30 @@ export interface RevocationListenerOptions {
   /** A dedicated blocking connection; the reader owns and closes it. */
   readonly connection: RedisClient;
   readonly namespace: string | undefined;
-  readonly cache: SessionCache;
+  /** Whose caches a revocation evicts. */
+  readonly authenticator: Pick<Authenticator, 'evictSession' | 'cache'>;
   readonly logger: Logger;
 }
 
 /**
  * Follows `auth-events` from this instance's own cursor (every gateway instance sees every event) and
- * evicts a revoked session from the validation cache at once, instead of when its ≤ 1 s entry expires.
- * Events missed while the subscription was down cannot be replayed, so the whole cache is dropped whenever
- * the subscription is established or lost; the TTL still bounds staleness if the stream is unreachable.
+ * evicts a revoked session from the recent-validation cache and the last-known-good record at once,
+ * instead of when their entries expire. Events missed while the subscription was down cannot be replayed,
+ * so the recent-validation cache is dropped whenever the subscription is established or lost; its ≤ 1 s
+ * TTL still bounds staleness if the stream is unreachable. The last-known-good record is kept: losing the
+ * subscription is what a Redis outage looks like, which is when degraded mode needs it, and its window
+ * bounds what a missed event can cost (the README's "Degraded sessions").
  */
 export function createRevocationListener(options: RevocationListenerOptions): StreamFanoutReader {
-  const { cache, logger } = options;
+  const { authenticator, logger } = options;
   return new StreamFanoutReader({
     connection: options.connection,
     stream: authEventsKey(options.namespace),
     handler: ({ fields }) => {
-      if (fields.type === 'session.revoked' && fields.sessionId) cache.evictSession(fields.sessionId);
+      if (fields.type === 'session.revoked' && fields.sessionId) authenticator.evictSession(fields.sessionId);
     },
     onSubscriptionChange: (state) => {
-      cache.clear();
+      authenticator.cache?.clear();
       if (state === 'lost')
         logger.warn({ stream: AUTH_EVENTS_STREAM }, 'revocation events lost; cache dropped');
     },

@@ -6,25 +6,28 @@ type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 /** Options of {@link SessionCache}. */
 export interface SessionCacheOptions {
-  /** How long a validation is reused; at most 1000 ms, so a revocation takes effect within 1 s (API.md). */
+  /**
+   * How long after its validation an entry is kept. The authenticator's recent-validation cache keeps
+   * entries ≤ 1000 ms (revocation within 1 s); its last-known-good record keeps them for the degraded
+   * window.
+   */
   readonly ttlMs: number;
-  /** @default 10000 */
+  /** Entries kept (least recently used go first). @default 10000 */
   readonly maxEntries?: number;
 }
 
 /**
- * Reuses a successful session validation for a short while, so a client sending many requests with one
- * token costs one Redis round trip per `ttlMs` for its identity. Keyed by a SHA-256 of the token (the
- * token itself is not kept), never caches a refusal, and evicts by session id (`evictSession`) for a
- * revocation event.
+ * Successful session validations by token, for a bounded time from the moment each validation was sent,
+ * so an entry is never younger than what Redis said. Keyed by a SHA-256 of the token (the token itself is
+ * not kept), never holds a refusal, and evicts by session id (`evictSession`) for a revocation event.
  */
 export class SessionCache {
   readonly #entries: LRUCache<string, UserPrincipal>;
   readonly #bySession = new Map<string, string>();
 
   constructor(options: SessionCacheOptions) {
-    if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1 || options.ttlMs > 1000) {
-      throw new Error('ttlMs must be an integer from 1 to 1000');
+    if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1) {
+      throw new Error('ttlMs must be a positive integer');
     }
     this.#entries = new LRUCache({
       max: options.maxEntries ?? 10_000,
@@ -46,9 +49,18 @@ export class SessionCache {
     return this.#entries.get(key);
   }
 
-  set(key: string, principal: UserPrincipal): void {
-    this.#entries.set(key, principal);
+  /**
+   * Remembers a validation; its life counts from `validatedAt` (`performance.now()` when the validation was
+   * sent, so before Redis answered), default now.
+   */
+  set(key: string, principal: UserPrincipal, validatedAt?: number): void {
+    this.#entries.set(key, principal, validatedAt === undefined ? undefined : { start: validatedAt });
     this.#bySession.set(principal.identity.sid, key);
+  }
+
+  /** Forgets one token (Redis said it is no longer valid). */
+  delete(key: string): void {
+    this.#entries.delete(key);
   }
 
   /** Forgets a session at once (a `session.revoked` event). */
@@ -59,5 +71,9 @@ export class SessionCache {
 
   clear(): void {
     this.#entries.clear();
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 }

@@ -16,20 +16,14 @@ const HOP_BY_HOP = new Set([
 /**
  * Copies `headers` without hop-by-hop fields (the fixed set and any named in `Connection`) and without
  * `drop`. Node joins repeated headers (or keeps arrays for set-cookie); both are copied as they are.
+ * `listed`: the names in `Connection` when the caller already parsed them (the request framing check);
+ * otherwise they are read from `headers.connection`.
  */
 export function endToEndHeaders(
   headers: IncomingHttpHeaders,
   drop: ReadonlySet<string>,
+  listed: ReadonlySet<string> | undefined = connectionListed(headers.connection),
 ): OutgoingHttpHeaders {
-  const named = headers.connection;
-  const listed = named
-    ? new Set(
-        named
-          .toLowerCase()
-          .split(',')
-          .map((s) => s.trim()),
-      )
-    : undefined;
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || drop.has(name) || listed?.has(name)) continue;
@@ -37,4 +31,15 @@ export function endToEndHeaders(
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+function connectionListed(named: string | undefined): ReadonlySet<string> | undefined {
+  return named
+    ? new Set(
+        named
+          .toLowerCase()
+          .split(',')
+          .map((s) => s.trim()),
+      )
+    : undefined;
 }

@@ -38,11 +38,18 @@ export interface ForwardContext {
   readonly upstreamHeaders?: Readonly<Record<string, string>>;
   /** Headers to add to the response (rate-limit fields, X-Request-Id). */
   readonly responseHeaders?: Readonly<Record<string, string>>;
+  /** The request body, read whole by the gateway; sent with a Content-Length computed here. @default none */
+  readonly body?: Buffer;
+  /** Header names the client listed in `Connection` (from the framing check): never forwarded. */
+  readonly connectionListed?: ReadonlySet<string>;
   /** Called instead of responding when the upstream fails before its headers arrive. */
   readonly onError: (error: AppError) => void;
 }
 
-/** Client headers never forwarded: the gateway sets its own, and a client must not forge them. */
+/**
+ * Client headers never forwarded: the gateway sets its own, and a client must not forge them. The framing
+ * fields go too: the gateway frames the upstream request itself (and has already answered any Expect).
+ */
 const ALWAYS_DROPPED = [
   'host',
   'x-redwire-identity',
@@ -50,15 +57,22 @@ const ALWAYS_DROPPED = [
   'x-forwarded-proto',
   'x-forwarded-host',
   'forwarded',
+  'content-length',
+  'transfer-encoding',
+  'expect',
 ];
 const CREDENTIALS = ['cookie', 'authorization'];
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * A streaming reverse proxy on node:http with one keep-alive agent per upstream: bodies are piped both
- * ways (never parsed), hop-by-hop fields are removed, `X-Forwarded-*`, `X-Request-Id` and `traceparent`
- * go upstream, and failures before the response starts become 502/504 problems. A request is retried
- * once only when a reused keep-alive socket turns out to be closed and the request has no body.
+ * A reverse proxy on node:http with one keep-alive agent per upstream. The gateway owns the framing of
+ * every upstream request: a body (already read whole by the gateway) goes with a Content-Length computed
+ * here, never with the client's framing fields, so an upstream socket carries no byte the gateway did not
+ * frame (Node's client sends a GET or DELETE body with no framing at all when no length is set). Responses
+ * stream back; hop-by-hop fields are removed both ways; `X-Forwarded-*`, `X-Request-Id` and `traceparent`
+ * go upstream; failures before the response starts become 502/504 problems, and any failure destroys the
+ * upstream socket rather than returning it to the pool. A request is retried once only when a reused
+ * keep-alive socket turns out to be closed and the request has no body.
  */
 export class ReverseProxy {
   readonly #targets = new Map<string, Target>();
@@ -94,17 +108,15 @@ export class ReverseProxy {
     const headers = endToEndHeaders(
       req.headers,
       this.#drop.get(upstream.forwardCredentials === true) as ReadonlySet<string>,
+      ctx.connectionListed ?? EMPTY,
     );
     headers['x-forwarded-for'] = ctx.forwardedFor;
     headers['x-forwarded-proto'] = 'http';
     if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
     headers['x-request-id'] = ctx.requestId;
     if (ctx.upstreamHeaders) Object.assign(headers, ctx.upstreamHeaders);
-    const hasBody =
-      req.headers['content-length'] !== undefined
-        ? req.headers['content-length'] !== '0'
-        : req.headers['transfer-encoding'] !== undefined;
-    this.#send(req, res, upstream, ctx, headers, hasBody, true);
+    if (ctx.body) headers['content-length'] = String(ctx.body.length);
+    this.#send(req, res, upstream, ctx, headers, true);
   }
 
   #send(
@@ -113,7 +125,6 @@ export class ReverseProxy {
     upstream: Upstream,
     ctx: ForwardContext,
     headers: OutgoingHttpHeaders,
-    hasBody: boolean,
     mayRetry: boolean,
   ): void {
     const target = this.#target(upstream);
@@ -150,7 +161,7 @@ export class ReverseProxy {
       if (settled) return;
       if (
         mayRetry &&
-        !hasBody &&
+        !ctx.body &&
         upstreamReq.reusedSocket &&
         REPLAYABLE.has(req.method ?? '') &&
         error.code === 'ECONNRESET'
@@ -158,7 +169,7 @@ export class ReverseProxy {
         // The upstream closed an idle keep-alive socket as we reused it; nothing reached it.
         settled = true;
         clearTimeout(timer);
-        this.#send(req, res, upstream, ctx, headers, hasBody, false);
+        this.#send(req, res, upstream, ctx, headers, false);
         return;
       }
       fail(errors.E_UPSTREAM(undefined, { cause: error }));
@@ -185,13 +196,7 @@ export class ReverseProxy {
         upstreamReq.destroy();
       }
     });
-    if (hasBody) {
-      // A client that aborts mid-upload errors its request stream; the upstream request goes with it.
-      req.on('error', () => upstreamReq.destroy());
-      req.pipe(upstreamReq);
-    } else {
-      upstreamReq.end();
-    }
+    upstreamReq.end(ctx.body);
   }
 
   /** The parsed URL and keep-alive agent of an upstream, made once (not per request). */

@@ -206,24 +206,47 @@ describe('gateway public port', () => {
     expect(stack.user.seen.length + stack.auth.seen.length).toBe(before);
   });
 
-  it('when a large body is posted, then it streams to the upstream intact and the response streams back', async () => {
-    const body = Buffer.alloc(3 * 1024 * 1024, 'x');
-    stack.auth.behaviour = (_req, res, received) => {
+  it('when a body of exactly the limit is posted chunked, then the upstream gets it whole with a Content-Length the gateway computed, and a large response streams back', async () => {
+    const body = Buffer.alloc(64 * 1024, 'x');
+    const answer = Buffer.alloc(3 * 1024 * 1024, 'y');
+    stack.auth.behaviour = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.end(received);
+      res.end(answer);
     };
     try {
+      // A stream body makes fetch send it chunked, without a length.
       const res = await fetch(`${stack.url}/auth/register`, {
         method: 'POST',
-        body,
+        body: new Blob([body]).stream(),
+        duplex: 'half',
         headers: { 'content-type': 'application/json' },
-      });
+      } as RequestInit);
       expect(res.status).toBe(200);
-      expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
-      expect(stack.auth.last().body.length).toBe(body.length);
+      expect(Buffer.from(await res.arrayBuffer()).equals(answer)).toBe(true);
+      const seen = stack.auth.last();
+      expect(seen.body.equals(body)).toBe(true);
+      expect(seen.headers['content-length']).toBe(String(body.length));
+      expect(seen.headers['transfer-encoding']).toBeUndefined();
     } finally {
       stack.auth.behaviour = defaultBehaviour;
     }
+  });
+
+  it('when a body one byte over the limit is posted, then 413 E_PAYLOAD_TOO_LARGE, the connection closes and the upstream sees nothing', async () => {
+    const before = stack.auth.seen.length;
+    for (const chunked of [false, true]) {
+      const body = Buffer.alloc(64 * 1024 + 1, 'x');
+      const res = await fetch(`${stack.url}/auth/register`, {
+        method: 'POST',
+        body: chunked ? new Blob([body]).stream() : body,
+        duplex: 'half',
+        headers: { 'content-type': 'application/json' },
+      } as RequestInit);
+      expect(res.status, chunked ? 'chunked' : 'content-length').toBe(413);
+      expect(res.headers.get('connection')).toBe('close');
+      expect(((await res.json()) as { code: string }).code).toBe('E_PAYLOAD_TOO_LARGE');
+    }
+    expect(stack.auth.seen.length).toBe(before);
   });
 
   it('when the client sends hop-by-hop headers, then none reaches the upstream, and upstream hop-by-hop headers do not reach the client', async () => {

@@ -18,6 +18,8 @@ beforeAll(async () => {
     env: {
       RATE_LIMIT_DEADLINE: String(RATE_LIMIT_DEADLINE_MS),
       SESSION_CHECK_DEADLINE: String(SESSION_DEADLINE_MS),
+      // Degraded sessions off: this file is about the fail-fast path (degraded-sessions.serial.test.ts).
+      SESSION_DEGRADED_WINDOW: '0',
     },
   });
 });

@@ -77,7 +77,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   await waitForReady(runtime.redis, 5000).catch(() => {});
   await runtime.start();
   const servers: RunningHttpServer[] = [
-    await startHttpServer(runtime.app.handler, { port: 0 }),
+    await startHttpServer(runtime.app.handler, { ...runtime.app.publicServer, port: 0 }),
     await startHttpServer(runtime.app.admin, { port: 0 }),
   ];
   const sessionRedis: RedisClient = createRedisClient({

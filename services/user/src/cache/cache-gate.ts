@@ -1,3 +1,4 @@
+import { isRequestDeadlineExceeded } from '@redwire/deadline';
 import type { CircuitBreaker } from '@redwire/redis-kit';
 
 /** Whether, and how, the user cache may use Redis right now. */
@@ -157,6 +158,8 @@ export class CacheGate implements CacheAvailability {
       this.#lastSuccessAt = this.#deps.now();
       return result;
     } catch (error) {
+      // The request ran out of its own time (a slow PostgreSQL, say): nothing is known about Redis.
+      if (isRequestDeadlineExceeded(error)) throw error;
       if (!this.#deps.isLocalStall()) this.#failuresInARow++;
       if (this.#deps.breaker.state !== 'closed') this.#fence('breaker opened');
       else if (this.#failuresInARow >= this.#failureLimit)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runOutsideDeadline } from '@redwire/deadline';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
 import type { User } from '../users/user.model';
 import {
@@ -162,7 +163,7 @@ export class UserCache {
       user = await load(id);
     } catch (error) {
       // Let the next caller take the lease at once instead of waiting for it to expire.
-      void availability.call(() => store.release(id, token)).catch(() => this.#orphan(id, token));
+      this.#giveBack(id, token);
       if (stale && error instanceof DatabaseUnavailableError) return this.#stale(stale);
       throw error;
     }
@@ -174,9 +175,9 @@ export class UserCache {
       metrics.fill(outcome);
       if (outcome === 'stored') this.#remember(id, user, version, startedAt, Number.POSITIVE_INFINITY);
     } catch {
-      // The value is still correct for this caller; only the cache did not get it. The lease may still be
-      // in Redis: remember it, so recovery gives it back instead of making readers wait out its TTL.
-      this.#orphan(id, token);
+      // The value is still correct for this caller; only the cache did not get it (Redis failed, or the
+      // request's deadline passed). Give the lease back rather than make readers wait out its TTL.
+      this.#giveBack(id, token);
     }
     metrics.request('l2', 'miss');
     return { user, cache: 'MISS' };
@@ -197,6 +198,17 @@ export class UserCache {
     });
     if (results.some((r) => r.status === 'rejected'))
       throw new Error('could not release every orphaned lease');
+  }
+
+  /**
+   * Releases a lease this instance will not fill, outside the request's deadline (which may be what just
+   * ran out); if Redis cannot take it, it is remembered for recovery to give back.
+   */
+  #giveBack(id: string, token: string): void {
+    const { availability, store } = this.#deps;
+    void runOutsideDeadline(() => availability.call(() => store.release(id, token))).catch(() =>
+      this.#orphan(id, token),
+    );
   }
 
   #orphan(id: string, token: string): void {

@@ -1,5 +1,4 @@
-import { classifyDbError } from '@redwire/postgres-kit';
-import type pg from 'pg';
+import type { Database, Transaction } from '@redwire/postgres-kit';
 import { v7 as uuidv7 } from 'uuid';
 import type { TraceCarrier, User, UserEvent, UserEventType } from './user.model';
 
@@ -9,7 +8,7 @@ import type { TraceCarrier, User, UserEvent, UserEventType } from './user.model'
  */
 export interface RepositoryHooks {
   /** Runs inside the write transaction, after the row statement and before the outbox INSERT. */
-  afterRowWrite?: (client: pg.PoolClient) => Promise<void>;
+  afterRowWrite?: (tx: Transaction) => Promise<void>;
 }
 
 /** Options of {@link UserRepository}. */
@@ -64,16 +63,17 @@ function toUser(row: UserRow): User {
 
 /**
  * Data access for `users.users` and `users.outbox`. Every write changes the row and inserts its outbox
- * event in one transaction, so an event exists if and only if the change committed. Unavailability is
- * reported as DatabaseUnavailableError.
+ * event in one transaction, so an event exists if and only if the change committed. Unavailability, and
+ * the request's deadline passing (postgres-kit's Database keeps to it), is reported as
+ * DatabaseUnavailableError.
  */
 export class UserRepository {
-  readonly #pool: pg.Pool;
+  readonly #db: Database;
   readonly #hooks: RepositoryHooks;
   readonly #onQuery: NonNullable<UserRepositoryOptions['onQuery']>;
 
-  constructor(pool: pg.Pool, options: UserRepositoryOptions = {}) {
-    this.#pool = pool;
+  constructor(db: Database, options: UserRepositoryOptions = {}) {
+    this.#db = db;
     this.#hooks = options.hooks ?? {};
     this.#onQuery = options.onQuery ?? (() => {});
   }
@@ -81,34 +81,25 @@ export class UserRepository {
   /** The user, or undefined when no row has this id. Always reads the primary (cache fills rely on it). */
   async findById(id: string): Promise<User | undefined> {
     this.#onQuery('find');
-    try {
-      const { rows } = await this.#pool.query<UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users.users WHERE id = $1`,
-        [id],
-      );
-      return rows[0] ? toUser(rows[0]) : undefined;
-    } catch (error) {
-      return classifyDbError(error);
-    }
+    const { rows } = await this.#db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0] ? toUser(rows[0]) : undefined;
   }
 
   /** Up to `limit` users with id greater than `after`, in id order (keyset pagination). */
   async list(after: string | undefined, limit: number): Promise<User[]> {
     this.#onQuery('list');
-    try {
-      // Two statements rather than `$1 IS NULL OR id > $1`, which would keep the planner off the index.
-      const { rows } = after
-        ? await this.#pool.query<UserRow>(
-            `SELECT ${USER_COLUMNS} FROM users.users WHERE id > $1 ORDER BY id LIMIT $2`,
-            [after, limit],
-          )
-        : await this.#pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1`, [
-            limit,
-          ]);
-      return rows.map(toUser);
-    } catch (error) {
-      return classifyDbError(error);
-    }
+    // Two statements rather than `$1 IS NULL OR id > $1`, which would keep the planner off the index.
+    const { rows } = after
+      ? await this.#db.query<UserRow>(
+          `SELECT ${USER_COLUMNS} FROM users.users WHERE id > $1 ORDER BY id LIMIT $2`,
+          [after, limit],
+        )
+      : await this.#db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1`, [
+          limit,
+        ]);
+    return rows.map(toUser);
   }
 
   /** Creates the profile, idempotently on `id`: the same id and email again returns the existing row. */
@@ -117,19 +108,19 @@ export class UserRepository {
     trace: TraceCarrier = {},
   ): Promise<CreateResult> {
     this.#onQuery('create');
-    return this.#transaction(async (client) => {
-      const inserted = await client.query<UserRow>(
+    return this.#db.transaction(async (tx) => {
+      const inserted = await tx.query<UserRow>(
         `INSERT INTO users.users (id, email, name) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING RETURNING ${USER_COLUMNS}`,
         [input.id, input.email, input.name],
       );
       const row = inserted.rows[0];
       if (row) {
-        await this.#hooks.afterRowWrite?.(client);
-        const event = await insertEvent(client, 'user.created', row.id, Number(row.version), trace);
+        await this.#hooks.afterRowWrite?.(tx);
+        const event = await insertEvent(tx, 'user.created', row.id, Number(row.version), trace);
         return { kind: 'created', user: toUser(row), event };
       }
-      const existing = await client.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users WHERE id = $1`, [
+      const existing = await tx.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users.users WHERE id = $1`, [
         input.id,
       ]);
       const current = existing.rows[0];
@@ -145,8 +136,8 @@ export class UserRepository {
     options: { expectedVersions?: readonly number[] | undefined; trace?: TraceCarrier } = {},
   ): Promise<UpdateResult> {
     this.#onQuery('update');
-    return this.#transaction(async (client) => {
-      const updated = await client.query<UserRow>(
+    return this.#db.transaction(async (tx) => {
+      const updated = await tx.query<UserRow>(
         `UPDATE users.users SET name = COALESCE($2, name), bio = COALESCE($3, bio)
          WHERE id = $1 AND ($4::bigint[] IS NULL OR version = ANY($4::bigint[]))
          RETURNING ${USER_COLUMNS}`,
@@ -154,17 +145,16 @@ export class UserRepository {
       );
       const row = updated.rows[0];
       if (!row) {
-        const current = await client.query<{ version: string }>(
-          'SELECT version FROM users.users WHERE id = $1',
-          [id],
-        );
+        const current = await tx.query<{ version: string }>('SELECT version FROM users.users WHERE id = $1', [
+          id,
+        ]);
         const found = current.rows[0];
         return found
           ? { kind: 'version_conflict', currentVersion: Number(found.version) }
           : { kind: 'not_found' };
       }
-      await this.#hooks.afterRowWrite?.(client);
-      const event = await insertEvent(client, 'user.updated', id, Number(row.version), options.trace ?? {});
+      await this.#hooks.afterRowWrite?.(tx);
+      const event = await insertEvent(tx, 'user.updated', id, Number(row.version), options.trace ?? {});
       return { kind: 'updated', user: toUser(row), event };
     });
   }
@@ -172,15 +162,15 @@ export class UserRepository {
   /** Deletes the profile; the event's version is the deleted row's version + 1. */
   async delete(id: string, trace: TraceCarrier = {}): Promise<DeleteResult> {
     this.#onQuery('delete');
-    return this.#transaction(async (client) => {
-      const deleted = await client.query<{ version: string }>(
+    return this.#db.transaction(async (tx) => {
+      const deleted = await tx.query<{ version: string }>(
         'DELETE FROM users.users WHERE id = $1 RETURNING version',
         [id],
       );
       const row = deleted.rows[0];
       if (!row) return { kind: 'not_found' };
-      await this.#hooks.afterRowWrite?.(client);
-      const event = await insertEvent(client, 'user.deleted', id, Number(row.version) + 1, trace);
+      await this.#hooks.afterRowWrite?.(tx);
+      const event = await insertEvent(tx, 'user.deleted', id, Number(row.version) + 1, trace);
       return { kind: 'deleted', event };
     });
   }
@@ -191,57 +181,23 @@ export class UserRepository {
    */
   async writesSince(since: Date): Promise<RecentWrite[]> {
     this.#onQuery('sweep');
-    try {
-      const { rows } = await this.#pool.query<{ user_id: string; version: string }>(
-        `SELECT user_id, max(version) AS version FROM users.outbox WHERE created_at >= $1 GROUP BY user_id`,
-        [since],
-      );
-      return rows.map((r) => ({ userId: r.user_id, version: Number(r.version) }));
-    } catch (error) {
-      return classifyDbError(error);
-    }
-  }
-
-  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      return classifyDbError(error);
-    }
-    let broken: Error | undefined;
-    // A checked-out client reports a dropped connection as an 'error' event, which would crash the
-    // process without a listener; the failing query reports it to us as well.
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError; // the connection is unusable: destroy it instead of pooling it
-      });
-      return classifyDbError(error);
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    const { rows } = await this.#db.query<{ user_id: string; version: string }>(
+      `SELECT user_id, max(version) AS version FROM users.outbox WHERE created_at >= $1 GROUP BY user_id`,
+      [since],
+    );
+    return rows.map((r) => ({ userId: r.user_id, version: Number(r.version) }));
   }
 }
 
 async function insertEvent(
-  client: pg.PoolClient,
+  tx: Transaction,
   type: UserEventType,
   userId: string,
   version: number,
   trace: TraceCarrier,
 ): Promise<UserEvent> {
   const eventId = uuidv7();
-  const { rows } = await client.query<{ created_at: Date }>(
+  const { rows } = await tx.query<{ created_at: Date }>(
     `INSERT INTO users.outbox (event_id, type, user_id, version, traceparent, tracestate)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at`,
     [eventId, type, userId, version, trace.traceparent ?? null, trace.tracestate ?? null],

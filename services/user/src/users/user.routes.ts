@@ -8,9 +8,10 @@ import {
   parseWith,
   requireIdentity,
   requireServiceIdentity,
+  strictRouter,
   type VerifiedIdentity,
 } from '@redwire/http-kit';
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import type { User } from './user.model';
 import {
   createUserSchema,
@@ -51,7 +52,7 @@ function sendUser(res: Response, status: number, user: User): void {
 
 /** `/users/*` (API.md "Users"): identity comes only from the verified X-Redwire-Identity token. */
 export function userRoutes(service: UserService, verifier: IdentityVerifier): Router {
-  const router = Router();
+  const router = strictRouter();
 
   router.get('/users/:id', optionalIdentity(verifier), async (req, res) => {
     const id = idParam(req);
@@ -105,7 +106,7 @@ export function userRoutes(service: UserService, verifier: IdentityVerifier): Ro
 
 /** `/internal/users*`: auth's registration and its compensation; service identities (auth) only. */
 export function internalUserRoutes(service: UserService, verifier: IdentityVerifier): Router {
-  const router = Router();
+  const router = strictRouter();
   const onlyAuth = requireServiceIdentity(verifier, { services: ['auth'] });
 
   router.post('/internal/users', onlyAuth, jsonBody(), async (req, res) => {

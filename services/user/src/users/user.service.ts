@@ -1,3 +1,4 @@
+import { runOutsideDeadline, runWithReserve } from '@redwire/deadline';
 import type { CacheRead, UserCache } from '../cache/user-cache';
 import type { TraceCarrier, User, UserEvent } from './user.model';
 import type { CreateResult, DeleteResult, UpdateResult, UserRepository } from './user.repository';
@@ -22,6 +23,10 @@ export interface UserServiceDeps {
  * The use cases behind the HTTP routes. Reads go through the cache; each write commits the row and its
  * outbox event together, then invalidates the cache before answering (read-your-writes). If that
  * invalidation fails or the process dies first, the outbox event invalidates it shortly after.
+ *
+ * Within a request's deadline, a write's transaction must end early enough to leave the invalidation its
+ * own budget (`invalidationBudgetMs`); the invalidation then runs on that budget, outside the request's
+ * deadline, so a committed write is never left uninvalidated because the request ran out of time.
  */
 export class UserService {
   readonly #deps: UserServiceDeps;
@@ -46,21 +51,28 @@ export class UserService {
     patch: { name?: string | undefined; bio?: string | undefined },
     expectedVersions: readonly number[] | undefined,
   ): Promise<UpdateResult> {
-    const result = await this.#deps.repository.update(id, patch, { expectedVersions, trace: this.#trace() });
+    const result = await this.#write(() =>
+      this.#deps.repository.update(id, patch, { expectedVersions, trace: this.#trace() }),
+    );
     if (result.kind === 'updated') await this.#afterCommit(result.event);
     return result;
   }
 
   async delete(id: string): Promise<DeleteResult> {
-    const result = await this.#deps.repository.delete(id, this.#trace());
+    const result = await this.#write(() => this.#deps.repository.delete(id, this.#trace()));
     if (result.kind === 'deleted') await this.#afterCommit(result.event);
     return result;
   }
 
   async create(input: { id: string; email: string; name: string }): Promise<CreateResult> {
-    const result = await this.#deps.repository.create(input, this.#trace());
+    const result = await this.#write(() => this.#deps.repository.create(input, this.#trace()));
     if (result.kind === 'created') await this.#afterCommit(result.event);
     return result;
+  }
+
+  /** Runs a write's transaction so that it leaves the synchronous invalidation its budget. */
+  #write<T>(transaction: () => Promise<T>): Promise<T> {
+    return runWithReserve(this.#deps.cache.options.invalidationBudgetMs, transaction);
   }
 
   #trace(): TraceCarrier {
@@ -69,9 +81,11 @@ export class UserService {
 
   async #afterCommit(event: UserEvent): Promise<void> {
     await this.#deps.hooks?.afterCommit?.(event);
-    await this.#deps.cache.invalidate(event.userId, event.version, {
-      path: 'sync',
-      occurredAt: event.occurredAt,
-    });
+    await runOutsideDeadline(() =>
+      this.#deps.cache.invalidate(event.userId, event.version, {
+        path: 'sync',
+        occurredAt: event.occurredAt,
+      }),
+    );
   }
 }

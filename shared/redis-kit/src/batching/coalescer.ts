@@ -1,3 +1,5 @@
+import { runOutsideDeadline, withinRequestDeadline } from '@redwire/deadline';
+
 /** Options of {@link Coalescer}. */
 export interface CoalescerOptions<I, R> {
   /** Sends one batch; resolves to one result per item, in the items' order. */
@@ -34,8 +36,17 @@ export class Coalescer<I, R> {
     this.#send = options.send;
   }
 
-  /** Resolves with this item's result, or rejects with the error of its whole batch. */
+  /**
+   * Resolves with this item's result, or rejects with the error of its whole batch. A caller serving a
+   * request stops waiting when its own deadline passes (`@redwire/deadline`); the batch itself is sent
+   * outside any request's deadline, since several requests share it, and is bounded by its client's
+   * command timeout.
+   */
   submit(item: I): Promise<R> {
+    return withinRequestDeadline(this.#enqueue(item));
+  }
+
+  #enqueue(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -55,7 +66,7 @@ export class Coalescer<I, R> {
     this.#queue = [];
     let sent: Promise<readonly R[]>;
     try {
-      sent = this.#send(batch.map((w) => w.item));
+      sent = runOutsideDeadline(() => this.#send(batch.map((w) => w.item)));
     } catch (error) {
       sent = Promise.reject(error);
     }

@@ -1,3 +1,4 @@
+import { isRequestDeadlineExceeded } from '@redwire/deadline';
 import { ReplyError } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -26,7 +27,8 @@ export interface CircuitBreakerOptions {
   /**
    * Which errors count as failures. The default counts what says Redis is unavailable (timeouts, closed
    * connections, LOADING/BUSY/CLUSTERDOWN/MASTERDOWN/TRYAGAIN/READONLY/OOM/NOAUTH replies) and ignores
-   * other server replies (WRONGTYPE, a script error) and this package's own validation errors.
+   * other server replies (WRONGTYPE, a script error), this package's own validation errors and a request
+   * deadline that ran out.
    * @default isRedisUnavailableError
    */
   isFailure?: (error: unknown) => boolean;
@@ -36,9 +38,12 @@ export interface CircuitBreakerOptions {
 
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READONLY|OOM|NOAUTH|WRONGPASS)\b/;
 
-/** True for errors that mean Redis could not serve the call (the default `isFailure`). */
+/**
+ * True for errors that mean Redis could not serve the call (the default `isFailure`). A request whose own
+ * deadline ran out (`@redwire/deadline`) says nothing about Redis: false.
+ */
 export function isRedisUnavailableError(error: unknown): boolean {
-  if (error instanceof RedisKitError) return false;
+  if (error instanceof RedisKitError || isRequestDeadlineExceeded(error)) return false;
   // By name too: another copy of ioredis in the tree has its own ReplyError class.
   if (error instanceof ReplyError || (error instanceof Error && error.name === 'ReplyError')) {
     return UNAVAILABLE_REPLIES.test((error as Error).message);
@@ -81,6 +86,8 @@ export class CircuitBreaker {
     return value;
   };
   private readonly onFailure = (error: unknown): never => {
+    // A request that ran out of its own time learned nothing about Redis: not a call, either way.
+    if (isRequestDeadlineExceeded(error)) throw error;
     const failed = this.options.isFailure(error);
     const now = Date.now();
     this.window.record(now, failed);
@@ -127,6 +134,8 @@ export class CircuitBreaker {
       },
       (error: unknown) => {
         this.probeInFlight = false;
+        // Its request ran out of time first: no verdict, the next call probes again.
+        if (isRequestDeadlineExceeded(error)) throw error;
         // The probe reached a Redis that answered (even with an error): it is back.
         if (this.options.isFailure(error)) this.open();
         else this.close();

@@ -1,4 +1,5 @@
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { currentDeadline, RequestDeadlineExceededError } from '@redwire/deadline';
+import { Cluster, type ClusterOptions, type Command, Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { backoffDelay } from '../internal/backoff';
 import { backoffSchema, functionSchema, positiveInt, resolveOptions } from '../internal/options';
@@ -163,8 +164,43 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
     };
     client = new Cluster(target.nodes, clusterOptions);
   }
+  if (settings.kind === 'request') boundByRequestDeadline(client, settings.commandTimeoutMs);
   const onError = settings.onError ?? (() => {});
   client.on('error', onError);
   if (isCluster(client)) client.on('node error', onError);
   return client;
+}
+
+/**
+ * Request-path clients keep to the deadline of the request they serve (`@redwire/deadline`): a command sent
+ * with less time left than the command timeout gives up when the deadline passes, and one sent after it is
+ * not written at all. Either rejects with RequestDeadlineExceededError, not "Command timed out": the request
+ * ran out of time, Redis did not fail, so breakers and gates must not count it. Like the command timeout,
+ * a command already written is not taken back (its late reply is discarded). ioredis has no per-command
+ * timeout option, so this wraps `sendCommand`, the one method every command, script and pipeline goes
+ * through (tested on a single node and a cluster).
+ */
+function boundByRequestDeadline(client: RedisClient, commandTimeoutMs: number): void {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+  const bounded = (command: Command, ...rest: unknown[]) => {
+    const deadline = currentDeadline();
+    if (deadline) {
+      const left = deadline.remainingMs();
+      if (left <= 0) {
+        command.reject(new RequestDeadlineExceededError(deadline.budgetMs));
+        return command.promise;
+      }
+      if (left < commandTimeoutMs) {
+        // Like withDeadline: one more turn first, so a reply already in the socket still wins.
+        const timer = setTimeout(
+          () => setImmediate(() => command.reject(new RequestDeadlineExceededError(deadline.budgetMs))),
+          Math.ceil(left),
+        );
+        const clear = () => clearTimeout(timer);
+        command.promise.then(clear, clear);
+      }
+    }
+    return send(command, ...rest);
+  };
+  client.sendCommand = bounded as typeof client.sendCommand;
 }

@@ -1,6 +1,6 @@
+import { withDeadline } from '@redwire/deadline';
 import { Gauge, type Registry } from 'prom-client';
 import type { RedisClient } from '../connection/redis-client.factory';
-import { withDeadline } from '../deadline';
 import { pendingCount } from './stream-group.commands';
 
 const NAME = 'redwire_stream_pending';

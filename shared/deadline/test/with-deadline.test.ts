@@ -1,4 +1,4 @@
-import { DeadlineExceededError, withDeadline } from '@redwire/redis-kit';
+import { DeadlineExceededError, withDeadline } from '@redwire/deadline';
 import { describe, expect, it } from 'vitest';
 
 describe('withDeadline', () => {
