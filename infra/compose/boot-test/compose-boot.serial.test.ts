@@ -233,7 +233,17 @@ describe('compose boot', () => {
     token = login.body.token as string;
     expect(token).toEqual(expect.any(String));
 
-    const first = await call('GET', `/users/${userId}`, { token });
+    // The gateway's first session check after boot loads the validate script (NOSCRIPT, then EVAL) and can
+    // miss its 100 ms deadline on a busy 2-core machine: 503 E_UNAVAILABLE, "retry shortly", before the
+    // user service sees the request. A client retries once; so does this flow, and says so.
+    let first = await call('GET', `/users/${userId}`, { token });
+    if (first.status === 503 && first.body.code === 'E_UNAVAILABLE') {
+      process.stdout.write(
+        `boot-test: first session check answered 503 (${String(first.body.detail)}); retried\n`,
+      );
+      await sleep(500);
+      first = await call('GET', `/users/${userId}`, { token });
+    }
     const second = await call('GET', `/users/${userId}`, { token });
     expect([first.status, first.headers.get('x-cache')]).toEqual([200, 'MISS']);
     expect([second.status, second.headers.get('x-cache')]).toEqual([200, 'HIT']);
@@ -394,7 +404,8 @@ describe('compose boot', () => {
           .sort();
         return JSON.stringify(up) === JSON.stringify(expected) ? true : undefined;
       },
-      60_000,
+      // Prometheus resolves each target when it (re)connects; aardvark-dns answers late at times.
+      120_000,
       () => `Prometheus targets not all up: ${last}`,
     );
   });

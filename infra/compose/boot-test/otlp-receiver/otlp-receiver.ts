@@ -18,6 +18,8 @@ export interface OtlpReceiverOptions {
   queryPort: number;
   /** Largest accepted export, bytes. Default 20 MiB. */
   maxBodyBytes?: number;
+  /** Receives one line per export (who sent it, how many spans, or why it was refused). Default: none. */
+  log?: (line: string) => void;
 }
 
 export interface RunningReceiver {
@@ -32,6 +34,11 @@ const GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/E
 const GRPC_OK = '0';
 const GRPC_INVALID_ARGUMENT = '3';
 const GRPC_UNIMPLEMENTED = '12';
+
+/** `12 spans (redwire-auth)`: enough to follow, in the container log, who exported when. */
+function describeSpans(spans: readonly ReceivedSpan[]): string {
+  return `${spans.length} spans (${[...new Set(spans.map((s) => s.serviceName))].join(', ')})`;
+}
 
 function readBody(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -48,8 +55,13 @@ function readBody(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buff
 }
 
 /** OTLP/HTTP: POST /v1/traces, protobuf or JSON, optionally gzip; other signals are not collected (404). */
-function otlpHttpHandler(store: SpanStore, maxBytes: number): http.RequestListener {
+function otlpHttpHandler(
+  store: SpanStore,
+  maxBytes: number,
+  log: (line: string) => void,
+): http.RequestListener {
   return (req, res) => {
+    const from = req.socket.remoteAddress;
     void (async () => {
       const path = (req.url ?? '').split('?', 1)[0];
       if (req.method !== 'POST' || path !== '/v1/traces') {
@@ -74,11 +86,13 @@ function otlpHttpHandler(store: SpanStore, maxBytes: number): http.RequestListen
         let body = await readBody(req, maxBytes);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         spans = decode(body);
-      } catch {
+      } catch (error) {
+        log(`http export from ${from} refused: ${(error as Error).message}`);
         res.writeHead(400).end();
         return;
       }
       store.add(spans);
+      log(`http export from ${from}: ${describeSpans(spans)}`);
       // An empty ExportTraceServiceResponse: zero bytes in protobuf, {} in JSON.
       res.writeHead(200, { 'content-type': contentType });
       res.end(contentType === 'application/json' ? '{}' : undefined);
@@ -87,8 +101,9 @@ function otlpHttpHandler(store: SpanStore, maxBytes: number): http.RequestListen
 }
 
 /** OTLP/gRPC: the unary TraceService/Export call, length-prefixed protobuf messages (gzip if flagged). */
-function otlpGrpcHandler(store: SpanStore, maxBytes: number) {
+function otlpGrpcHandler(store: SpanStore, maxBytes: number, log: (line: string) => void) {
   return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
+    const from = stream.session?.socket.remoteAddress;
     const finish = (status: string, reply?: Buffer) => {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': status }));
@@ -112,8 +127,10 @@ function otlpGrpcHandler(store: SpanStore, maxBytes: number) {
             offset += 5 + length;
           }
           store.add(spans);
+          log(`grpc export from ${from}: ${describeSpans(spans)}`);
           finish(GRPC_OK, Buffer.alloc(5)); // one uncompressed, empty ExportTraceServiceResponse
-        } catch {
+        } catch (error) {
+          log(`grpc export from ${from} refused: ${(error as Error).message}`);
           finish(GRPC_INVALID_ARGUMENT);
         }
       },
@@ -189,10 +206,16 @@ function close(server: http.Server): Promise<void> {
 
 export async function startOtlpReceiver(options: OtlpReceiverOptions): Promise<RunningReceiver> {
   const maxBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
+  const log = options.log ?? (() => {});
   const store = new SpanStore();
-  const httpServer = http.createServer(otlpHttpHandler(store, maxBytes));
+  const httpServer = http.createServer(otlpHttpHandler(store, maxBytes, log));
+  // Exporters keep their connection open between batches. Node closes idle ones after 5 s (Jaeger's
+  // collector after a minute), which makes every batch reconnect and look the name up again: on the boot
+  // test's engine that lookup sometimes stalls for 20 s (aardvark-dns), longer than a service's 5 s to
+  // flush spans on shutdown. Idle connections stay open here; close() ends them.
+  httpServer.keepAliveTimeout = 0;
   const grpcServer = http2.createServer();
-  grpcServer.on('stream', otlpGrpcHandler(store, maxBytes));
+  grpcServer.on('stream', otlpGrpcHandler(store, maxBytes, log));
   // An HTTP/2 server closes only once its sessions have; exporters keep theirs open.
   const grpcSessions = new Set<http2.ServerHttp2Session>();
   grpcServer.on('session', (session) => {
