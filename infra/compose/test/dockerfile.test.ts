@@ -120,6 +120,16 @@ describe('infra/docker/Dockerfile', () => {
     const ignored = readRepoFile('infra/docker/Dockerfile.dockerignore').split('\n');
     for (const pattern of ['**/node_modules', '**/dist', '.env', '.git']) expect(ignored).toContain(pattern);
   });
+
+  it('when a builder without per-Dockerfile ignore files builds, then the root .dockerignore filters the same', () => {
+    // BuildKit reads Dockerfile.dockerignore; the classic builder, docker-compose 1.x and podman (the compose
+    // boot test) read only <context>/.dockerignore.
+    const rules = (file: string) =>
+      readRepoFile(file)
+        .split('\n')
+        .filter((line) => line.trim() && !line.startsWith('#'));
+    expect(rules('.dockerignore')).toEqual(rules('infra/docker/Dockerfile.dockerignore'));
+  });
 });
 
 describe('infra/docker/healthcheck.mjs', () => {

@@ -1,7 +1,8 @@
 import { Keyspace } from '@redwire/redis-kit';
+import { testPool } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserCacheKeys } from '../src/cache/user-cache.keys';
 import type { WorkerRuntime } from '../src/worker.runtime';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   });
   worker = await startWorker(testWorkerConfig({ DATABASE_URL: db.url, REDIS_NAMESPACE: ns }));
   redis = new Redis(sharedServers().redisUrl);
-  admin = new pg.Pool({ connectionString: db.url, max: 2 });
+  admin = testPool(db.url, 2);
   keys = new UserCacheKeys(new Keyspace({ service: 'user', namespace: ns }));
 });
 afterAll(async () => {

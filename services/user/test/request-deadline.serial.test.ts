@@ -5,10 +5,11 @@ import {
   freeze,
   type PostgresServer,
   startPostgresServer,
+  testPool,
   thaw,
   trackResponseTimes,
 } from '@redwire/testing';
-import pg from 'pg';
+import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrator';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const db = await createDatabase(pgServer.adminUrl, 'users');
   dbUrl = db.url;
   await runMigrations({ databaseUrl: dbUrl });
-  admin = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  admin = testPool(dbUrl, 2);
   admin.on('error', () => {}); // an idle connection ended by the server's shutdown in afterAll
   // Runs at COMMIT: a name starting with 'slow-commit' makes the COMMIT itself take 10 s.
   await admin.query(`

@@ -1,6 +1,7 @@
 import { Database, DatabaseUnavailableError } from '@redwire/postgres-kit';
+import { testPool } from '@redwire/testing';
 import { freshDatabase } from '@redwire/testing/vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrator';
@@ -14,7 +15,7 @@ beforeAll(async () => {
   db = await freshDatabase();
   await runMigrations({ databaseUrl: db.url });
   pool = new Database({ connectionString: db.url, applicationName: 'redwire-user-test' });
-  admin = new pg.Pool({ connectionString: db.url, max: 2 });
+  admin = testPool(db.url, 2);
 });
 afterAll(async () => {
   await pool?.end();

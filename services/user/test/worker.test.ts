@@ -1,8 +1,9 @@
 import { startHttpServer } from '@redwire/http-kit';
 import { Keyspace } from '@redwire/redis-kit';
+import { testPool } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserCacheKeys } from '../src/cache/user-cache.keys';
@@ -46,7 +47,7 @@ beforeAll(async () => {
     testWorkerConfig({ DATABASE_URL: db.url, REDIS_NAMESPACE: ns, OUTBOX_POLL_INTERVAL: '200' }),
   );
   redis = new Redis(sharedServers().redisUrl);
-  admin = new pg.Pool({ connectionString: db.url, max: 2 });
+  admin = testPool(db.url, 2);
   const keyspace = new Keyspace({ service: 'user', namespace: ns });
   stream = keyspace.stream(USER_EVENTS_STREAM);
   keys = new UserCacheKeys(keyspace);

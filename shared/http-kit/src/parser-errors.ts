@@ -31,8 +31,29 @@ function toContractError(code: string | undefined): AppError {
   }
 }
 
-/** A whole HTTP/1.1 response carrying `error` as problem+json, ending the connection. */
-export function problemResponseBytes(error: AppError, requestId: string = randomUUID()): Buffer {
+/**
+ * Whether the refused request is a HEAD, as far as the bytes the parser failed on tell. A HEAD's answer
+ * has no body, and a client reads any body bytes as a second response (Node's client fails the request
+ * with "Data after `Connection: close`"). The packet usually starts with the request line; when the line
+ * arrived in an earlier packet of a keep-alive connection it cannot be known, and the body is sent.
+ */
+function isHeadRequest(rawPacket: unknown): boolean {
+  if (!Buffer.isBuffer(rawPacket)) return false;
+  let start = 0;
+  // RFC 9112 §2.2: a server ignores at least one empty line before the request line.
+  while (start < rawPacket.length && (rawPacket[start] === 0x0d || rawPacket[start] === 0x0a)) start++;
+  return rawPacket.toString('latin1', start, start + 5) === 'HEAD ';
+}
+
+/**
+ * A whole HTTP/1.1 response carrying `error` as problem+json, ending the connection. For a HEAD the
+ * headers describe the body without sending it.
+ */
+export function problemResponseBytes(
+  error: AppError,
+  requestId: string = randomUUID(),
+  options: { readonly head?: boolean } = {},
+): Buffer {
   const body = JSON.stringify(toProblem(error, requestId));
   const lines = [
     `HTTP/1.1 ${error.status} ${error.title}`,
@@ -43,12 +64,12 @@ export function problemResponseBytes(error: AppError, requestId: string = random
     'Connection: close',
     ...Object.entries(error.headers).map(([name, value]) => `${name}: ${value}`),
   ];
-  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`, 'latin1');
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${options.head ? '' : body}`, 'latin1');
 }
 
 /** Writes `error` as the socket's last answer, then closes it (at once if the peer does not). */
-function answerOnSocket(socket: Duplex, error: AppError): void {
-  if (socket.writable) socket.end(problemResponseBytes(error));
+function answerOnSocket(socket: Duplex, error: AppError, head = false): void {
+  if (socket.writable) socket.end(problemResponseBytes(error, randomUUID(), { head }));
   else socket.destroy();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
@@ -108,7 +129,8 @@ export function answerParserErrors(server: Server, logger: Logger): void {
       'request refused by the HTTP parser',
     );
     const deadline = setTimeout(() => socket.destroy(), IN_FLIGHT_WAIT_MS).unref();
-    afterAnswersInFlight(socket, () => answerOnSocket(socket, contractError), deadline);
+    const head = isHeadRequest((error as { rawPacket?: unknown }).rawPacket);
+    afterAnswersInFlight(socket, () => answerOnSocket(socket, contractError, head), deadline);
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     answerOnResponse(res, errors.E_EXPECTATION_FAILED());

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { errorHandler, requestId, silentLogger, startHttpServer } from '@redwire/http-kit';
 import { jsonOf, type RawExchange, rawExchange, rawRequest } from '@redwire/testing';
 import express from 'express';
@@ -121,6 +122,31 @@ describe('answers of the HTTP parser', () => {
       rawRequest(['GET / HTTP/1.1', HOST, `X-Big: ${'a'.repeat(5000)}`]),
     );
     expectContractAnswer(exchange, 431, 'E_HEADERS_TOO_LARGE');
+  });
+
+  it("when a HEAD request is too large, then Node's own client reads a bodiless 431 E_HEADERS_TOO_LARGE", async () => {
+    // A HEAD answer has no body: body bytes would be read as a second response, and Node's client fails
+    // the request ("Data after `Connection: close`") instead of reporting the 431.
+    const answer = await new Promise<{ status?: number; headers: http.IncomingHttpHeaders; body: string }>(
+      (resolve, reject) => {
+        const req = http.request(
+          { port, method: 'HEAD', path: `/${'a'.repeat(5000)}`, agent: false },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => {
+              body += chunk.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    expect(answer.status).toBe(431);
+    expect(answer.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(Number(answer.headers['content-length'])).toBeGreaterThan(0);
+    expect(answer.body).toBe('');
   });
 
   it('when the headers never finish, then it gets 408 E_REQUEST_TIMEOUT and the connection closes', async () => {

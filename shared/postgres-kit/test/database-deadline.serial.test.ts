@@ -1,8 +1,8 @@
 import { RequestDeadline, runWithDeadline } from '@redwire/deadline';
 import { Database, DatabaseUnavailableError } from '@redwire/postgres-kit';
-import { createDatabase } from '@redwire/testing';
+import { createDatabase, testPool } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 // The request deadline against stalls a test can cause on the shared server without disturbing others: a
@@ -20,7 +20,7 @@ let db: Database;
 
 beforeAll(async () => {
   server = await createDatabase(sharedServers().postgresAdminUrl);
-  admin = new pg.Pool({ connectionString: server.url, max: 4 });
+  admin = testPool(server.url, 4);
   await admin.query(`
     CREATE TABLE things (id int PRIMARY KEY, name text NOT NULL);
     CREATE TABLE events (thing int NOT NULL, name text NOT NULL);

@@ -1,7 +1,7 @@
 export { MissingBinaryError, postgresBinDir, redisBinary } from './binaries';
 export { countRedisClients, freeze, killRedisClients, pauseRedis, sleepRedis, thaw } from './faults';
 export { freeClusterPort, freePort, isPortFree } from './free-port';
-export { createDatabase, uniquePrefix } from './isolation';
+export { createDatabase, testPool, uniquePrefix } from './isolation';
 export {
   decodeOtlpJson,
   type OtlpReceiver,

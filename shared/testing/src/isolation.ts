@@ -31,3 +31,14 @@ export async function createDatabase(adminUrl: string, name = uniquePrefix('db')
     },
   };
 }
+
+/**
+ * A small pg Pool for a test's own queries. `pool.end()` resolves before its connections have closed, so a
+ * `drop()` right after it can terminate one mid-close (57P01); without an 'error' listener that error
+ * would surface as an uncaught exception in whichever test runs then.
+ */
+export function testPool(connectionString: string, max = 2): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  return pool;
+}
