@@ -61,7 +61,7 @@ describe('user service and worker', () => {
       { logger: createLogger({ service: 'redwire-user-worker', level: 'silent' }) },
     );
     await runtime.start();
-    await runtime.gate.whenUsable(10_000);
+    await runtime.cache.ready(10_000);
     await worker.start();
     const server = await startHttpServer(runtime.app, { port: 0 });
     try {

@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   closers.unshift(() => user.close());
   await user.start();
-  await user.gate.whenUsable(10_000);
+  await user.cache.ready(10_000);
   const userServer = await serve(user.app);
   const worker = createWorkerRuntime(loadWorkerConfig({ ...userEnv, METRICS_PORT: '0' }), {
     logger: silent('redwire-user-worker'),

@@ -57,9 +57,9 @@ export const userReadCase: ThroughputCase = {
     const [id] = await seedUsers(stack);
     if (!id) throw new Error('no seeded user');
     const runtime = await sharedUserRuntime(stack);
-    const read = await runtime.cache.read(id);
+    const read = await runtime.cache.get(id);
     const plain = stack.plainRedis();
-    await plain.set('bench:bare-get:user', JSON.stringify(read.user), 'EX', 3600);
+    await plain.set('bench:bare-get:user', JSON.stringify(read.value), 'EX', 3600);
 
     const service = async (l1: boolean) => {
       const { url } = await stack.startService(`user service${l1 ? ' (L1)' : ''}`, main, (port) =>

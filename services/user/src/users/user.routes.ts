@@ -69,8 +69,8 @@ export function userRoutes(service: UserService, verifier: IdentityVerifier): Ro
 
   router.get('/users/:id', optionalIdentity(verifier), async (req, res) => {
     const id = idParam(req);
-    const { user, cache } = await service.get(id);
-    res.setHeader('X-Cache', cache);
+    const { value: user, status } = await service.get(id);
+    res.setHeader('X-Cache', status);
     if (!user) throw errors.E_USER_NOT_FOUND();
     const etag = etagOf(user.version);
     const ifNoneMatch = req.get('if-none-match');

@@ -1,0 +1,15 @@
+// What other parts of the repository use of the user service: its runtime factories and config loaders
+// (the bench and the compose checks run service code in-process), its cache key layout and the guard of a
+// cached User (the bench measures @redwire/cache with it). main.ts, worker.ts and migrate.ts run it.
+export { isCachedUser } from './cache/cached-user.guard';
+export { USER_CACHE_NAME, UserCacheKeys } from './cache/user-cache.keys';
+export {
+  loadMigrateConfig,
+  loadServiceConfig,
+  loadWorkerConfig,
+  type ServiceConfig,
+  type WorkerConfig,
+} from './config';
+export { createUserRuntime, type UserRuntime, type UserRuntimeOverrides } from './user.runtime';
+export type { User } from './users/user.model';
+export { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOverrides } from './worker.runtime';
