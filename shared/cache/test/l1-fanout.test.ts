@@ -7,7 +7,7 @@ import {
   type ItemCacheInstance,
   ItemTable,
   startItemCache,
-  waitFor,
+  until,
 } from './support/item-store';
 
 // The in-process L1 on two instances, invalidated by each instance's own XREAD of the stream the writes
@@ -84,11 +84,11 @@ async function rename(i: ItemCacheInstance, id: string, name: string): Promise<n
 describe('L1 fan-out', () => {
   it('when another instance writes, then this instance drops its L1 entry long before the L1 TTL', async () => {
     const id = await table.insert();
-    await waitFor(() => servedByL1(b, id), 3000, 'a read served by the L1');
+    await until(() => servedByL1(b, id), 3000, 'a read served by the L1');
     expect((await b.cache.get(id)).version).toBe(1);
 
     await rename(a, id, 'changed');
-    const took = await waitFor(
+    const took = await until(
       async () => (await b.cache.get(id)).version === 2,
       L1_TTL_MS,
       'B sees version 2',
@@ -99,7 +99,7 @@ describe('L1 fan-out', () => {
 
   it('when the writing instance reads its own write, then its L1 never serves the old version', async () => {
     const id = await table.insert();
-    await waitFor(() => servedByL1(a, id), 3000, 'a read served by the L1');
+    await until(() => servedByL1(a, id), 3000, 'a read served by the L1');
     await a.cache.write(
       () => table.rename(id, 'mine'),
       (version) => ({ id, version }),
@@ -109,9 +109,9 @@ describe('L1 fan-out', () => {
 
   it('when the fan-out subscription is lost, then the L1 is flushed and serves again only once it is back', async () => {
     const id = await table.insert();
-    await waitFor(() => servedByL1(b, id), 3000, 'a read served by the L1');
+    await until(() => servedByL1(b, id), 3000, 'a read served by the L1');
     expect(await killRedisClients(redis.url, { name: 'cache-test:state:blocking:l1-b' })).toBeGreaterThan(0);
-    await waitFor(async () => !(await servedByL1(b, id)), 2000, 'L1 flushed');
-    await waitFor(() => servedByL1(b, id), 10_000, 'the L1 serving again');
+    await until(async () => !(await servedByL1(b, id)), 2000, 'L1 flushed');
+    await until(() => servedByL1(b, id), 10_000, 'the L1 serving again');
   });
 });

@@ -12,7 +12,7 @@ import {
   type ItemCacheInstance,
   ItemTable,
   startItemCache,
-  waitFor,
+  until,
 } from './support/item-store';
 
 // The cache Redis fails under load, twice: paused (commands hang) and stopped (connection refused; its
@@ -117,7 +117,7 @@ function startLoad() {
 
 async function warm() {
   for (const id of ids)
-    await waitFor(async () => (await instance.cache.get(id)).status === 'HIT', 5000, 'warm');
+    await until(async () => (await instance.cache.get(id)).status === 'HIT', 5000, 'warm');
 }
 
 const errors = () => metrics.count('request:l2:error');
@@ -129,7 +129,7 @@ describe('cache Redis outage under load', () => {
     await sleep(300);
     const pausedAt = performance.now();
     await pauseRedis(server.url, PAUSE_MS);
-    await waitFor(() => instance.cache.state !== 'closed', 2000, 'gate open');
+    await until(() => instance.cache.state !== 'closed', 2000, 'gate open');
     const openedAt = performance.now();
     // Calls already in flight when it opened still time out; none may start afterwards.
     await sleep(COMMAND_TIMEOUT_MS * 3);
@@ -173,7 +173,7 @@ describe('cache Redis outage under load', () => {
     await sleep(300);
     const stoppedAt = performance.now();
     await server.stop();
-    await waitFor(() => instance.cache.state !== 'closed', 2000, 'gate open');
+    await until(() => instance.cache.state !== 'closed', 2000, 'gate open');
     for (const id of mine) await load.write(id);
     for (const id of theirs) await load.write(id, other);
     await other.close();
@@ -184,7 +184,7 @@ describe('cache Redis outage under load', () => {
     const hold = deferred();
     holdSweep = hold.promise;
     await server.start();
-    await waitFor(() => instance.cache.state === 'recovering', 10_000, 'the sweep started');
+    await until(() => instance.cache.state === 'recovering', 10_000, 'the sweep started');
     const raw = new Redis(server.url);
     const entries = await Promise.all(
       [...mine, ...theirs].map((id) => raw.get(instance.cache.keys.for(id).entry)),

@@ -2,6 +2,7 @@ import { createRedisClient, Keyspace, type RedisClient } from '@redwire/redis-ki
 import { testPool, uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import type pg from 'pg';
+import { vi } from 'vitest';
 import { z } from 'zod';
 import {
   type CacheMetrics,
@@ -163,18 +164,20 @@ export function countingMetrics(): CacheMetrics & { count(event: string): number
   };
 }
 
-/** Polls `probe` every 5 ms until it returns true; resolves with the time it took, or throws at the deadline. */
-export async function waitFor(
+/** Resolves once `probe` returns true (vitest's `vi.waitFor`, every 5 ms), with how long that took. */
+export async function until(
   probe: () => Promise<boolean> | boolean,
   timeoutMs: number,
-  what = 'condition',
+  what: string,
 ): Promise<number> {
   const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await probe()) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms`);
+  await vi.waitFor(
+    async () => {
+      if (!(await probe())) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    },
+    { timeout: timeoutMs, interval: 5 },
+  );
+  return performance.now() - started;
 }
 
 /** A promise with its resolver, to pause code under test at a chosen point. */
