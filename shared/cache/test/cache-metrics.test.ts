@@ -12,7 +12,8 @@ async function sample(
   const metric = await registry.getSingleMetric(name)?.get();
   const found = metric?.values.find(
     (v) =>
-      (v.metricName ?? name) === series && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+      ((v as { metricName?: string }).metricName ?? name) === series &&
+      Object.entries(labels).every(([k, want]) => v.labels[k] === want),
   );
   return found?.value ?? Number.NaN;
 }
