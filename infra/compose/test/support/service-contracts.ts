@@ -1,14 +1,14 @@
 import type { Env } from '@redwire/config';
 import {
+  loadServiceConfig,
+  loadMigrateConfig as loadUserMigrateConfig,
+  loadWorkerConfig,
+} from '@redwire/user';
+import {
   loadAuthConfig,
   loadMigrateConfig as loadAuthMigrateConfig,
 } from '../../../../services/auth/src/config';
 import { loadGatewayConfig } from '../../../../services/gateway/src/config';
-import {
-  loadServiceConfig,
-  loadMigrateConfig as loadUserMigrateConfig,
-  loadWorkerConfig,
-} from '../../../../services/user/src/config';
 
 /** Where compose probes a service's health and Prometheus scrapes it: a config key naming the port, and paths. */
 export interface HttpSurface {
