@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -477,6 +478,15 @@ describe('Kubernetes manifest checks, on drifted copies', () => {
       (m) => validator().validate([...m.objects]),
       'Deployment/user: spec/template/spec/containers/0/ports/0/containerPort must be integer',
     ],
+    [
+      'the user HPA may outgrow PostgreSQL’s connections',
+      'production',
+      (o) => {
+        object(o, 'HorizontalPodAutoscaler', 'user').spec.maxReplicas = 30;
+      },
+      checkDataTier,
+      "Cluster/redwire-postgres: the HPAs' maxima open 396 pool connections (8 auth × 10 + 30 user × 10 + 4 user-worker × 4), max_connections 300 leaves 290",
+    ],
   ])('when %s, then the check names it', (_, overlay, mutate, check, expected) => {
     const objects = structuredClone(rendered.get(overlay) ?? []);
     mutate(objects);
@@ -488,6 +498,28 @@ describe('Kubernetes manifest checks, on drifted copies', () => {
     const gateway = object(objects, 'NetworkPolicy', 'gateway').spec as { ingress: { from?: unknown }[] };
     delete gateway.ingress[0]?.from;
     expect(reachableConnections(new Manifests(objects))).toContain('elsewhere → gateway:8080');
+  });
+});
+
+describe('finding kubectl', () => {
+  it('when no kubectl can be run, then the error says what to install and where', () => {
+    expect(() => findKubectl([path.join(os.tmpdir(), 'no-such-dir', 'kubectl')])).toThrow(
+      /kubectl not found\. kubectl ≥ 1\.27 .*pkgs\.k8s\.io.*KUBECTL/,
+    );
+  });
+
+  it('when the kubectl found is older than 1.27, then the error names its version and the minimum', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-'));
+    const fake = path.join(dir, 'kubectl');
+    // Debian's kubernetes-client is 1.20: too old for these kustomizations.
+    fs.writeFileSync(fake, `#!/bin/sh\necho '{"clientVersion":{"major":"1","minor":"20"}}'\n`, {
+      mode: 0o755,
+    });
+    try {
+      expect(() => findKubectl([fake])).toThrow(/is kubectl 1\.20; kubectl ≥ 1\.27/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

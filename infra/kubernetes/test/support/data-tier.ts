@@ -19,6 +19,8 @@ interface RedisSpec {
   podSecurityContext?: { runAsNonRoot?: boolean };
 }
 interface PostgresSpec {
+  instances?: number;
+  postgresql?: { parameters?: Record<string, string> };
   imageName?: string;
   resources?: Resources;
   enableSuperuserAccess?: boolean;
@@ -118,6 +120,7 @@ export function checkDataTier(m: Manifests): string[] {
     if (initdb?.database !== 'redwire' || initdb.owner !== 'redwire')
       problems.push(`${where}: initdb must create database redwire owned by redwire`);
   }
+  problems.push(...checkConnectionBudget(m));
   for (const w of m.workloads) {
     const contract = contractOf(w);
     const container = w.containers[0];
@@ -136,4 +139,37 @@ export function checkDataTier(m: Manifests): string[] {
     }
   }
   return problems;
+}
+
+/** Connections CloudNativePG's own processes hold (replication, instance manager, metrics) and superuser reserve. */
+const POSTGRES_OWN_CONNECTIONS = 10;
+
+/**
+ * Every pod at its HPA's maximum, each with a full pool (DB_POOL_MAX, the services' default 10), must fit
+ * in max_connections: past it, new connections fail instead of queueing in the pools.
+ */
+function checkConnectionBudget(m: Manifests): string[] {
+  const pg = m.of<{ spec?: PostgresSpec }>('Cluster')[0];
+  if (!pg) return [];
+  const max = Number(pg.spec?.postgresql?.parameters?.max_connections ?? 100);
+  let pools = 0;
+  const terms: string[] = [];
+  for (const w of m.workloads) {
+    const container = w.containers[0];
+    if (w.kind !== 'Deployment' || !container) continue;
+    const env = resolveEnv(m, container).env;
+    if (!env.DATABASE_URL) continue;
+    const pool = Number(env.DB_POOL_MAX ?? 10);
+    const replicas =
+      m.autoscalers.find((h) => h.spec?.scaleTargetRef.name === w.name)?.spec?.maxReplicas ?? 1;
+    pools += pool * replicas;
+    terms.push(`${replicas} ${w.name} × ${pool}`);
+  }
+  if (pools > max - POSTGRES_OWN_CONNECTIONS) {
+    return [
+      `Cluster/${pg.metadata.name}: the HPAs' maxima open ${pools} pool connections (${terms.join(' + ')}), ` +
+        `max_connections ${max} leaves ${max - POSTGRES_OWN_CONNECTIONS}`,
+    ];
+  }
+  return [];
 }

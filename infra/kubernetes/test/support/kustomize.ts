@@ -49,9 +49,13 @@ const INSTALL_HINT =
   'package repository (pkgs.k8s.io, package `kubectl`) or as the single binary from dl.k8s.io, or set ' +
   'KUBECTL to its path. Debian’s own `kubernetes-client` (1.20) is too old for these kustomizations.';
 
-/** The kubectl to render with: $KUBECTL, else the one on PATH, else /usr/bin/kubectl. */
-export function findKubectl(): string {
-  const candidates = [process.env.KUBECTL, 'kubectl', '/usr/bin/kubectl'].filter((c): c is string => !!c);
+/** Where kubectl is looked for: $KUBECTL, else the one on PATH, else /usr/bin/kubectl. */
+export function kubectlCandidates(): string[] {
+  return [process.env.KUBECTL, 'kubectl', '/usr/bin/kubectl'].filter((c): c is string => !!c);
+}
+
+/** The first candidate that runs and is recent enough; throws with what to install otherwise. */
+export function findKubectl(candidates: readonly string[] = kubectlCandidates()): string {
   for (const candidate of candidates) {
     const result = spawnSync(candidate, ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
     if (result.status !== 0) continue;
