@@ -172,8 +172,9 @@ describe('PATCH /users/:id whose event the worker cannot apply to the cache', ()
   it('when the user-cache consumer hands the invalidation to BullMQ, then the job and each of its attempts are in the write’s trace, under the consumer’s span', async () => {
     // Jobs run only when the consumer cannot invalidate. A hash where the entry's string belongs makes every
     // cache script on this one user fail (WRONGTYPE) — the API's synchronous invalidation and the
-    // consumer's alike — while Redis, the stream and BullMQ keep working; removing it lets a retry succeed.
-    const redis = new Redis(`redis://127.0.0.1:${stack.ports.redis}`);
+    // consumer's alike — while the state Redis, the stream and BullMQ keep working; removing it lets a
+    // retry succeed.
+    const redis = new Redis(`redis://127.0.0.1:${stack.ports.cacheRedis}`);
     const entry = new UserCacheKeys(new Keyspace({ service: 'user' })).forUser(ada.id).entry;
     const inTraceOf = (all: readonly ReceivedSpan[], requestId: string) => {
       const root = gatewayServerSpan(all, requestId);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import readline from 'node:readline';
+import type { ProcessExit } from '@redwire/testing';
 
 /** One service of the stack, run as `node --require <preload> <entry>`. */
 export interface ServiceSpec {
@@ -17,7 +18,7 @@ const COLORS = [36, 35, 33, 32, 34, 31];
 /** A running service whose output is relayed line by line with a `[name]` prefix. */
 export class ServiceProcess {
   readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<ProcessExit>;
 
   constructor(
     readonly spec: ServiceSpec,
@@ -36,17 +37,25 @@ export class ServiceProcess {
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream) readline.createInterface({ input: stream }).on('line', (line) => write(prefix + line));
     }
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => resolve({ code, signal }));
+      this.child.once('error', () => resolve({ code: null, signal: null }));
+    });
   }
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** SIGTERM (the services drain and exit), SIGKILL after the grace period. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** SIGTERM (the services drain and exit), SIGKILL after the grace period; SIGCONT in case it was frozen. */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
+    this.child.kill('SIGCONT');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

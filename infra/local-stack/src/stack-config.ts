@@ -3,7 +3,10 @@ import path from 'node:path';
 
 /** What `npm start` runs, read once from the environment. Every port can be moved so the stack never collides. */
 export interface StackConfig {
+  /** The state Redis (sessions, limits, streams, BullMQ): noeviction, AOF when `dataDir` is set. */
   readonly redisPort: number;
+  /** The cache Redis (user profiles): allkeys-lru, never persisted. */
+  readonly cacheRedisPort: number;
   readonly postgresPort: number;
   readonly gatewayPort: number;
   readonly gatewayAdminPort: number;
@@ -28,6 +31,18 @@ export interface StackConfig {
 /** The development identity key: public, so services refuse it unless ALLOW_DEV_SECRETS=true (the runner sets it). */
 export const DEV_IDENTITY_SIGNING_KEY = 'dev-only-identity-signing-key-do-not-use-in-production';
 
+/** Every port variable of the local stack: a tool that starts its own stack sets each of them. */
+export const STACK_PORT_VARIABLES = [
+  'REDWIRE_REDIS_PORT',
+  'REDWIRE_CACHE_REDIS_PORT',
+  'REDWIRE_POSTGRES_PORT',
+  'REDWIRE_GATEWAY_PORT',
+  'REDWIRE_GATEWAY_ADMIN_PORT',
+  'REDWIRE_USER_PORT',
+  'REDWIRE_AUTH_PORT',
+  'REDWIRE_WORKER_METRICS_PORT',
+] as const;
+
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -41,6 +56,7 @@ export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
   const problems: string[] = [];
   const config: StackConfig = {
     redisPort: port(env, 'REDWIRE_REDIS_PORT', 6390, problems),
+    cacheRedisPort: port(env, 'REDWIRE_CACHE_REDIS_PORT', 6391, problems),
     postgresPort: port(env, 'REDWIRE_POSTGRES_PORT', 5433, problems),
     gatewayPort: port(env, 'REDWIRE_GATEWAY_PORT', 8080, problems),
     gatewayAdminPort: port(env, 'REDWIRE_GATEWAY_ADMIN_PORT', 9080, problems),

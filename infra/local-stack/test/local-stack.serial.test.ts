@@ -2,66 +2,132 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { freePort, isPortFree } from '@redwire/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, isPortFree, processTree } from '@redwire/testing';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STACK_PORT_VARIABLES } from '../src/stack-config';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const runner = path.join(repoRoot, 'infra/local-stack/dist/main.js');
 
 /** `npm start` as a user runs it: the compiled runner, every port moved to a free one. */
-describe('the local stack (npm start)', () => {
-  let child: ChildProcess;
-  const ports: Record<string, number> = {};
+interface Runner {
+  readonly child: ChildProcess;
+  readonly ports: Record<(typeof STACK_PORT_VARIABLES)[number], number>;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  readonly readyLine: string;
+  readonly exited: Promise<number | null>;
+}
+
+async function startRunner(): Promise<Runner> {
+  if (!fs.existsSync(runner)) throw new Error('run `npm run build` before this test: the runner is compiled');
+  const ports = {} as Runner['ports'];
+  for (const name of STACK_PORT_VARIABLES) ports[name] = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
+  delete env.REDWIRE_DATA_DIR;
+  const child = spawn(process.execPath, [runner], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  let readyLine = '';
-
-  beforeAll(async () => {
-    if (!fs.existsSync(runner))
-      throw new Error('run `npm run build` before this test: the runner is compiled');
-    for (const name of [
-      'REDWIRE_REDIS_PORT',
-      'REDWIRE_POSTGRES_PORT',
-      'REDWIRE_GATEWAY_PORT',
-      'REDWIRE_GATEWAY_ADMIN_PORT',
-      'REDWIRE_USER_PORT',
-      'REDWIRE_AUTH_PORT',
-      'REDWIRE_WORKER_METRICS_PORT',
-    ]) {
-      ports[name] = await freePort();
-    }
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-    for (const [name, port] of Object.entries(ports)) env[name] = String(port);
-    delete env.REDWIRE_DATA_DIR;
-    const proc = spawn(process.execPath, [runner], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-    readyLine = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line in 90 s:\n${stderr.join('')}`)), 90000);
-      proc.once('exit', (code) => reject(new Error(`runner exited with ${code}:\n${stderr.join('')}`)));
-      readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-        stdout.push(line);
-        if (line.startsWith('redwire ready:')) {
-          clearTimeout(timer);
-          resolve(line);
-        }
-      });
+  readline.createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const readyLine = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line in 90 s:\n${stderr.join('\n')}`)), 90000);
+    void exited.then((code) => reject(new Error(`runner exited with ${code}:\n${stderr.join('\n')}`)));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout.push(line);
+      if (line.startsWith('redwire ready:')) {
+        clearTimeout(timer);
+        resolve(line);
+      }
     });
-  }, 120000);
+  });
+  return { child, ports, stdout, stderr, readyLine, exited };
+}
 
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
+/** The runner's child running `entry` (e.g. `services/user/dist/worker.js`), found among its own children. */
+function childRunning(stack: Runner, entry: string): number | undefined {
+  const [, ...descendants] = processTree(stack.child.pid as number);
+  return descendants.find((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entry);
+    } catch {
+      return false;
     }
   });
+}
 
-  it('when everything is ready, then it prints the ready line of API.md exactly once, with no password', async () => {
-    expect(readyLine).toBe(
+async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+async function signUp(gateway: string): Promise<{ id: string; token: string }> {
+  const json = { 'content-type': 'application/json' };
+  const account = { email: `ada-${Date.now()}@example.com`, password: 'correct horse battery staple' };
+  const registered = await fetch(`${gateway}/auth/register`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ ...account, name: 'Ada' }),
+  });
+  expect(registered.status).toBe(201);
+  const login = await fetch(`${gateway}/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(account),
+  });
+  expect(login.status).toBe(200);
+  const body = (await login.json()) as { user: { id: string }; token: string };
+  return { id: body.user.id, token: body.token };
+}
+
+/** A runner started before the describe block's tests and killed after them, whatever happened. */
+function useRunner(): () => Runner {
+  let stack: Runner | undefined;
+  beforeAll(async () => {
+    stack = await startRunner();
+  }, 120000);
+  afterAll(() => {
+    if (stack && stack.child.exitCode === null) stack.child.kill('SIGKILL');
+  });
+  return () => {
+    if (!stack) throw new Error('the runner did not start');
+    return stack;
+  };
+}
+
+async function stopWithSigint(stack: Runner): Promise<number | null> {
+  stack.child.kill('SIGINT');
+  return stack.exited;
+}
+
+describe('the local stack (npm start)', () => {
+  const runner = useRunner();
+  let stack: Runner;
+  beforeAll(() => {
+    stack = runner();
+  });
+
+  it('when everything is ready, then it prints the ready line exactly once, with no password and the cache Redis appended', async () => {
+    const { ports } = stack;
+    expect(stack.readyLine).toBe(
       `redwire ready: gateway=http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT} redis=redis://127.0.0.1:${ports.REDWIRE_REDIS_PORT} ` +
-        `postgres=postgres://redwire@127.0.0.1:${ports.REDWIRE_POSTGRES_PORT}/redwire`,
+        `postgres=postgres://redwire@127.0.0.1:${ports.REDWIRE_POSTGRES_PORT}/redwire cache=redis://127.0.0.1:${ports.REDWIRE_CACHE_REDIS_PORT}`,
     );
-    await new Promise((r) => setTimeout(r, 300));
-    expect(stdout.filter((line) => line.startsWith('redwire ready:'))).toHaveLength(1);
+    await sleep(300);
+    expect(stack.stdout.filter((line) => line.startsWith('redwire ready:'))).toHaveLength(1);
   });
 
   it('when it is ready, then each service answers /healthz on its own port', async () => {
@@ -70,16 +136,41 @@ describe('the local stack (npm start)', () => {
       'REDWIRE_USER_PORT',
       'REDWIRE_AUTH_PORT',
       'REDWIRE_WORKER_METRICS_PORT',
-    ]) {
-      const response = await fetch(`http://127.0.0.1:${ports[name]}/healthz`);
+    ] as const) {
+      const response = await fetch(`http://127.0.0.1:${stack.ports[name]}/healthz`);
       expect(response.status, name).toBe(200);
     }
-    const ready = await fetch(`http://127.0.0.1:${ports.REDWIRE_GATEWAY_ADMIN_PORT}/readyz`);
+    const ready = await fetch(`http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_ADMIN_PORT}/readyz`);
     expect(ready.status).toBe(200);
   });
 
+  it('when it runs, then the state Redis never evicts and the cache Redis is a bounded LRU without persistence, as compose runs them', async () => {
+    const config = async (port: number) => {
+      const redis = new Redis(port, '127.0.0.1', { lazyConnect: true });
+      await redis.connect();
+      try {
+        const read = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
+        return {
+          policy: await read('maxmemory-policy'),
+          maxmemory: await read('maxmemory'),
+          appendonly: await read('appendonly'),
+          save: await read('save'),
+        };
+      } finally {
+        redis.disconnect();
+      }
+    };
+    expect(await config(stack.ports.REDWIRE_REDIS_PORT)).toMatchObject({ policy: 'noeviction' });
+    expect(await config(stack.ports.REDWIRE_CACHE_REDIS_PORT)).toEqual({
+      policy: 'allkeys-lru',
+      maxmemory: String(128 * 1024 * 1024),
+      appendonly: 'no',
+      save: '',
+    });
+  });
+
   it('when /users/… and /auth/… are called through the gateway, then each reaches its own service', async () => {
-    const gateway = `http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT}`;
+    const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
     // Only the user service knows this code: the gateway answers unknown routes with E_NOT_FOUND.
     const user = await fetch(`${gateway}/users/01890a5d-ac96-774b-bcce-b302099a8057`);
     expect(user.status).toBe(404);
@@ -95,14 +186,11 @@ describe('the local stack (npm start)', () => {
   });
 
   it('when it is ready, then it has created the admin itself, printed its password once, and nobody can claim the address', async () => {
-    const gateway = `http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT}`;
+    const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
     const json = { 'content-type': 'application/json' };
-    const printed = stderr
-      .join('')
-      .split('\n')
-      .filter((line) => line.includes('admin admin@redwire.local password'));
+    const printed = stack.stderr.filter((line) => line.includes('admin admin@redwire.local password'));
     expect(printed).toHaveLength(1);
-    expect(stdout.some((line) => line.includes('password'))).toBe(false);
+    expect(stack.stdout.some((line) => line.includes('password'))).toBe(false);
     const password = /shown once, not stored anywhere\): (\S+)$/.exec(printed[0] ?? '')?.[1] ?? '';
     // The first caller cannot register the admin address with a password of their choosing …
     const claim = await fetch(`${gateway}/auth/register`, {
@@ -132,7 +220,7 @@ describe('the local stack (npm start)', () => {
   });
 
   it('when a profile is read through the gateway with and without a session, then both answers are private and vary on the credentials; auth answers are no-store', async () => {
-    const gateway = `http://127.0.0.1:${ports.REDWIRE_GATEWAY_PORT}`;
+    const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
     const json = { 'content-type': 'application/json' };
     const email = `viewer-${Date.now()}@example.com`;
     const password = 'a-password-of-their-own';
@@ -163,12 +251,128 @@ describe('the local stack (npm start)', () => {
     expect(me.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('when the user worker is killed, then the runner restarts it and the write made meanwhile reaches the stream and both consumer groups', async () => {
+    const gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
+    const ada = await signUp(gateway);
+    const worker = childRunning(stack, 'services/user/dist/worker.js');
+    expect(worker).toBeDefined();
+    process.kill(worker as number, 'SIGKILL');
+    // Committed while no relay runs: the row and its outbox event wait in PostgreSQL.
+    const write = await fetch(`${gateway}/users/${ada.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ bio: 'written while the worker was down' }),
+    });
+    expect(write.status).toBe(200);
+    const { version } = (await write.json()) as { version: number };
+
+    await until(
+      () => stack.stderr.some((l) => /\[stack\] user-worker restarted \(pid \d+\)/.test(l)),
+      'restart',
+    );
+    expect(stack.stderr.join('\n')).toContain(
+      '[stack] user-worker was killed by SIGKILL; restarting in 250 ms (crash 1 of 5 allowed within 60 s)',
+    );
+    const restarted = childRunning(stack, 'services/user/dist/worker.js');
+    expect(restarted).toBeDefined();
+    expect(restarted).not.toBe(worker);
+
+    const db = new pg.Client({
+      connectionString: `postgres://redwire@127.0.0.1:${stack.ports.REDWIRE_POSTGRES_PORT}/redwire`,
+    });
+    const redis = new Redis(stack.ports.REDWIRE_REDIS_PORT, '127.0.0.1');
+    await db.connect();
+    try {
+      const eventId = await until(async () => {
+        const published = await db.query<{ event_id: string }>(
+          'SELECT event_id FROM users.outbox WHERE user_id = $1 AND version = $2 AND published_at IS NOT NULL',
+          [ada.id, version],
+        );
+        return published.rows[0]?.event_id;
+      }, 'the outbox row published');
+      const stream = 'user:stream:{user-events}';
+      const entries = (await redis.xrange(stream, '-', '+')) as [string, string[]][];
+      const entry = entries.find(([, fields]) => fields.includes(eventId));
+      expect(entry, 'the event is in the stream').toBeDefined();
+      // Each group delivered it and acknowledged it: nothing pending, its cursor past the entry.
+      await until(async () => {
+        const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+        const byName = new Map(
+          groups.map((raw) => {
+            const fields = new Map<string, unknown>();
+            for (let i = 0; i < raw.length; i += 2) fields.set(String(raw[i]), raw[i + 1]);
+            return [String(fields.get('name')), fields] as const;
+          }),
+        );
+        return ['user-cache', 'auth'].every((group) => {
+          const info = byName.get(group);
+          const last = String(info?.get('last-delivered-id') ?? '0-0');
+          return info?.get('pending') === 0 && compareIds(last, (entry as [string, string[]])[0]) >= 0;
+        });
+      }, 'both groups handled the event');
+    } finally {
+      await db.end();
+      redis.disconnect();
+    }
+    // The stack stayed up all along: ready, and the ready line was not printed again.
+    expect((await fetch(`http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_ADMIN_PORT}/readyz`)).status).toBe(
+      200,
+    );
+    expect(stack.stdout.filter((line) => line.startsWith('redwire ready:'))).toHaveLength(1);
+  }, 60000);
+
   it('when it gets Ctrl-C (SIGINT), then it exits 0 and leaves no process and no port behind', async () => {
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    for (const [name, port] of Object.entries(ports)) {
+    const members = processTree(stack.child.pid as number);
+    expect(await stopWithSigint(stack)).toBe(0);
+    for (const [name, port] of Object.entries(stack.ports)) {
       expect(await isPortFree(port), `${name} (${port}) still open`).toBe(true);
     }
+    await sleep(200);
+    const left = members.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(left).toEqual([]);
   }, 60000);
 });
+
+describe('the local stack when a service keeps crashing', () => {
+  const runner = useRunner();
+  let stack: Runner;
+  beforeAll(() => {
+    stack = runner();
+  });
+
+  it('when auth is killed 5 times within 60 s, then the runner gives up with a clear message, stops everything and exits 1', async () => {
+    let last: number | undefined;
+    for (let crash = 1; crash <= 5; crash++) {
+      const pid = await until(() => {
+        const found = childRunning(stack, 'services/auth/dist/main.js');
+        return found !== last ? found : undefined;
+      }, `auth running again (crash ${crash})`);
+      last = pid;
+      process.kill(pid, 'SIGKILL');
+    }
+    const code = await Promise.race([stack.exited, sleep(40_000, 'timeout' as const)]);
+    expect(code).toBe(1);
+    const log = stack.stderr.join('\n');
+    expect(log).toContain(
+      '[stack] auth crashed 5 times within 60 s (last: was killed by SIGKILL); giving up: stopping the stack',
+    );
+    expect(log).toContain('restarting in 2000 ms (crash 4 of 5 allowed within 60 s)');
+    for (const [name, port] of Object.entries(stack.ports)) {
+      expect(await isPortFree(port), `${name} (${port}) still open`).toBe(true);
+    }
+  }, 90000);
+});
+
+/** Orders stream ids (`ms-seq`). */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
+}

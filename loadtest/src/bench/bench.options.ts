@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { positiveOption, readOptions } from '../cli-support';
 import type { BenchSettings } from './core/bench.types';
 import { REPO_ROOT } from './stack/bench-stack';
 
@@ -22,14 +23,6 @@ export const USAGE = `npm run bench [-- options]
   --only a,b         only these case ids
 `;
 
-function positive(name: string, text: string | undefined, integer: boolean): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"\n${USAGE}`);
-  }
-  return value;
-}
-
 /** Parses argv (after the script) and the BENCH_SMOKE switch; throws with the usage on bad input. */
 export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   let smoke = env.BENCH_SMOKE === '1' || env.BENCH_SMOKE === 'true';
@@ -37,21 +30,15 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   let durationMs: number | undefined;
   let outDir = path.join(REPO_ROOT, 'loadtest', 'results');
   let only: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return v;
-    };
+  readOptions(argv, USAGE, (arg, value) => {
     if (arg === '--smoke') smoke = true;
-    else if (arg === '--rounds') rounds = positive('--rounds', value(), true);
-    else if (arg === '--duration') durationMs = positive('--duration', value(), false) * 1000;
+    else if (arg === '--rounds') rounds = positiveOption('--rounds', value(), USAGE, true);
+    else if (arg === '--duration') durationMs = positiveOption('--duration', value(), USAGE) * 1000;
     else if (arg === '--out') outDir = path.resolve(value());
     else if (arg === '--only') only = value().split(',').filter(Boolean);
-    else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
-    else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
+    else return false;
+    return true;
+  });
   const base = smoke ? SMOKE : FULL;
   const settings: BenchSettings = {
     mode: smoke ? 'smoke' : 'full',

@@ -1,7 +1,7 @@
 // `npm run bench`: starts its own Redis and PostgreSQL, measures redwire's parts side by side with named
 // baselines (interleaved rounds), and writes loadtest/results/latest.{json,md,html}.
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { gitCommit, stampedLog } from '../cli-support';
 import { parseBenchOptions } from './bench.options';
 import { ALL_CASES } from './cases';
 import type { BenchResults, MachineInfo } from './core/bench.types';
@@ -10,24 +10,7 @@ import { evaluateGoals } from './report/goals';
 import { writeReports } from './report/write-reports';
 import { BenchStack, REPO_ROOT } from './stack/bench-stack';
 
-const processStart = Date.now();
-
-function log(line: string): void {
-  const elapsed = ((Date.now() - processStart) / 1000).toFixed(1).padStart(5);
-  process.stdout.write(`[bench ${elapsed}s] ${line}\n`);
-}
-
-function gitCommit(): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      stdio: 'pipe',
-    }).trim();
-  } catch {
-    return undefined;
-  }
-}
+const log = stampedLog('bench');
 
 async function machineInfo(stack: BenchStack): Promise<MachineInfo> {
   const cpus = os.cpus();
@@ -81,7 +64,7 @@ async function main(): Promise<number> {
     const machine = await machineInfo(stack);
     const caseResults = await runCases(cases, { settings, stack, log });
     const finishedAt = new Date();
-    const commit = gitCommit();
+    const commit = gitCommit(REPO_ROOT);
     const results: BenchResults = {
       schema: 1,
       suite: 'redwire-bench',

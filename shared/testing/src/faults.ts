@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { Redis } from 'ioredis';
+import { signalProcessTree } from './process-tree';
 
 /** Opens a short-lived admin connection, runs `fn`, and closes it. */
 async function withAdmin<T>(url: string, fn: (admin: Redis) => Promise<T>): Promise<T> {
@@ -73,43 +73,6 @@ export async function countRedisClients(url: string, name?: string): Promise<num
   });
 }
 
-/** `pid` and all its descendants (read from /proc; Linux), parents before children. */
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // "<pid> (<comm>) <state> <ppid> …": comm may hold spaces and parentheses, so split after the last ')'.
-    const ppid = Number(
-      stat
-        .slice(stat.lastIndexOf(')') + 1)
-        .trim()
-        .split(' ')[1],
-    );
-    const list = children.get(ppid) ?? [];
-    list.push(Number(entry));
-    children.set(ppid, list);
-  }
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
-  return tree;
-}
-
-function signalTree(pid: number, signal: NodeJS.Signals): void {
-  for (const member of processTree(pid)) {
-    try {
-      process.kill(member, signal);
-    } catch {
-      // exited meanwhile
-    }
-  }
-}
-
 /**
  * Freezes a server (SIGSTOP) with all its child processes (PostgreSQL's backends): connections stay open
  * and nothing answers, which is how a stalled host or a long GC pause looks to a client. The parent is
@@ -117,10 +80,10 @@ function signalTree(pid: number, signal: NodeJS.Signals): void {
  */
 export function freeze(pid: number): void {
   process.kill(pid, 'SIGSTOP');
-  signalTree(pid, 'SIGSTOP');
+  signalProcessTree(pid, 'SIGSTOP');
 }
 
 /** Resumes (SIGCONT) a server frozen by {@link freeze}, with its children. */
 export function thaw(pid: number): void {
-  signalTree(pid, 'SIGCONT');
+  signalProcessTree(pid, 'SIGCONT');
 }

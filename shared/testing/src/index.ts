@@ -10,6 +10,8 @@ export {
   startOtlpReceiver,
 } from './otlp-receiver';
 export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
+export type { ProcessExit } from './process-handle';
+export { processTree, signalProcessTree } from './process-tree';
 export { PROTOTYPE_KEYS } from './prototype-keys';
 export {
   chunked,

@@ -5,7 +5,15 @@ import path from 'node:path';
 import pg from 'pg';
 import { postgresBinDir } from './binaries';
 import { freePort } from './free-port';
-import { type ManagedProcess, spawnManaged, stopProcess, waitUntil, withPortRetry } from './process-handle';
+import {
+  isRunning,
+  type ManagedProcess,
+  type ProcessExit,
+  spawnManaged,
+  stopProcess,
+  waitUntil,
+  withPortRetry,
+} from './process-handle';
 
 export interface PostgresServerOptions {
   /** Port to listen on. @default a free port */
@@ -32,8 +40,10 @@ export interface PostgresServer {
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   readonly running: boolean;
-  /** The postmaster's process id while running; `freeze` stops it with every backend. */
+  /** The running process's id (for freeze/thaw, kill faults, a supervisor); undefined when not running. */
   readonly pid: number | undefined;
+  /** Resolves when the current process exits (at once when none runs): how a supervisor notices a crash. */
+  exited(): Promise<ProcessExit>;
 }
 
 /** The uid/gid to run PostgreSQL as: the `postgres` user when we are root (postgres refuses root). */
@@ -110,11 +120,12 @@ async function startPostgresOnce(options: PostgresServerOptions): Promise<Postgr
     dataDir,
     urlFor: (database, user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${database}`,
     get running() {
-      return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+      return isRunning(proc);
     },
     get pid() {
-      return proc?.child.pid;
+      return isRunning(proc) ? proc.child.pid : undefined;
     },
+    exited: () => proc?.exited ?? Promise.resolve({ code: null, signal: null }),
     async stop({ remove = ephemeral } = {}) {
       if (proc) await stopProcess(proc, 'SIGINT', 10000);
       if (remove) fs.rmSync(dataDir, { recursive: true, force: true });

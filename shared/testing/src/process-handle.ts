@@ -1,10 +1,16 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 
+/** How a process ended: its exit code, or the signal that killed it. */
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** A child server process whose last output lines are kept for error messages. */
 export interface ManagedProcess {
   readonly child: ChildProcess;
   /** Resolves when the process has exited. */
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<ProcessExit>;
   /** The last lines the process wrote, for diagnostics. */
   output(): string;
 }
@@ -22,17 +28,26 @@ export function spawnManaged(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(null));
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
   });
   return { child, exited, output: () => lines.join('\n') };
 }
 
-/** Sends a signal and waits for the exit; escalates to SIGKILL after `graceMs`. */
+/** Whether the process is still running (not exited, not killed). */
+export function isRunning(proc: ManagedProcess | undefined): proc is ManagedProcess {
+  return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+}
+
+/**
+ * Sends a signal and waits for the exit; escalates to SIGKILL after `graceMs`. A SIGCONT follows the
+ * signal, so a server a fault test froze (SIGSTOP) handles it at once instead of at the escalation.
+ */
 export async function stopProcess(proc: ManagedProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000) {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  if (!isRunning(proc)) return;
   proc.child.kill(signal);
+  proc.child.kill('SIGCONT');
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
   await proc.exited;
   clearTimeout(timer);

@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { redisBinary } from './binaries';
 import { freePort } from './free-port';
-import { type ManagedProcess, spawnManaged, stopProcess, waitUntil, withPortRetry } from './process-handle';
+import {
+  isRunning,
+  type ManagedProcess,
+  type ProcessExit,
+  spawnManaged,
+  stopProcess,
+  waitUntil,
+  withPortRetry,
+} from './process-handle';
 
 export interface RedisServerOptions {
   /** Port to listen on. @default a free port */
@@ -31,8 +39,10 @@ export interface RedisServer {
   /** Starts it again on the same port (and data dir), e.g. after `stop()` in an outage test. */
   start(): Promise<void>;
   readonly running: boolean;
-  /** The server's process id while running (for `freeze`/`thaw` and kill faults). */
+  /** The running process's id (for freeze/thaw, kill faults, a supervisor); undefined when not running. */
   readonly pid: number | undefined;
+  /** Resolves when the current process exits (at once when none runs): how a supervisor notices a crash. */
+  exited(): Promise<ProcessExit>;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -77,11 +87,12 @@ async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer>
     port,
     url,
     get running() {
-      return proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+      return isRunning(proc);
     },
     get pid() {
-      return proc?.child.pid;
+      return isRunning(proc) ? proc.child.pid : undefined;
     },
+    exited: () => proc?.exited ?? Promise.resolve({ code: null, signal: null }),
     async stop() {
       if (proc) await stopProcess(proc, 'SIGTERM');
     },

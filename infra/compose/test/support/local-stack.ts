@@ -8,7 +8,10 @@ const RUNNER = repoPath('infra/local-stack/dist/main.js');
 
 /** Ports of a running local stack, by what compose calls them. */
 export interface StackPorts {
+  /** The state Redis. */
   readonly redis: number;
+  /** The cache Redis (user profiles). */
+  readonly cacheRedis: number;
   readonly postgres: number;
   readonly gateway: number;
   /** The gateway's ADMIN_PORT (/readyz, /metrics). */
@@ -38,6 +41,7 @@ export async function startLocalStack(env: Readonly<Record<string, string>> = {}
     throw new Error('run `npm run build` first: the runner and the services are compiled');
   const ports: StackPorts = {
     redis: await freePort(),
+    cacheRedis: await freePort(),
     postgres: await freePort(),
     gateway: await freePort(),
     gatewayAdmin: await freePort(),
@@ -48,6 +52,7 @@ export async function startLocalStack(env: Readonly<Record<string, string>> = {}
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     REDWIRE_REDIS_PORT: String(ports.redis),
+    REDWIRE_CACHE_REDIS_PORT: String(ports.cacheRedis),
     REDWIRE_POSTGRES_PORT: String(ports.postgres),
     REDWIRE_GATEWAY_PORT: String(ports.gateway),
     REDWIRE_GATEWAY_ADMIN_PORT: String(ports.gatewayAdmin),

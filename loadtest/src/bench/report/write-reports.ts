@@ -4,14 +4,12 @@ import type { BenchResults } from '../core/bench.types';
 import { renderHtml } from './html.report';
 import { renderMarkdown } from './markdown.report';
 
-/** Writes latest.json, latest.md and latest.html into `outDir` (created if needed); returns their paths. */
-export async function writeReports(results: BenchResults, outDir: string): Promise<string[]> {
+/** Writes each `[name, content]` into `outDir` (created if needed), write-then-rename; returns the paths. */
+export async function writeFilesAtomically(
+  outDir: string,
+  files: readonly (readonly [string, string])[],
+): Promise<string[]> {
   await fs.mkdir(outDir, { recursive: true });
-  const files: [string, string][] = [
-    ['latest.json', `${JSON.stringify(results, null, 2)}\n`],
-    ['latest.md', renderMarkdown(results)],
-    ['latest.html', renderHtml(results)],
-  ];
   const written: string[] = [];
   for (const [name, content] of files) {
     const file = path.join(outDir, name);
@@ -21,4 +19,13 @@ export async function writeReports(results: BenchResults, outDir: string): Promi
     written.push(file);
   }
   return written;
+}
+
+/** Writes latest.json, latest.md and latest.html into `outDir` (created if needed); returns their paths. */
+export function writeReports(results: BenchResults, outDir: string): Promise<string[]> {
+  return writeFilesAtomically(outDir, [
+    ['latest.json', `${JSON.stringify(results, null, 2)}\n`],
+    ['latest.md', renderMarkdown(results)],
+    ['latest.html', renderHtml(results)],
+  ]);
 }

@@ -27,7 +27,7 @@ export function compiled(packageDir: string, file: string): string | undefined {
  * schema migrated through the user service's own migrate entry, and the child processes it starts.
  */
 export class BenchStack {
-  /** The one Redis for both roles (as in the local stack). */
+  /** The one Redis for both roles (the bench measures parts, not the deployment; the local stack runs two). */
   readonly redisUrl: string;
   /** A database with the users schema, or undefined when the user service is not built. */
   readonly databaseUrl: string | undefined;

@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  type PostgresServer,
+  type RedisServer,
+  startPostgresServer,
+  startRedisServer,
+} from '@redwire/testing';
+import { ensureAppDatabase } from './database';
+import { createLocalAdmin } from './local-admin';
+import { waitForReady } from './readiness';
+import { ServiceProcess, type ServiceSpec } from './service-process';
+import {
+  type GatewayPorts,
+  runMigrations,
+  STACK_PROCESS,
+  serviceSpecs,
+  withGatewayReplicas,
+} from './service-specs';
+import type { StackConfig } from './stack-config';
+import { type SupervisedChild, Supervisor, type SupervisorEvent, type SupervisorOptions } from './supervisor';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const APP_ROLE = 'redwire';
+const APP_DATABASE = 'redwire';
+
+/** The cache Redis as compose runs it (infra/redis/redis-cache.conf): evictable, never persisted. */
+const CACHE_MAXMEMORY = '128mb';
+
+/** Options of {@link LocalStack}. */
+export interface LocalStackOptions {
+  /** The runner's own messages (start-up, restarts). @default stderr, prefixed `[stack] ` */
+  readonly log?: (line: string) => void;
+  /** Every line a service writes, prefixed `[<name>] `. @default stdout */
+  readonly relay?: (line: string) => void;
+  /**
+   * More gateway instances sharing the traffic (named `gateway-2`, …); every gateway then gets
+   * RATE_LIMIT_INSTANCES = the number of gateways, so the `local` failure mode splits each policy.
+   * @default none
+   */
+  readonly extraGateways?: readonly GatewayPorts[];
+  /** Added to every service's environment, over the stack's own values. @default none */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
+  /**
+   * Added to one service's environment, by process name, over everything else (e.g. a fault injector
+   * routing `gateway-2`'s REDIS_URL through a proxy it can partition). @default none
+   */
+  readonly serviceEnvFor?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The restart policy (back-off, give-up window) and an event listener. @default the Supervisor's */
+  readonly supervisor?: Omit<SupervisorOptions, 'onGiveUp'>;
+  /** The supervisor gave up on a crash loop: stop the stack. @default log it */
+  readonly onGiveUp?: (message: string) => void;
+  /** How long start-up may take until every /readyz answers. @default 60000 */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Where the running stack listens. */
+export interface StackUrls {
+  /** Every gateway's public URL, the configured one first. */
+  readonly gateways: readonly string[];
+  /** Every gateway's admin URL (/readyz, /metrics), in the same order. */
+  readonly gatewayAdmins: readonly string[];
+  /** The state Redis (noeviction; AOF with REDWIRE_DATA_DIR). */
+  readonly redis: string;
+  /** The cache Redis (allkeys-lru, no persistence). */
+  readonly cacheRedis: string;
+  /** The services' database, as the services connect. */
+  readonly database: string;
+  /** PostgreSQL's superuser connection (for inspection). */
+  readonly postgresAdmin: string;
+}
+
+/** A service as the supervisor runs it: a fresh `node` process per start. */
+function serviceChild(
+  spec: ServiceSpec,
+  preload: string | undefined,
+  colorIndex: number,
+  relay: (line: string) => void,
+): SupervisedChild {
+  return {
+    name: spec.name,
+    async start() {
+      const service = new ServiceProcess(spec, preload, colorIndex, relay);
+      return { pid: service.pid, exited: service.exited, stop: () => service.stop(10000) };
+    },
+  };
+}
+
+/** A Redis or PostgreSQL server as the supervisor runs it: started again, with its data, after a crash. */
+function serverChild(
+  name: string,
+  server: RedisServer | PostgresServer,
+  stop: () => Promise<void>,
+): SupervisedChild {
+  return {
+    name,
+    async start() {
+      if (!server.running) await server.start();
+      return { pid: server.pid, exited: server.exited(), stop };
+    },
+  };
+}
+
+/**
+ * How the runner logs a supervisor event: restarts and their reasons. Start-up starts, expected exits and
+ * the give-up (onGiveUp reports it) get no line.
+ */
+function describeEvent(event: SupervisorEvent, max: number, windowMs: number): string | undefined {
+  if (event.type === 'started' && event.restart) return `${event.name} restarted (pid ${event.pid})`;
+  if (event.type === 'restarting') {
+    return `${event.name} ${event.reason}; restarting in ${event.delayMs} ms (crash ${event.crashes} of ${max} allowed within ${windowMs / 1000} s)`;
+  }
+  return undefined;
+}
+
+/**
+ * What `npm start` runs: a state Redis and a cache Redis, PostgreSQL with the services' database migrated,
+ * the three services and the worker, every one supervised (restarted after a crash). `start()` resolves
+ * once every /readyz answers; `stop()` stops everything it started, also during start-up.
+ */
+export class LocalStack {
+  readonly supervisor: Supervisor;
+  readonly #config: StackConfig;
+  readonly #o: LocalStackOptions;
+  readonly #log: (line: string) => void;
+  #redis: RedisServer | undefined;
+  #cache: RedisServer | undefined;
+  #postgres: PostgresServer | undefined;
+  #services: string[] = [];
+  readonly #readyUrls = new Map<string, string>();
+  #stopping: Promise<void> | undefined;
+
+  constructor(config: StackConfig, options: LocalStackOptions = {}) {
+    this.#config = config;
+    this.#o = options;
+    this.#log = options.log ?? ((line) => process.stderr.write(`[stack] ${line}\n`));
+    const policy = { maxCrashes: 5, crashWindowMs: 60_000, ...options.supervisor };
+    this.supervisor = new Supervisor({
+      ...policy,
+      onEvent: (event, at) => {
+        const line = describeEvent(event, policy.maxCrashes, policy.crashWindowMs);
+        if (line) this.#log(line);
+        options.supervisor?.onEvent?.(event, at);
+      },
+      onGiveUp: options.onGiveUp ?? ((message) => this.#log(message)),
+    });
+  }
+
+  get config(): StackConfig {
+    return this.#config;
+  }
+
+  /** Names of the service processes (gateways included), in start order. */
+  get services(): readonly string[] {
+    return this.#services;
+  }
+
+  /** The URL that answers 200 once the service `name` can serve (its /readyz; the worker's /healthz). */
+  readyUrl(name: string): string | undefined {
+    return this.#readyUrls.get(name);
+  }
+
+  get urls(): StackUrls {
+    const { config } = this;
+    if (!this.#redis || !this.#cache || !this.#postgres) throw new Error('the stack has not started');
+    const gateways = [
+      { port: config.gatewayPort, adminPort: config.gatewayAdminPort },
+      ...(this.#o.extraGateways ?? []),
+    ];
+    return {
+      gateways: gateways.map((g) => `http://127.0.0.1:${g.port}`),
+      gatewayAdmins: gateways.map((g) => `http://127.0.0.1:${g.adminPort}`),
+      redis: this.#redis.url,
+      cacheRedis: this.#cache.url,
+      database: this.#postgres.urlFor(APP_DATABASE, APP_ROLE),
+      postgresAdmin: this.#postgres.adminUrl,
+    };
+  }
+
+  /** The line `npm start` prints once ready: the format clients parse (the README's), `cache=` appended. */
+  readyLine(): string {
+    const { config, urls } = this;
+    return (
+      `redwire ready: gateway=http://127.0.0.1:${config.gatewayPort} redis=${urls.redis} ` +
+      `postgres=postgres://${APP_ROLE}@127.0.0.1:${config.postgresPort}/${APP_DATABASE} cache=${urls.cacheRedis}`
+    );
+  }
+
+  async start(): Promise<void> {
+    const config = this.#config;
+    const redisDir = config.dataDir ? path.join(config.dataDir, 'redis') : undefined;
+    const pgDir = config.dataDir ? path.join(config.dataDir, 'postgres') : undefined;
+    const [redis, cache, postgres] = await Promise.allSettled([
+      startRedisServer({ port: config.redisPort, ...(redisDir ? { dataDir: redisDir } : {}) }),
+      startRedisServer({
+        port: config.cacheRedisPort,
+        maxmemoryPolicy: 'allkeys-lru',
+        extraArgs: ['--maxmemory', CACHE_MAXMEMORY],
+      }),
+      startPostgresServer({ port: config.postgresPort, ...(pgDir ? { dataDir: pgDir, durable: true } : {}) }),
+    ]);
+    if (redis.status === 'fulfilled') this.#redis = redis.value;
+    if (cache.status === 'fulfilled') this.#cache = cache.value;
+    if (postgres.status === 'fulfilled') this.#postgres = postgres.value;
+    const servers: [string, RedisServer | PostgresServer | undefined, () => Promise<void>][] = [
+      [STACK_PROCESS.stateRedis, this.#redis, () => this.#redis?.stop() ?? Promise.resolve()],
+      [STACK_PROCESS.cacheRedis, this.#cache, () => this.#cache?.stop() ?? Promise.resolve()],
+      // Never removes the data: a restart reuses it; stop() removes an ephemeral cluster at the very end.
+      [
+        STACK_PROCESS.postgres,
+        this.#postgres,
+        () => this.#postgres?.stop({ remove: false }) ?? Promise.resolve(),
+      ],
+    ];
+    for (const [name, server, stop] of servers) {
+      if (server) await this.supervisor.add(serverChild(name, server, stop));
+    }
+    for (const result of [redis, cache, postgres]) if (result.status === 'rejected') throw result.reason;
+    this.#throwIfStopping();
+    const { urls } = this;
+    this.#log(
+      `redis on ${urls.redis} (cache on ${urls.cacheRedis}), postgres on port ${config.postgresPort}` +
+        `${config.dataDir ? ` (data in ${config.dataDir})` : ' (ephemeral)'}`,
+    );
+    await ensureAppDatabase(urls.postgresAdmin, APP_ROLE, APP_DATABASE);
+    const relay = this.#o.relay ?? ((line: string) => process.stdout.write(`${line}\n`));
+    runMigrations(urls.database, this.#log, relay);
+    this.#throwIfStopping();
+
+    const env = this.#o.serviceEnv ?? {};
+    const specs = withGatewayReplicas(
+      serviceSpecs(config, urls.redis, urls.cacheRedis, urls.database),
+      this.#o.extraGateways ?? [],
+    ).map((spec) => ({ ...spec, env: { ...spec.env, ...env, ...this.#o.serviceEnvFor?.[spec.name] } }));
+    const preload = path.join(repoRoot, 'shared/observability/dist/preload.js');
+    for (const [i, spec] of specs.entries()) {
+      this.#services.push(spec.name);
+      if (spec.readyUrl) this.#readyUrls.set(spec.name, spec.readyUrl);
+      await this.supervisor.add(serviceChild(spec, fs.existsSync(preload) ? preload : undefined, i, relay));
+    }
+    await waitForReady(
+      specs.flatMap((s) => (s.readyUrl ? [s.readyUrl] : [])),
+      this.#o.readyTimeoutMs ?? 60000,
+      () => this.supervisor.failure ?? (this.#stopping ? 'the stack is stopping' : undefined),
+    );
+    this.supervisor.arm();
+    const auth = specs.find((s) => s.name === STACK_PROCESS.auth);
+    if (auth && config.adminEmail !== '') {
+      await createLocalAdmin(
+        path.join(repoRoot, 'services/auth/dist/admin.js'),
+        config.adminEmail,
+        auth.env,
+        this.#log,
+      );
+    }
+  }
+
+  /** Stops the services (in parallel), then Redis and PostgreSQL. Safe to call at any time, and twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.supervisor.close([
+        [...this.#services],
+        [STACK_PROCESS.stateRedis, STACK_PROCESS.cacheRedis, STACK_PROCESS.postgres],
+      ]);
+      // Also when it was not running (held by a fault test): an ephemeral cluster's folder goes.
+      await this.#postgres?.stop({ remove: this.#config.dataDir === undefined });
+    })();
+    return this.#stopping;
+  }
+
+  #throwIfStopping(): void {
+    if (this.#stopping) throw new Error('the stack is stopping');
+  }
+}

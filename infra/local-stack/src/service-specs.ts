@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ServiceSpec } from './service-process';
+import type { StackConfig } from './stack-config';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+
+/** The supervised processes' names (log prefixes, and what the chaos harness signals). */
+export const STACK_PROCESS = {
+  stateRedis: 'redis',
+  cacheRedis: 'redis-cache',
+  postgres: 'postgres',
+  user: 'user',
+  worker: 'user-worker',
+  auth: 'auth',
+  gateway: 'gateway',
+} as const;
+
+/** Ports of one gateway instance. */
+export interface GatewayPorts {
+  readonly port: number;
+  readonly adminPort: number;
+}
+
+/** The services' processes: the compiled entry points that exist, with the environment each gets. */
+export function serviceSpecs(
+  config: StackConfig,
+  redisUrl: string,
+  cacheRedisUrl: string,
+  databaseUrl: string,
+): ServiceSpec[] {
+  const common = {
+    NODE_ENV: 'development',
+    // The runner is development by definition: its key is the public one of .env.example.
+    ALLOW_DEV_SECRETS: 'true',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: config.logLevel,
+    REDIS_URL: redisUrl,
+    CACHE_REDIS_URL: cacheRedisUrl,
+    IDENTITY_SIGNING_KEY: config.identitySigningKey,
+    ...config.otelEnv,
+  };
+  const userUrl = `http://127.0.0.1:${config.userPort}`;
+  const authUrl = `http://127.0.0.1:${config.authPort}`;
+  const specs: ServiceSpec[] = [
+    {
+      name: 'user',
+      entry: path.join(repoRoot, 'services/user/dist/main.js'),
+      env: {
+        ...common,
+        PORT: String(config.userPort),
+        DATABASE_URL: databaseUrl,
+        OTEL_SERVICE_NAME: 'redwire-user',
+      },
+      readyUrl: `${userUrl}/readyz`,
+    },
+    {
+      name: 'user-worker',
+      entry: path.join(repoRoot, 'services/user/dist/worker.js'),
+      env: {
+        ...common,
+        DATABASE_URL: databaseUrl,
+        METRICS_PORT: String(config.workerMetricsPort),
+        OTEL_SERVICE_NAME: 'redwire-user-worker',
+      },
+      // The worker has no /readyz: its /healthz answers once it has started its loops.
+      readyUrl: `http://127.0.0.1:${config.workerMetricsPort}/healthz`,
+    },
+    {
+      name: 'auth',
+      entry: path.join(repoRoot, 'services/auth/dist/main.js'),
+      env: {
+        ...common,
+        PORT: String(config.authPort),
+        DATABASE_URL: databaseUrl,
+        USER_SERVICE_URL: userUrl,
+        OTEL_SERVICE_NAME: 'redwire-auth',
+      },
+      readyUrl: `${authUrl}/readyz`,
+    },
+    {
+      name: 'gateway',
+      entry: path.join(repoRoot, 'services/gateway/dist/main.js'),
+      env: {
+        ...common,
+        PORT: String(config.gatewayPort),
+        ADMIN_PORT: String(config.gatewayAdminPort),
+        USER_SERVICE_URL: userUrl,
+        AUTH_SERVICE_URL: authUrl,
+        OTEL_SERVICE_NAME: 'redwire-gateway',
+      },
+      readyUrl: `http://127.0.0.1:${config.gatewayAdminPort}/readyz`,
+    },
+  ];
+  return specs.filter((spec) => fs.existsSync(spec.entry));
+}
+
+/** The first gateway's spec again on other ports, once per extra instance; each knows how many there are. */
+export function withGatewayReplicas(specs: ServiceSpec[], extra: readonly GatewayPorts[]): ServiceSpec[] {
+  const gateway = specs.find((s) => s.name === STACK_PROCESS.gateway);
+  if (!gateway || extra.length === 0) return specs;
+  const instances = String(extra.length + 1);
+  const replicas = extra.map(
+    (ports, i): ServiceSpec => ({
+      ...gateway,
+      name: `${STACK_PROCESS.gateway}-${i + 2}`,
+      env: {
+        ...gateway.env,
+        PORT: String(ports.port),
+        ADMIN_PORT: String(ports.adminPort),
+        RATE_LIMIT_INSTANCES: instances,
+      },
+      readyUrl: `http://127.0.0.1:${ports.adminPort}/readyz`,
+    }),
+  );
+  return [
+    ...specs.map((s) => (s === gateway ? { ...s, env: { ...s.env, RATE_LIMIT_INSTANCES: instances } } : s)),
+    ...replicas,
+  ];
+}
+
+/** Runs each service's migration entry point (`dist/migrate.js`), when it has one, before anything starts. */
+export function runMigrations(
+  databaseUrl: string,
+  log: (line: string) => void,
+  relay: (line: string) => void,
+): void {
+  for (const service of ['user', 'auth']) {
+    const entry = path.join(repoRoot, `services/${service}/dist/migrate.js`);
+    if (!fs.existsSync(entry)) continue;
+    log(`migrating ${service}`);
+    const result = spawnSync(process.execPath, [entry], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    for (const line of `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').filter(Boolean)) {
+      relay(`[migrate ${service}] ${line}`);
+    }
+    if (result.status !== 0) throw new Error(`migrations of ${service} failed (exit ${result.status})`);
+  }
+}

@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import type pg from 'pg';
+import type { SignedInUser } from '../../traffic/accounts';
+import type { RequestRecord } from '../../traffic/request-record';
+import type { JobEffectsCheck } from '../chaos-report.types';
+import { INVALIDATION_QUEUE } from '../stack-names';
+
+/** Job counts of the invalidation queue at a moment. */
+export interface JobMark {
+  readonly failed: number;
+  readonly completed: number;
+}
+
+function invalidationQueue(redisUrl: string): Queue {
+  const url = new URL(redisUrl);
+  return new Queue(INVALIDATION_QUEUE.name, {
+    prefix: INVALIDATION_QUEUE.prefix,
+    connection: { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: 1 },
+  });
+}
+
+async function jobCounts(redisUrl: string) {
+  const queue = invalidationQueue(redisUrl);
+  try {
+    return await queue.getJobCounts('failed', 'completed', 'waiting', 'active', 'delayed', 'prioritized');
+  } finally {
+    await queue.close();
+  }
+}
+
+export async function markJobs(redisUrl: string): Promise<JobMark> {
+  const counts = await jobCounts(redisUrl);
+  return { failed: counts.failed ?? 0, completed: counts.completed ?? 0 };
+}
+
+/** Waits (up to `timeoutMs`) until no invalidation job is waiting, active or delayed: their retries run first. */
+export async function settleJobs(redisUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const counts = await jobCounts(redisUrl);
+    if (
+      (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) ===
+      0
+    )
+      return;
+    await sleep(250);
+  }
+}
+
+/**
+ * Every write's effect exactly once, and every job's effect at least once:
+ * - a profile's version rises by one per committed PATCH (a trigger bumps it), so its final version must
+ *   be at least every version a write acknowledged (nothing lost) and must not have risen more than the
+ *   writes that could have committed (the acknowledged ones plus those whose outcome the client never
+ *   learned: nothing applied twice);
+ * - each of those versions has exactly one outbox event (none missing, none doubled);
+ * - the cache-invalidation jobs added during the run all completed: none failed for good, none left
+ *   waiting or stuck (their effect, a version-guarded DEL, may run twice harmlessly; it must not be lost).
+ */
+export async function checkJobEffects(
+  db: pg.Pool,
+  redisUrl: string,
+  users: readonly SignedInUser[],
+  records: readonly RequestRecord[],
+  mark: JobMark,
+): Promise<JobEffectsCheck> {
+  const writes = records.filter((r) => r.kind === 'write');
+  const acknowledged = writes.filter((r) => r.status === 200);
+  const uncertain = writes.filter((r) => r.status === 0 || r.status >= 500);
+  const { rows: finals } = await db.query<{ id: string; version: string }>(
+    'SELECT id, version FROM users.users WHERE id = ANY($1::uuid[])',
+    [users.map((u) => u.id)],
+  );
+  const finalVersion = new Map(finals.map((r) => [r.id, Number(r.version)]));
+  const { rows: events } = await db.query<{ user_id: string; version: string; n: string }>(
+    `SELECT user_id, version, count(*) AS n FROM users.outbox
+     WHERE user_id = ANY($1::uuid[]) AND type = 'user.updated' GROUP BY user_id, version`,
+    [users.map((u) => u.id)],
+  );
+  const eventCounts = new Map(events.map((e) => [`${e.user_id}/${e.version}`, Number(e.n)]));
+  let lostWrites = 0;
+  let duplicatedWrites = 0;
+  let outboxGaps = 0;
+  let outboxDuplicates = 0;
+  for (const user of users) {
+    const final = finalVersion.get(user.id) ?? 0;
+    const mine = (list: readonly RequestRecord[]) => list.filter((r) => r.target === user.index);
+    const acked = mine(acknowledged);
+    const highestAck = Math.max(0, ...acked.map((r) => r.version ?? 0));
+    if (final < highestAck || final - user.version < acked.length) lostWrites++;
+    if (final - user.version > acked.length + mine(uncertain).length) duplicatedWrites++;
+    for (let version = user.version + 1; version <= final; version++) {
+      const n = eventCounts.get(`${user.id}/${version}`) ?? 0;
+      if (n === 0) outboxGaps++;
+      if (n > 1) outboxDuplicates += n - 1;
+    }
+  }
+  const counts = await jobCounts(redisUrl);
+  const invalidationJobs = {
+    failed: (counts.failed ?? 0) - mark.failed,
+    stuck: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+    completed: (counts.completed ?? 0) - mark.completed,
+  };
+  return {
+    lostWrites,
+    duplicatedWrites,
+    outboxGaps,
+    outboxDuplicates,
+    invalidationJobs,
+    acknowledgedWrites: acknowledged.length,
+    uncertainWrites: uncertain.length,
+    lost: lostWrites + outboxGaps + invalidationJobs.failed + invalidationJobs.stuck,
+    duplicated: duplicatedWrites + outboxDuplicates,
+  };
+}
