@@ -22,7 +22,7 @@ export const userReadCase: ThroughputCase = {
   notes: [
     'One hot user, anonymous GET (no identity token): every request is a cache hit.',
     'The user service runs from services/user/dist/main.js with production settings (NODE_ENV=production, LOG_LEVEL=error: request logging off, no OTel preload); its middleware (request id, metrics, pino-http) is part of what is measured.',
-    'Express, not Redis, is the ceiling of an Express service on this machine (ENVIRONMENT.md).',
+    'Express, not Redis, is the ceiling of an Express service on this machine (docs/measurements.md).',
   ],
   variants: [
     {

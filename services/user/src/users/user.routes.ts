@@ -63,7 +63,7 @@ function sendUser(res: Response, status: number, user: User): void {
   res.json(presentUser(user, getIdentity(res)));
 }
 
-/** `/users/*` (API.md "Users"): identity comes only from the verified X-Redwire-Identity token. */
+/** `/users/*` (docs/api.md "User routes"): identity comes only from the verified X-Redwire-Identity token. */
 export function userRoutes(service: UserService, verifier: IdentityVerifier): Router {
   const router = strictRouter();
 
