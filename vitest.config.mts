@@ -11,6 +11,8 @@ const alias = [
     replacement: path.join(root, 'shared/observability/src/preload.ts'),
   },
   { find: /^@redwire\/local-stack$/, replacement: path.join(root, 'infra/local-stack/src/index.ts') },
+  // The services' public entries (runtime factories, config loaders) for the checks that run them in-process.
+  { find: /^@redwire\/(user|auth|gateway)$/, replacement: path.join(root, 'services/$1/src/index.ts') },
   { find: /^@redwire\/([a-z-]+)$/, replacement: path.join(root, 'shared/$1/src/index.ts') },
 ];
 
@@ -19,6 +21,7 @@ const testGlobs = [
   'services/*/test/**/*.test.ts',
   'infra/*/test/**/*.test.ts',
   'loadtest/test/**/*.test.ts',
+  'examples/*/test/**/*.test.ts',
 ];
 
 export default defineConfig({

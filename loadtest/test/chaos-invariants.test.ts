@@ -1,4 +1,5 @@
 import { Keyspace } from '@redwire/redis-kit';
+import { CACHE_INVALIDATION_QUEUE, queuePrefix, USER_CACHE_GROUP, USER_EVENTS_STREAM } from '@redwire/user';
 import { describe, expect, it } from 'vitest';
 import {
   AUTH_CONSUMER_GROUP,
@@ -6,8 +7,6 @@ import {
 } from '../../services/auth/src/events/user-events';
 import { DEGRADED_HEADER as GATEWAY_DEGRADED_HEADER } from '../../services/gateway/src/gateway/gateway.handler';
 import { DEFAULT_POLICIES } from '../../services/gateway/src/ratelimit/default-policies';
-import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from '../../services/user/src/events/user-events';
-import { CACHE_INVALIDATION_QUEUE, queuePrefix } from '../../services/user/src/jobs/queues';
 import {
   checkAdmissions,
   gcraExcess,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Keyspace } from '@redwire/redis-kit';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@redwire/testing';
+import { UserCacheKeys } from '@redwire/user';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserCacheKeys } from '../../../services/user/src/cache/user-cache.keys';
 import { type ApiUser, type RunningStack, registerAndLogin, startLocalStack } from './support/local-stack';
 import { SpanGraph } from './support/span-graph';
 

@@ -4,18 +4,20 @@ import { createLogger, createMetrics } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
 import { newRoutingTag, SessionStore } from '@redwire/sessions';
 import { freshDatabase } from '@redwire/testing/vitest';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserCacheKeys } from '../../../services/user/src/cache/user-cache.keys';
-import { loadServiceConfig, loadWorkerConfig } from '../../../services/user/src/config';
-import { runMigrations } from '../../../services/user/src/db/migrator';
-import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from '../../../services/user/src/events/user-events';
 import {
+  createUserRuntime,
+  createWorkerRuntime,
   INVALIDATE_USER_JOB,
   invalidateUserJobOptions,
-} from '../../../services/user/src/jobs/invalidate-user.job';
-import { createUserRuntime } from '../../../services/user/src/user.runtime';
-import { createWorkerRuntime } from '../../../services/user/src/worker.runtime';
+  loadServiceConfig,
+  loadWorkerConfig,
+  runMigrations,
+  USER_CACHE_GROUP,
+  USER_EVENTS_STREAM,
+  UserCacheKeys,
+} from '@redwire/user';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AclRedis, NOPERM, startAclRedis, until } from './support/acl-redis';
 
 // The compose ACL files loaded into a real redis-server, exercised as the user service, its worker and
@@ -61,7 +63,7 @@ describe('user service and worker', () => {
       { logger: createLogger({ service: 'redwire-user-worker', level: 'silent' }) },
     );
     await runtime.start();
-    await runtime.gate.whenUsable(10_000);
+    await runtime.cache.ready(10_000);
     await worker.start();
     const server = await startHttpServer(runtime.app, { port: 0 });
     try {

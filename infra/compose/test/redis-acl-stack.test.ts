@@ -2,16 +2,19 @@ import { type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
 import { createLogger } from '@redwire/observability';
 import { waitForReady } from '@redwire/redis-kit';
 import { freshDatabase } from '@redwire/testing/vitest';
+import {
+  createUserRuntime,
+  createWorkerRuntime,
+  loadServiceConfig,
+  loadWorkerConfig,
+  runMigrations as migrateUser,
+} from '@redwire/user';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthRuntime } from '../../../services/auth/src/auth.runtime';
 import { loadAuthConfig } from '../../../services/auth/src/config';
 import { runMigrations as migrateAuth } from '../../../services/auth/src/db/migrator';
 import { loadGatewayConfig } from '../../../services/gateway/src/config';
 import { createGatewayRuntime } from '../../../services/gateway/src/gateway.runtime';
-import { loadServiceConfig, loadWorkerConfig } from '../../../services/user/src/config';
-import { runMigrations as migrateUser } from '../../../services/user/src/db/migrator';
-import { createUserRuntime } from '../../../services/user/src/user.runtime';
-import { createWorkerRuntime } from '../../../services/user/src/worker.runtime';
 import { type AclRedis, startAclRedis } from './support/acl-redis';
 import { registerAndLogin } from './support/local-stack';
 
@@ -54,7 +57,7 @@ beforeAll(async () => {
   });
   closers.unshift(() => user.close());
   await user.start();
-  await user.gate.whenUsable(10_000);
+  await user.cache.ready(10_000);
   const userServer = await serve(user.app);
   const worker = createWorkerRuntime(loadWorkerConfig({ ...userEnv, METRICS_PORT: '0' }), {
     logger: silent('redwire-user-worker'),

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createLogger } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamFanoutReader, StreamPublisher } from '@redwire/redis-kit';
 import { newRoutingTag, SessionReader, SessionStore } from '@redwire/sessions';
+import { USER_EVENTS_STREAM, UserCacheKeys } from '@redwire/user';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUTH_EVENTS_STREAM,
@@ -12,8 +13,6 @@ import {
 import { DEFAULT_POLICIES } from '../../../services/gateway/src/ratelimit/default-policies';
 import { PolicySet } from '../../../services/gateway/src/ratelimit/policy-set';
 import { RateLimitStore } from '../../../services/gateway/src/ratelimit/ratelimit.store';
-import { UserCacheKeys } from '../../../services/user/src/cache/user-cache.keys';
-import { USER_EVENTS_STREAM } from '../../../services/user/src/events/user-events';
 import { type AclRedis, NOPERM, passwordOf, startAclRedis, until } from './support/acl-redis';
 import { repoPath } from './support/repo';
 

@@ -8,27 +8,17 @@ import {
 } from '@redwire/observability';
 import { Database } from '@redwire/postgres-kit';
 import {
-  CircuitBreaker,
   checkRedis,
-  isRedisUnavailableError,
   Keyspace,
   pendingCount,
   type RedisClient,
   RedisConnections,
-  type StreamFanoutReader,
   waitForReady,
 } from '@redwire/redis-kit';
 import type { Express } from 'express';
 import type pg from 'pg';
 import { createApp } from './app';
-import { CacheGate } from './cache/cache-gate';
-import { L1Cache } from './cache/l1-cache';
-import { startL1Fanout } from './cache/l1-fanout';
-import { LoopLagMonitor } from './cache/loop-lag.monitor';
-import { createRecoverySweep } from './cache/recovery-sweep';
-import { UserCache } from './cache/user-cache';
-import { UserCacheKeys } from './cache/user-cache.keys';
-import { UserCacheStore } from './cache/user-cache.store';
+import { createUserCache, type UserCache } from './cache/user-cache';
 import type { ServiceConfig } from './config';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { createUserMetrics, registerBacklogGauges, type UserMetrics } from './user.metrics';
@@ -56,18 +46,16 @@ export interface UserRuntime {
   readonly keyspace: Keyspace;
   readonly repository: UserRepository;
   readonly cache: UserCache;
-  readonly gate: CacheGate;
-  readonly l1: L1Cache | undefined;
   readonly service: UserService;
   readonly metrics: Metrics;
   readonly userMetrics: UserMetrics;
-  /** Starts background work (cache gate probe and start-up sweep, L1 fan-out). */
+  /** Starts background work (the cache's gate probe and start-up sweep, its L1 fan-out). */
   start(): Promise<void>;
   /** Stops background work and closes Redis and PostgreSQL connections (after the HTTP server drained). */
   close(): Promise<void>;
 }
 
-/** Builds (does not start) the user service: pool, Redis clients, cache, gate, L1, app. */
+/** Builds (does not start) the user service: pool, Redis clients, cache, app. */
 export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeOverrides = {}): UserRuntime {
   const logger = overrides.logger ?? createLogger({ service: 'redwire-user', level: config.LOG_LEVEL });
   const metrics = createMetrics({ service: 'redwire-user' });
@@ -99,70 +87,17 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     service: 'user',
     ...(config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {}),
   });
-  const store = new UserCacheStore(cacheClient, new UserCacheKeys(keyspace), {
-    maxReadBatch: config.USER_CACHE_MAX_READ_BATCH,
-  });
-
-  // A timeout while our own event loop stalls is not Redis's failure (see LoopLagMonitor).
-  const loopLag = new LoopLagMonitor();
-  const isLocalStall = () => loopLag.recentMaxMs() >= config.REDIS_COMMAND_TIMEOUT / 2;
-  const breaker = new CircuitBreaker({
-    name: 'user-cache',
-    isFailure: (error) => isRedisUnavailableError(error) && !isLocalStall(),
-    minimumCalls: config.USER_CACHE_BREAKER_MIN_CALLS,
-    windowMs: 5000,
-    windowBuckets: 5,
-    openDurationMs: config.USER_CACHE_BREAKER_OPEN,
+  const stream = keyspace.stream(USER_EVENTS_STREAM);
+  const cache = createUserCache(config, {
+    redis: cacheClient,
+    keyspace,
+    repository,
     registry: metrics.registry,
+    l1Fanout: config.USER_CACHE_L1 ? { connection: redis.blocking('l1-fanout'), stream } : undefined,
+    wrapLoad: overrides.wrapLoad,
+    onStateChange: (state, reason) => logger.info({ state, reason }, 'cache gate state changed'),
+    onError: (error) => logger.warn({ err: error }, 'L1 fan-out reader error'),
   });
-  const l1 = config.USER_CACHE_L1
-    ? new L1Cache({ ttlMs: config.USER_CACHE_L1_TTL, maxEntries: config.USER_CACHE_L1_MAX_ENTRIES })
-    : undefined;
-
-  // The gate needs the cache for its sweep and the cache needs the gate: the sweep resolves it late.
-  let cache: UserCache | undefined;
-  const gate = new CacheGate(
-    {
-      breaker,
-      isLocalStall,
-      probe: () => cacheClient.ping(),
-      sweep: (since) => {
-        if (!cache) throw new Error('cache not built');
-        return createRecoverySweep({ writesSince: (s) => repository.writesSince(s), cache })(since);
-      },
-      onStateChange: (state, reason) => {
-        userMetrics.gateState(state);
-        logger.info({ state, reason }, 'cache gate state changed');
-      },
-    },
-    {
-      consecutiveFailures: config.USER_CACHE_FAIL_AFTER,
-      probeIntervalMs: config.USER_CACHE_PROBE_INTERVAL,
-      sweepMarginMs: config.USER_CACHE_SWEEP_MARGIN,
-    },
-  );
-  cacheClient.on('close', () => gate.trip('cache connection closed'));
-
-  const load = repository.findById.bind(repository);
-  cache = new UserCache(
-    {
-      store,
-      load: overrides.wrapLoad ? overrides.wrapLoad(load) : load,
-      availability: gate,
-      l1,
-      metrics: userMetrics.cache,
-    },
-    {
-      ttlMs: config.USER_CACHE_TTL,
-      ttlJitter: config.USER_CACHE_TTL_JITTER_PERCENT / 100,
-      maxTtlMs: config.USER_CACHE_MAX_TTL,
-      staleMs: config.USER_CACHE_STALE,
-      negativeTtlMs: config.USER_CACHE_NEGATIVE_TTL,
-      leaseTtlMs: config.USER_CACHE_LEASE_TTL,
-      floorTtlMs: config.USER_CACHE_FLOOR_TTL,
-      invalidationBudgetMs: config.USER_CACHE_INVALIDATION_BUDGET,
-    },
-  );
   const service = new UserService({
     repository,
     cache,
@@ -171,7 +106,6 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   });
 
   const stateClient = redis.request('state');
-  const stream = keyspace.stream(USER_EVENTS_STREAM);
   registerBacklogGauges(metrics.registry, {
     outboxBacklog: async () => {
       const { rows } = await pool.query<{ n: string }>(
@@ -183,7 +117,6 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   });
 
   const verifier = new IdentityVerifier({ key: config.IDENTITY_SIGNING_KEY, audience: 'user' });
-  let fanout: StreamFanoutReader | undefined;
   let closing = false;
   const app = createApp({
     service,
@@ -204,7 +137,9 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
         run: async () => {
           const health = await checkRedis(cacheClient, { timeoutMs: 500 });
           if (!health.ok) throw new Error(health.error ?? 'cache redis unavailable');
-          return gate.usable ? { breaker: gate.state } : { status: 'degraded', breaker: gate.state };
+          return cache.state === 'closed'
+            ? { breaker: cache.state }
+            : { status: 'degraded', breaker: cache.state };
         },
       },
     },
@@ -220,8 +155,6 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     keyspace,
     repository,
     cache,
-    gate,
-    l1,
     service,
     metrics,
     userMetrics,
@@ -230,23 +163,11 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
       await waitForReady(cacheClient, 5000).catch((error: unknown) =>
         logger.warn({ err: error }, 'cache Redis not ready at start-up; serving from PostgreSQL'),
       );
-      loopLag.start();
-      gate.start();
-      if (l1) {
-        fanout = await startL1Fanout({
-          connection: redis.blocking('l1-fanout'),
-          stream,
-          l1,
-          onError: (error) => logger.warn({ err: error }, 'L1 fan-out reader error'),
-        });
-      }
+      await cache.start();
     },
     async close() {
       closing = true;
-      await gate.stop();
-      loopLag.stop();
-      await fanout?.close();
-      breaker.shutdown();
+      await cache.close();
       await redis.close();
       await pool.end();
     },

@@ -20,9 +20,7 @@ import { Queue, Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
-import { CacheInvalidator } from './cache/cache-invalidator';
-import { UserCacheKeys } from './cache/user-cache.keys';
-import { UserCacheStore } from './cache/user-cache.store';
+import { createUserCacheInvalidator } from './cache/user-cache';
 import type { WorkerConfig } from './config';
 import { cacheInvalidationHandler } from './events/cache-invalidation.consumer';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
@@ -30,12 +28,7 @@ import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidat
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
 import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
 import { OutboxRelay } from './outbox/outbox.relay';
-import {
-  createUserMetrics,
-  registerBacklogGauges,
-  registerQueueGauge,
-  SCRAPE_DEADLINE_MS,
-} from './user.metrics';
+import { registerBacklogGauges, registerQueueGauge, SCRAPE_DEADLINE_MS } from './user.metrics';
 
 /** How often the outbox cleanup runs. */
 const CLEANUP_EVERY_MS = 10 * 60_000;
@@ -67,7 +60,6 @@ export function createWorkerRuntime(
   const logger =
     overrides.logger ?? createLogger({ service: 'redwire-user-worker', level: config.LOG_LEVEL });
   const metrics = createMetrics({ service: 'redwire-user-worker' });
-  const userMetrics = createUserMetrics(metrics.registry);
   const published = new Counter({
     name: 'redwire_user_outbox_published_total',
     help: 'Outbox events published to the user-events stream.',
@@ -121,11 +113,10 @@ export function createWorkerRuntime(
     onError: (error) => logger.warn({ err: error }, 'outbox relay error'),
   });
 
-  const invalidator = new CacheInvalidator({
-    store: new UserCacheStore(redis.request('cache'), new UserCacheKeys(keyspace)),
-    floorTtlMs: config.USER_CACHE_FLOOR_TTL,
-    budgetMs: Math.max(config.USER_CACHE_INVALIDATION_BUDGET, 500),
-    metrics: userMetrics.cache,
+  const invalidator = createUserCacheInvalidator(config, {
+    redis: redis.request('cache'),
+    keyspace,
+    registry: metrics.registry,
   });
   // Producer on the fail-fast client: add() throws while Redis is down instead of queueing in memory.
   const invalidationQueue = new Queue(CACHE_INVALIDATION_QUEUE, {

@@ -62,7 +62,7 @@ describe('re-invalidation through BullMQ', () => {
       5000,
       'cached',
     );
-    await api.runtime.gate.stop(); // keep the API's recovery sweep out of this test
+    await api.runtime.cache.close(); // keep the API's recovery sweep out of this test
     await cacheServer.stop();
 
     const res = await fetch(`${api.url}/users/${id}`, {

@@ -1,14 +1,14 @@
 import type { Env } from '@redwire/config';
 import {
+  loadServiceConfig,
+  loadMigrateConfig as loadUserMigrateConfig,
+  loadWorkerConfig,
+} from '@redwire/user';
+import {
   loadAuthConfig,
   loadMigrateConfig as loadAuthMigrateConfig,
 } from '../../../../services/auth/src/config';
 import { loadGatewayConfig } from '../../../../services/gateway/src/config';
-import {
-  loadServiceConfig,
-  loadMigrateConfig as loadUserMigrateConfig,
-  loadWorkerConfig,
-} from '../../../../services/user/src/config';
 
 /** Where compose probes a service's health and Prometheus scrapes it: a config key naming the port, and paths. */
 export interface HttpSurface {
@@ -30,7 +30,7 @@ export interface ServiceContract {
   readonly image: 'gateway' | 'user' | 'auth';
   /** The compiled entry point it runs (relative to the image's working directory). */
   readonly entry: 'dist/main.js' | 'dist/worker.js' | 'dist/migrate.js';
-  /** `service.name` (API.md); one-shot migrations export no telemetry. */
+  /** `service.name` (docs/api.md "Operations"); one-shot migrations export no telemetry. */
   readonly serviceName?: string;
   readonly http?: HttpSurface;
   /** The config key of the port published to the host. */

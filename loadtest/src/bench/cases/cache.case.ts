@@ -1,7 +1,8 @@
 import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { runClosedLoop } from '../core/closed-loop.driver';
 import { createBento } from '../parts/bentocache.part';
-import { seedUsers, sharedUserRuntime, startUserRuntime, userEntries } from '../parts/user.part';
+import { startProfileCache } from '../parts/cache.part';
+import { seedUsers, sharedUserRuntime, userEntries } from '../parts/user.part';
 
 const RAW_PREFIX = 'bench:raw:user:';
 
@@ -15,7 +16,7 @@ export const cacheHitCase: ThroughputCase = {
   baseline: 'raw-get',
   notes: [
     'Reads cycle over 100 users whose entries are all present (every read is a hit); values are the same user profiles for every variant.',
-    "redwire reads through UserCache built by the user service's own createUserRuntime (circuit breaker, envelope freshness check, metrics included); L1+L2 is the same with USER_CACHE_L1=true (1 s L1, invalidated by the stream fan-out).",
+    "redwire reads through @redwire/cache's EntityCache built from its public entry (circuit breaker and gate, envelope freshness check, the user service's guard of a cached User, Prometheus metrics included); L1+L2 is the same with its L1 on (1 s, invalidated by the stream fan-out).",
     "bentocache runs with its defaults (L1: memory driver, no bus); its L1 keeps entries for their full TTL, redwire's L1 for at most 1 s.",
   ],
   variants: [
@@ -39,22 +40,22 @@ export const cacheHitCase: ThroughputCase = {
     },
     {
       id: 'redwire-l2',
-      label: 'redwire UserCache L2',
+      label: 'redwire EntityCache L2',
       role: 'redwire',
       description:
-        'UserCache.read(): Redis GET + envelope decode, gate and metrics; the reads of one event-loop turn share one MGET (at most 16).',
+        'EntityCache.get(): Redis GET + envelope decode, gate and metrics; the reads of one event-loop turn share one MGET (at most 16).',
     },
     {
       id: 'redwire-l2-unbatched',
-      label: 'redwire UserCache L2, no coalescing',
+      label: 'redwire EntityCache L2, no coalescing',
       role: 'redwire',
-      description: 'The same with USER_CACHE_MAX_READ_BATCH=1: one GET per read (for reference).',
+      description: 'The same with maxReadBatch 1: one GET per read (for reference).',
     },
     {
       id: 'redwire-l1l2',
-      label: 'redwire UserCache L1+L2',
+      label: 'redwire EntityCache L1+L2',
       role: 'redwire',
-      description: 'UserCache.read() with the in-process L1 in front.',
+      description: 'EntityCache.get() with the in-process L1 in front.',
     },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
@@ -78,12 +79,12 @@ export const cacheHitCase: ThroughputCase = {
     };
 
     // Every variant serves the same profiles: read them once through the service.
-    const l2 = await sharedUserRuntime(stack);
+    const service = await sharedUserRuntime(stack);
     const profiles = new Map<string, unknown>();
     for (const id of ids) {
-      const read = await l2.cache.read(id);
-      if (!read.user) throw new Error(`seeded user ${id} not found`);
-      profiles.set(id, read.user);
+      const read = await service.cache.get(id);
+      if (!read.value) throw new Error(`seeded user ${id} not found`);
+      profiles.set(id, read.value);
     }
 
     const plain = stack.plainRedis();
@@ -98,12 +99,12 @@ export const cacheHitCase: ThroughputCase = {
         if ((await cache.get(`${prefix}${nextId()}`)) === undefined) throw new Error('bentocache miss');
       });
     };
-    const redwireRunner = async (withL1: boolean, env?: Record<string, string>) => {
-      const runtime = withL1 || env ? await startUserRuntime(stack, { l1: withL1, env }) : l2;
-      for (const id of ids) await runtime.cache.read(id);
+    const redwireRunner = async (namespace: string, options: { l1: boolean; maxReadBatch?: number }) => {
+      const cache = await startProfileCache(stack, { ...options, namespace });
+      for (const id of ids) await cache.get(id);
       return loop(async () => {
-        const read = await runtime.cache.read(nextId());
-        if (read.cache !== 'HIT') throw new Error(`X-Cache ${read.cache} on the hit path`);
+        const read = await cache.get(nextId());
+        if (read.status !== 'HIT') throw new Error(`${read.status} on the hit path`);
       });
     };
 
@@ -118,9 +119,11 @@ export const cacheHitCase: ThroughputCase = {
         ),
         'bento-l2': await prepare(() => bentoRunner(false, 'l2:')),
         'bento-l1l2': await prepare(() => bentoRunner(true, 'l1l2:')),
-        'redwire-l2': await prepare(() => redwireRunner(false)),
-        'redwire-l2-unbatched': await prepare(() => redwireRunner(false, { USER_CACHE_MAX_READ_BATCH: '1' })),
-        'redwire-l1l2': await prepare(() => redwireRunner(true)),
+        'redwire-l2': await prepare(() => redwireRunner('l2', { l1: false })),
+        'redwire-l2-unbatched': await prepare(() =>
+          redwireRunner('l2-unbatched', { l1: false, maxReadBatch: 1 }),
+        ),
+        'redwire-l1l2': await prepare(() => redwireRunner('l1l2', { l1: true })),
       },
       close: async () => {},
     };

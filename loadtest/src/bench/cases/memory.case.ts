@@ -90,7 +90,7 @@ export const memoryCase: MemoryCase = {
     const profileOf = async (): Promise<{ id: string; profile: unknown } | undefined> => {
       const id = ids[0];
       if (!runtime || !id) return undefined;
-      return { id, profile: (await runtime.cache.read(id)).user };
+      return { id, profile: (await runtime.cache.get(id)).value };
     };
 
     return measureEach(ENTRIES, {

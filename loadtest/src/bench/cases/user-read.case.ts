@@ -22,7 +22,7 @@ export const userReadCase: ThroughputCase = {
   notes: [
     'One hot user, anonymous GET (no identity token): every request is a cache hit.',
     'The user service runs from services/user/dist/main.js with production settings (NODE_ENV=production, LOG_LEVEL=error: request logging off, no OTel preload); its middleware (request id, metrics, pino-http) is part of what is measured.',
-    'Express, not Redis, is the ceiling of an Express service on this machine (ENVIRONMENT.md).',
+    'Express, not Redis, is the ceiling of an Express service on this machine (docs/measurements.md).',
   ],
   variants: [
     {
@@ -57,9 +57,9 @@ export const userReadCase: ThroughputCase = {
     const [id] = await seedUsers(stack);
     if (!id) throw new Error('no seeded user');
     const runtime = await sharedUserRuntime(stack);
-    const read = await runtime.cache.read(id);
+    const read = await runtime.cache.get(id);
     const plain = stack.plainRedis();
-    await plain.set('bench:bare-get:user', JSON.stringify(read.user), 'EX', 3600);
+    await plain.set('bench:bare-get:user', JSON.stringify(read.value), 'EX', 3600);
 
     const service = async (l1: boolean) => {
       const { url } = await stack.startService(`user service${l1 ? ' (L1)' : ''}`, main, (port) =>

@@ -1,15 +1,14 @@
 // The user service as the suite drives it: its runtime built through its own factory and config loader
-// (exactly what main.ts does), and its compiled entry points for the child-process variants. The user
-// service exports no library entry, so every deep import of it lives in this file.
+// (exactly what main.ts does), from its public entry, and its compiled entry points for the child-process
+// variants.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { UserCacheKeys } from '@redwire/user/dist/cache/user-cache.keys';
-import { loadServiceConfig } from '@redwire/user/dist/config';
 import {
   createUserRuntime,
+  loadServiceConfig,
+  UserCacheKeys,
   type UserRuntime,
   type UserRuntimeOverrides,
-} from '@redwire/user/dist/user.runtime';
+} from '@redwire/user';
 import { type BenchStack, compiled } from '../stack/bench-stack';
 
 /** Every user-service process of the run shares this Redis namespace (and so its cache keys and stream). */
@@ -65,11 +64,8 @@ export async function startUserRuntime(
   const runtime = createUserRuntime(config, options.overrides ?? {});
   stack.onClose(() => runtime.close());
   await runtime.start();
-  // The cache gate opens after its first probe; reads before that go around the cache.
-  for (const deadline = Date.now() + 10_000; !runtime.gate.usable; ) {
-    if (Date.now() > deadline) throw new Error('the user cache gate did not open within 10 s');
-    await sleep(20);
-  }
+  // The cache serves after its start-up sweep; reads before that go around it.
+  await runtime.cache.ready(10_000);
   return runtime;
 }
 

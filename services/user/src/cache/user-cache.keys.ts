@@ -1,29 +1,24 @@
+import { type CacheKeySet, CacheKeys } from '@redwire/cache';
 import type { Keyspace } from '@redwire/redis-kit';
-import { ENVELOPE_SCHEMA_VERSION } from './cache-envelope';
 
-/** The three keys of one user's cache slot; they share the `{<id>}` hash tag, so scripts work on Cluster. */
-export interface UserCacheKeySet {
-  /** The entry (envelope JSON); its name carries the envelope schema version. */
-  readonly entry: string;
-  /** The fill lease: present while one caller fills the entry. */
-  readonly lease: string;
-  /** The tombstone: lowest row version a fill may still store. */
-  readonly floor: string;
-}
+/** The user cache's entity name: its keys are `user:profile:{<id>}:v1`, `…:lease`, `…:floor`. */
+export const USER_CACHE_NAME = 'profile';
 
-/** Every cache key the user service writes comes from here. */
+/**
+ * Version of the cached User shape, part of the entry key: bump it when the shape changes, so a deploy
+ * reads its own keys and never parses the previous version's entries.
+ */
+export const USER_CACHE_SCHEMA_VERSION = 1;
+
+/** The user cache's key layout (the cache builds its keys itself; tests and the bench read them here). */
 export class UserCacheKeys {
-  readonly #keys: Keyspace;
+  readonly #keys: CacheKeys;
   constructor(keyspace: Keyspace) {
-    this.#keys = keyspace;
+    this.#keys = new CacheKeys({ keyspace, name: USER_CACHE_NAME, schemaVersion: USER_CACHE_SCHEMA_VERSION });
   }
 
-  /** The key set of user `id` (already validated as a UUID by the caller). */
-  forUser(id: string): UserCacheKeySet {
-    return {
-      entry: this.#keys.tagged('profile', id, `v${ENVELOPE_SCHEMA_VERSION}`),
-      lease: this.#keys.tagged('profile', id, 'lease'),
-      floor: this.#keys.tagged('profile', id, 'floor'),
-    };
+  /** The key set of user `id`. */
+  forUser(id: string): CacheKeySet {
+    return this.#keys.for(id);
   }
 }

@@ -1,248 +1,112 @@
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { runOutsideDeadline } from '@redwire/deadline';
+import { CacheInvalidator, type CacheMetrics, createCacheMetrics, EntityCache } from '@redwire/cache';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
+import type { Keyspace, RedisClient } from '@redwire/redis-kit';
+import type { Registry } from 'prom-client';
+import type { ServiceConfig, WorkerConfig } from '../config';
+import { parseUserEvent } from '../events/user-events';
 import type { User } from '../users/user.model';
-import {
-  type CacheResult,
-  type InvalidationPath,
-  noopCacheMetrics,
-  type UserCacheMetrics,
-} from './cache.metrics';
-import { type CacheEnvelope, decodeEnvelope, encodeEnvelopeData } from './cache-envelope';
-import type { CacheAvailability } from './cache-gate';
-import { CacheInvalidator, type InvalidationOutcome } from './cache-invalidator';
-import { FlightCoalescer } from './flight-coalescer';
-import type { L1Cache } from './l1-cache';
-import { type ResolvedCacheOptions, resolveCacheOptions, type UserCacheOptions } from './user-cache.options';
-import type { FillTtls, UserCacheStore } from './user-cache.store';
+import type { UserRepository } from '../users/user.repository';
+import { isCachedUser } from './cached-user.guard';
+import { USER_CACHE_NAME, USER_CACHE_SCHEMA_VERSION } from './user-cache.keys';
 
-/** The answer to a read: the user (undefined = no such user) and how the cache answered. */
-export interface CacheRead {
-  readonly user: User | undefined;
-  readonly cache: CacheResult;
+/** The user profile cache: `@redwire/cache` over the users table. */
+export type UserCache = EntityCache<User>;
+
+/**
+ * The cache's series under their historical names (`redwire_user_cache_*`, no extra label), which the
+ * dashboards and alerts use; the service and the worker register them on their own registries.
+ */
+export function createUserCacheMetrics(registry: Registry): CacheMetrics {
+  return createCacheMetrics({ registry, prefix: 'redwire_user_cache' });
 }
 
-/** Dependencies of {@link UserCache}. */
+/** What {@link createUserCache} wires together. */
 export interface UserCacheDeps {
-  readonly store: UserCacheStore;
-  /** Reads the row from the primary; throws DatabaseUnavailableError when PostgreSQL cannot answer. */
-  readonly load: (id: string) => Promise<User | undefined>;
-  readonly availability: CacheAvailability;
-  /** The optional in-process layer. @default none */
-  readonly l1?: L1Cache | undefined;
-  /** @default no metrics */
-  readonly metrics?: UserCacheMetrics;
+  /** The cache Redis (request-path client). */
+  readonly redis: RedisClient;
+  readonly keyspace: Keyspace;
+  readonly repository: UserRepository;
+  readonly registry: Registry;
+  /** A blocking connection to the state Redis and the `user-events` stream key, when the L1 is on. */
+  readonly l1Fanout?: { readonly connection: RedisClient; readonly stream: string } | undefined;
+  /** Test seam: wraps the loader (e.g. to pause a reader after its SELECT). @default none */
+  readonly wrapLoad?: ((load: UserRepository['findById']) => UserRepository['findById']) | undefined;
+  readonly onStateChange?: (state: string, reason: string) => void;
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
- * Cache-aside for user profiles: L1 (optional) → Redis GET → lease-guarded fill from PostgreSQL.
- *
- * Guarantees (README "Consistency"): an entry is stored only by the holder of a lease granted after the
- * last invalidation, so a fill can never store data older than a write whose invalidation completed; a
- * request never receives a result read before it arrived (see FlightCoalescer); one PostgreSQL query per
- * cold key across all instances while the lease holder is alive.
+ * The user-specific part of the cache: the User guard, the loader (the repository, always the primary),
+ * the recovery sweep's write log (the outbox), "PostgreSQL unavailable" as the only error answered STALE,
+ * the L1's fan-out from `user-events`, and the `USER_CACHE_*` settings.
  */
-export class UserCache {
-  readonly options: ResolvedCacheOptions;
-  readonly #deps: Required<Omit<UserCacheDeps, 'l1'>> & { l1: L1Cache | undefined };
-  readonly #fills = new FlightCoalescer<CacheRead>();
-  readonly #bypassReads = new FlightCoalescer<CacheRead>();
-  readonly #invalidator: CacheInvalidator;
-  /** Leases granted to this instance that Redis failures kept it from filling or releasing (id → token). */
-  readonly #orphans = new Map<string, string>();
-
-  constructor(deps: UserCacheDeps, options: UserCacheOptions = {}) {
-    this.options = resolveCacheOptions(options);
-    this.#deps = { ...deps, l1: deps.l1, metrics: deps.metrics ?? noopCacheMetrics };
-    this.#invalidator = new CacheInvalidator({
-      store: deps.store,
-      floorTtlMs: this.options.floorTtlMs,
-      budgetMs: this.options.invalidationBudgetMs,
-      run: (op) => deps.availability.invalidate(op),
-      onUnconfirmed: () => deps.availability.trip('invalidation not confirmed within its budget'),
-      metrics: this.#deps.metrics,
-    });
-  }
-
-  /** Reads user `id` (a validated UUID) through the cache. Throws DatabaseUnavailableError → 503. */
-  async read(id: string): Promise<CacheRead> {
-    const { l1, availability, store, metrics } = this.#deps;
-    const fromL1 = l1?.get(id);
-    if (fromL1) {
-      metrics.request('l1', 'hit');
-      return { user: fromL1.user, cache: 'HIT' };
-    }
-    if (!availability.usable) return this.#bypass(id, 'bypass');
-
-    const startedAt = l1?.now() ?? 0;
-    let raw: string | null;
-    try {
-      raw = await availability.call(() => store.get(id));
-    } catch {
-      return this.#bypass(id, 'error');
-    }
-    if (raw !== null) {
-      const envelope = decodeEnvelope(raw);
-      if (envelope && envelope.freshUntil > Date.now()) return this.#hit(id, envelope, startedAt);
-    }
-    return this.#fills.run(id, () => this.#fill(id));
-  }
-
-  /**
-   * Invalidates `id` after a write of `version`: the local L1 at once, then Redis within the budget
-   * (attempted even while the gate is open: it is the correctness path; a failure fences the gate).
-   * 'failed' means the outbox path will apply it; it never throws.
-   */
-  invalidate(
-    id: string,
-    version: number,
-    context: { path: InvalidationPath; occurredAt?: string | undefined },
-  ): Promise<InvalidationOutcome> {
-    this.#deps.l1?.invalidate(id);
-    return this.#invalidator.invalidate(id, version, context);
-  }
-
-  #hit(id: string, envelope: CacheEnvelope, readStartedAt: number): CacheRead {
-    this.#deps.metrics.request('l2', 'hit');
-    this.#remember(id, envelope.user, envelope.version, readStartedAt, envelope.freshUntil - Date.now());
-    return { user: envelope.user, cache: 'HIT' };
-  }
-
-  #remember(
-    id: string,
-    user: User | undefined,
-    version: number,
-    readStartedAt: number,
-    maxAgeMs: number,
-  ): void {
-    this.#deps.l1?.set(id, { user, version }, readStartedAt, maxAgeMs);
-  }
-
-  /** One flight: get the entry, or the lease and fill it, or wait for the lease holder's entry. */
-  async #fill(id: string): Promise<CacheRead> {
-    const { availability, store, l1 } = this.#deps;
-    const deadline = Date.now() + this.options.leaseTtlMs + this.options.waitMarginMs;
-    let mode: 'miss' | 'refresh' = 'miss';
-    let stale: CacheEnvelope | undefined;
-    for (let attempt = 0; ; attempt++) {
-      if (!availability.usable) return this.#bypass(id, 'bypass');
-      const token = randomBytes(12).toString('base64url');
-      const startedAt = l1?.now() ?? 0;
-      let reply: Awaited<ReturnType<UserCacheStore['readOrLease']>>;
-      try {
-        reply = await availability.call(() => store.readOrLease(id, token, this.options.leaseTtlMs, mode));
-      } catch {
-        return stale ? this.#stale(stale) : this.#bypass(id, 'error');
-      }
-
-      if (reply.kind === 'hit') {
-        const envelope = decodeEnvelope(reply.raw);
-        if (envelope && envelope.freshUntil > Date.now()) return this.#hit(id, envelope, startedAt);
-        // Past its fresh time (or unreadable): refresh it; a STALE answer is allowed while another refreshes.
-        if (envelope) stale = envelope;
-        mode = 'refresh';
-        continue;
-      }
-      if (reply.kind === 'wait') {
-        if (stale) return this.#stale(stale);
-        const left = deadline - Date.now();
-        if (left <= 0) return this.#bypass(id, 'bypass');
-        await sleep(Math.min(waitStepMs(attempt), reply.leaseTtlLeftMs, left));
-        continue;
-      }
-      return this.#loadAndFill(id, reply.token, stale);
-    }
-  }
-
-  async #loadAndFill(id: string, token: string, stale: CacheEnvelope | undefined): Promise<CacheRead> {
-    const { availability, store, metrics, load, l1 } = this.#deps;
-    const startedAt = l1?.now() ?? 0;
-    let user: User | undefined;
-    try {
-      user = await load(id);
-    } catch (error) {
-      // Let the next caller take the lease at once instead of waiting for it to expire.
-      this.#giveBack(id, token);
-      if (stale && error instanceof DatabaseUnavailableError) return this.#stale(stale);
-      throw error;
-    }
-    const version = user?.version ?? 0;
-    try {
-      const outcome = await availability.call(() =>
-        store.fill(id, token, version, encodeEnvelopeData(user), this.#ttls(user !== undefined)),
-      );
-      metrics.fill(outcome);
-      if (outcome === 'stored') this.#remember(id, user, version, startedAt, Number.POSITIVE_INFINITY);
-    } catch {
-      // The value is still correct for this caller; only the cache did not get it (Redis failed, or the
-      // request's deadline passed). Give the lease back rather than make readers wait out its TTL.
-      this.#giveBack(id, token);
-    }
-    metrics.request('l2', 'miss');
-    return { user, cache: 'MISS' };
-  }
-
-  /**
-   * Gives back the leases this instance was granted but could not fill or release because Redis failed
-   * (the recovery sweep calls it). Rejects if any could not be given back; those are kept for next time.
-   */
-  async releaseOrphanedLeases(): Promise<void> {
-    const orphans = [...this.#orphans];
-    const results = await Promise.allSettled(
-      orphans.map(([id, token]) => this.#deps.store.release(id, token)),
-    );
-    results.forEach((result, i) => {
-      const [id, token] = orphans[i] as [string, string];
-      if (result.status === 'fulfilled' && this.#orphans.get(id) === token) this.#orphans.delete(id);
-    });
-    if (results.some((r) => r.status === 'rejected'))
-      throw new Error('could not release every orphaned lease');
-  }
-
-  /**
-   * Releases a lease this instance will not fill, outside the request's deadline (which may be what just
-   * ran out); if Redis cannot take it, it is remembered for recovery to give back.
-   */
-  #giveBack(id: string, token: string): void {
-    const { availability, store } = this.#deps;
-    void runOutsideDeadline(() => availability.call(() => store.release(id, token))).catch(() =>
-      this.#orphan(id, token),
-    );
-  }
-
-  #orphan(id: string, token: string): void {
-    this.#orphans.delete(id);
-    this.#orphans.set(id, token);
-    // Bounded: beyond this many, the oldest are left to expire with their TTL.
-    if (this.#orphans.size > MAX_ORPHANS) this.#orphans.delete(this.#orphans.keys().next().value as string);
-  }
-
-  #stale(envelope: CacheEnvelope): CacheRead {
-    this.#deps.metrics.request('l2', 'stale');
-    return { user: envelope.user, cache: 'STALE' };
-  }
-
-  /** Reads around the cache (Redis unusable): PostgreSQL only, one query per key per instance, no fill. */
-  #bypass(id: string, reason: 'bypass' | 'error'): Promise<CacheRead> {
-    this.#deps.metrics.request('l2', reason);
-    return this.#bypassReads.run(id, async () => ({ user: await this.#deps.load(id), cache: 'BYPASS' }));
-  }
-
-  #ttls(positive: boolean): FillTtls {
-    const o = this.options;
-    if (!positive) return { freshMs: o.negativeTtlMs, lifetimeMs: o.negativeTtlMs };
-    const jitter = 1 + (Math.random() * 2 - 1) * o.ttlJitter;
-    const freshMs = Math.max(1, Math.min(Math.round(o.ttlMs * jitter), o.maxTtlMs));
-    return { freshMs, lifetimeMs: Math.min(freshMs + o.staleMs, o.maxTtlMs) };
-  }
+export function createUserCache(config: ServiceConfig, deps: UserCacheDeps): UserCache {
+  const { repository } = deps;
+  const findById = repository.findById.bind(repository);
+  const find = deps.wrapLoad ? deps.wrapLoad(findById) : findById;
+  return new EntityCache<User>({
+    name: USER_CACHE_NAME,
+    schemaVersion: USER_CACHE_SCHEMA_VERSION,
+    redis: deps.redis,
+    keyspace: deps.keyspace,
+    guard: isCachedUser,
+    load: async (id) => {
+      const user = await find(id);
+      return user && { value: user, version: user.version };
+    },
+    writesSince: async (since) =>
+      (await repository.writesSince(since)).map((w) => ({ id: w.userId, version: w.version })),
+    staleIfError: (error) => error instanceof DatabaseUnavailableError,
+    ttlMs: config.USER_CACHE_TTL,
+    ttlJitter: config.USER_CACHE_TTL_JITTER_PERCENT / 100,
+    maxTtlMs: config.USER_CACHE_MAX_TTL,
+    staleMs: config.USER_CACHE_STALE,
+    negativeTtlMs: config.USER_CACHE_NEGATIVE_TTL,
+    leaseTtlMs: config.USER_CACHE_LEASE_TTL,
+    floorTtlMs: config.USER_CACHE_FLOOR_TTL,
+    invalidationBudgetMs: config.USER_CACHE_INVALIDATION_BUDGET,
+    maxReadBatch: config.USER_CACHE_MAX_READ_BATCH,
+    failAfter: config.USER_CACHE_FAIL_AFTER,
+    probeIntervalMs: config.USER_CACHE_PROBE_INTERVAL,
+    sweepMarginMs: config.USER_CACHE_SWEEP_MARGIN,
+    stallThresholdMs: Math.max(1, Math.floor(config.REDIS_COMMAND_TIMEOUT / 2)),
+    breaker: {
+      name: 'user-cache',
+      minimumCalls: config.USER_CACHE_BREAKER_MIN_CALLS,
+      openDurationMs: config.USER_CACHE_BREAKER_OPEN,
+      registry: deps.registry,
+    },
+    ...(config.USER_CACHE_L1 && deps.l1Fanout
+      ? {
+          l1: {
+            ttlMs: config.USER_CACHE_L1_TTL,
+            maxEntries: config.USER_CACHE_L1_MAX_ENTRIES,
+            fanout: {
+              ...deps.l1Fanout,
+              idsOf: (fields: Readonly<Record<string, string>>) => parseUserEvent(fields)?.userId,
+            },
+          },
+        }
+      : {}),
+    metrics: createUserCacheMetrics(deps.registry),
+    ...(deps.onStateChange ? { onStateChange: deps.onStateChange } : {}),
+    ...(deps.onError ? { onError: deps.onError } : {}),
+  });
 }
 
-/** Orphaned leases remembered for release after an outage. */
-const MAX_ORPHANS = 10_000;
-
-/** Poll interval while another caller holds the lease: 5 ms growing to 50 ms, with jitter. */
-function waitStepMs(attempt: number): number {
-  const base = Math.min(5 * 1.5 ** attempt, 50);
-  return Math.max(1, Math.round(base * (0.5 + Math.random() * 0.5)));
+/** The worker's invalidator of the same cache (the `user-cache` consumer group and the retry job). */
+export function createUserCacheInvalidator(
+  config: WorkerConfig,
+  deps: { readonly redis: RedisClient; readonly keyspace: Keyspace; readonly registry: Registry },
+): CacheInvalidator {
+  return new CacheInvalidator({
+    redis: deps.redis,
+    name: USER_CACHE_NAME,
+    schemaVersion: USER_CACHE_SCHEMA_VERSION,
+    keyspace: deps.keyspace,
+    floorTtlMs: config.USER_CACHE_FLOOR_TTL,
+    // Not on a request path: it may wait longer than a write's synchronous invalidation.
+    budgetMs: Math.max(config.USER_CACHE_INVALIDATION_BUDGET, 500),
+    metrics: createUserCacheMetrics(deps.registry),
+  });
 }

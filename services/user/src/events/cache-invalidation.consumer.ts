@@ -1,5 +1,5 @@
+import type { CacheInvalidator } from '@redwire/cache';
 import type { StreamHandler } from '@redwire/redis-kit';
-import type { CacheInvalidator } from '../cache/cache-invalidator';
 import type { InvalidateUserData } from '../jobs/invalidate-user.job';
 import { parseUserEvent } from './user-events';
 

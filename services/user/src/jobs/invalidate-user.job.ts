@@ -1,6 +1,6 @@
+import type { CacheInvalidator } from '@redwire/cache';
 import { type Job, type JobsOptions, type Queue, UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import type { CacheInvalidator } from '../cache/cache-invalidator';
 
 /** Job name on the cache-invalidation queue. */
 export const INVALIDATE_USER_JOB = 'invalidate-user';

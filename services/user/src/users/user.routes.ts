@@ -63,14 +63,14 @@ function sendUser(res: Response, status: number, user: User): void {
   res.json(presentUser(user, getIdentity(res)));
 }
 
-/** `/users/*` (API.md "Users"): identity comes only from the verified X-Redwire-Identity token. */
+/** `/users/*` (docs/api.md "User routes"): identity comes only from the verified X-Redwire-Identity token. */
 export function userRoutes(service: UserService, verifier: IdentityVerifier): Router {
   const router = strictRouter();
 
   router.get('/users/:id', optionalIdentity(verifier), async (req, res) => {
     const id = idParam(req);
-    const { user, cache } = await service.get(id);
-    res.setHeader('X-Cache', cache);
+    const { value: user, status } = await service.get(id);
+    res.setHeader('X-Cache', status);
     if (!user) throw errors.E_USER_NOT_FOUND();
     const etag = etagOf(user.version);
     const ifNoneMatch = req.get('if-none-match');

@@ -1,5 +1,5 @@
-import { runOutsideDeadline, runWithReserve } from '@redwire/deadline';
-import type { CacheRead, UserCache } from '../cache/user-cache';
+import type { CacheRead } from '@redwire/cache';
+import type { UserCache } from '../cache/user-cache';
 import type { TraceCarrier, User, UserEvent } from './user.model';
 import type { CreateResult, DeleteResult, UpdateResult, UserRepository } from './user.repository';
 
@@ -21,12 +21,9 @@ export interface UserServiceDeps {
 
 /**
  * The use cases behind the HTTP routes. Reads go through the cache; each write commits the row and its
- * outbox event together, then invalidates the cache before answering (read-your-writes). If that
+ * outbox event together, then invalidates the cache before answering (read-your-writes, the cache's
+ * `write`: the transaction leaves the invalidation its own budget within the request's deadline). If that
  * invalidation fails or the process dies first, the outbox event invalidates it shortly after.
- *
- * Within a request's deadline, a write's transaction must end early enough to leave the invalidation its
- * own budget (`invalidationBudgetMs`); the invalidation then runs on that budget, outside the request's
- * deadline, so a committed write is never left uninvalidated because the request ran out of time.
  */
 export class UserService {
   readonly #deps: UserServiceDeps;
@@ -36,8 +33,8 @@ export class UserService {
   }
 
   /** Reads one user through the cache. */
-  get(id: string): Promise<CacheRead> {
-    return this.#deps.cache.read(id);
+  get(id: string): Promise<CacheRead<User>> {
+    return this.#deps.cache.get(id);
   }
 
   /** One page in id order; `limit + 1` rows are read to know whether another page exists. */
@@ -51,41 +48,37 @@ export class UserService {
     patch: { name?: string | undefined; bio?: string | undefined },
     expectedVersions: readonly number[] | undefined,
   ): Promise<UpdateResult> {
-    const result = await this.#write(() =>
-      this.#deps.repository.update(id, patch, { expectedVersions, trace: this.#trace() }),
+    return this.#write(
+      () => this.#deps.repository.update(id, patch, { expectedVersions, trace: this.#trace() }),
+      (result) => (result.kind === 'updated' ? result.event : undefined),
     );
-    if (result.kind === 'updated') await this.#afterCommit(result.event);
-    return result;
   }
 
   async delete(id: string): Promise<DeleteResult> {
-    const result = await this.#write(() => this.#deps.repository.delete(id, this.#trace()));
-    if (result.kind === 'deleted') await this.#afterCommit(result.event);
-    return result;
+    return this.#write(
+      () => this.#deps.repository.delete(id, this.#trace()),
+      (result) => (result.kind === 'deleted' ? result.event : undefined),
+    );
   }
 
   async create(input: { id: string; email: string; name: string }): Promise<CreateResult> {
-    const result = await this.#write(() => this.#deps.repository.create(input, this.#trace()));
-    if (result.kind === 'created') await this.#afterCommit(result.event);
-    return result;
+    return this.#write(
+      () => this.#deps.repository.create(input, this.#trace()),
+      (result) => (result.kind === 'created' ? result.event : undefined),
+    );
   }
 
-  /** Runs a write's transaction so that it leaves the synchronous invalidation its budget. */
-  #write<T>(transaction: () => Promise<T>): Promise<T> {
-    return runWithReserve(this.#deps.cache.options.invalidationBudgetMs, transaction);
+  /** Commits through the cache's write path; the event says what to invalidate. */
+  #write<R>(transaction: () => Promise<R>, eventOf: (result: R) => UserEvent | undefined): Promise<R> {
+    return this.#deps.cache.write(transaction, async (result) => {
+      const event = eventOf(result);
+      if (!event) return undefined;
+      await this.#deps.hooks?.afterCommit?.(event);
+      return { id: event.userId, version: event.version, occurredAt: event.occurredAt };
+    });
   }
 
   #trace(): TraceCarrier {
     return this.#deps.traceContext?.() ?? {};
-  }
-
-  async #afterCommit(event: UserEvent): Promise<void> {
-    await this.#deps.hooks?.afterCommit?.(event);
-    await runOutsideDeadline(() =>
-      this.#deps.cache.invalidate(event.userId, event.version, {
-        path: 'sync',
-        occurredAt: event.occurredAt,
-      }),
-    );
   }
 }

@@ -51,14 +51,14 @@ export async function startInstance(
   });
   await runtime.start();
   try {
-    await runtime.gate.whenUsable(30_000);
+    await runtime.cache.ready(30_000);
   } catch (error) {
     // Say why: is the cache Redis answering at all, and what does the gate think?
     const url = new URL(config.CACHE_REDIS_URL ?? config.REDIS_URL);
     const up = await pingRedis(Number(url.port));
     await runtime.close();
     throw new Error(
-      `${(error as Error).message}: gate ${runtime.gate.state}, redis on port ${url.port} answers PING: ${up}`,
+      `${(error as Error).message}: gate ${runtime.cache.state}, redis on port ${url.port} answers PING: ${up}`,
     );
   }
   const server = await startHttpServer(runtime.app, { port: 0 });

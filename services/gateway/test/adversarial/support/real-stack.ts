@@ -104,7 +104,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
     const user = createUserRuntime(loadServiceConfig(common), { logger: silent('redwire-user') });
     closers.unshift(() => user.close());
     await user.start();
-    await user.gate.whenUsable(30_000);
+    await user.cache.ready(30_000);
     const userServer = await serve(recording(user.app, served.user));
 
     const auth = createAuthRuntime(

@@ -1,8 +1,8 @@
 -- Reads a cache entry or grants the fill lease for it (the lease doubles as the cross-instance fill permit).
 --
--- KEYS[1] entry key   (user:profile:{<id>}:v<schema>)
--- KEYS[2] lease key   (user:profile:{<id>}:lease)
--- KEYS[3] floor key   (user:profile:{<id>}:floor), the tombstone: lowest row version a fill may store
+-- KEYS[1] entry key   (<prefix>:<name>:{<id>}:v<schema>)
+-- KEYS[2] lease key   (<prefix>:<name>:{<id>}:lease)
+-- KEYS[3] floor key   (<prefix>:<name>:{<id>}:floor), the tombstone: lowest version a fill may store
 -- ARGV[1] lease token (random, unique per attempt)
 -- ARGV[2] lease TTL in milliseconds
 -- ARGV[3] mode: 'miss' (the entry was absent: return it if it appeared meanwhile) or

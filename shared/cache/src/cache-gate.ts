@@ -1,7 +1,8 @@
 import { isRequestDeadlineExceeded } from '@redwire/deadline';
 import type { CircuitBreaker } from '@redwire/redis-kit';
+import type { CacheGateState } from './cache-metrics';
 
-/** Whether, and how, the user cache may use Redis right now. */
+/** Whether, and how, the cache may use Redis right now. */
 export interface CacheAvailability {
   /** True when reads and fills may use Redis. */
   readonly usable: boolean;
@@ -24,9 +25,6 @@ export class CacheUnavailableError extends Error {
     super('cache unavailable');
   }
 }
-
-/** The gate's states: `open` = reads go around the cache; `recovering` = the sweep is running. */
-export type CacheGateState = 'closed' | 'open' | 'recovering';
 
 /** Options of {@link CacheGate}; durations in milliseconds. */
 export interface CacheGateOptions {
@@ -51,11 +49,11 @@ export interface CacheGateDeps {
   breaker: CircuitBreaker;
   /** PINGs the cache Redis; rejects on failure or timeout. */
   probe: () => Promise<unknown>;
-  /** Re-invalidates every user written since `since`; must reject unless every invalidation applied. */
+  /** Re-invalidates every id written since `since`; must reject unless every invalidation applied. */
   sweep: (since: Date) => Promise<void>;
   /** Told about every state change (metrics, logs). @default nothing */
   onStateChange?: (state: CacheGateState, reason: string) => void;
-  /** Wall clock (compared with PostgreSQL's outbox timestamps). @default Date.now */
+  /** Wall clock (compared with the write log's timestamps). @default Date.now */
   now?: () => number;
   /**
    * True while this process's own event loop is stalling (see LoopLagMonitor): failures then say nothing
@@ -68,10 +66,10 @@ export interface CacheGateDeps {
  * The cache's failure policy for Redis: breaker + recovery fence.
  *
  * Reads and fills run through the breaker; when it opens, a few calls fail in a row, a probe fails, the
- * connection drops or an invalidation fails, the gate fences: reads go to PostgreSQL and nothing is filled. The probe loop
- * waits for Redis to answer (through the breaker's half-open probe), then runs the recovery sweep, which
- * replays as invalidations every write committed since the last success (minus a margin), read from the
- * outbox: writes whose invalidation could not reach Redis during the outage. Only after it succeeds does
+ * connection drops or an invalidation fails, the gate fences: reads go to the source and nothing is
+ * filled. The probe loop waits for Redis to answer (through the breaker's half-open probe), then runs the
+ * recovery sweep, which replays as invalidations every write committed since the last success (minus a
+ * margin): writes whose invalidation could not reach Redis during the outage. Only after it succeeds does
  * the cache serve again, so no entry from before an outage can outlive a write made during it.
  */
 export class CacheGate implements CacheAvailability {

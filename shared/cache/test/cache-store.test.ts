@@ -1,36 +1,35 @@
 import { Keyspace, type RedisClient } from '@redwire/redis-kit';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer, uniquePrefix } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Cluster, Redis } from 'ioredis';
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelopeData } from '../src/cache/cache-envelope';
-import { UserCacheKeys } from '../src/cache/user-cache.keys';
-import { UserCacheStore, userCacheScripts } from '../src/cache/user-cache.store';
-import type { User } from '../src/users/user.model';
-import { namespace } from './support/user-stack';
+import { EnvelopeCodec } from '../src/cache-envelope';
+import { CacheKeys } from '../src/cache-keys';
+import { CacheStore, cacheScripts } from '../src/cache-store';
+import { type Item, isItem } from './support/item-store';
 
 const ttls = { freshMs: 60_000, lifetimeMs: 120_000 };
 const FLOOR_TTL = 30_000;
-
-function user(id: string, version: number): User {
-  const at = new Date().toISOString();
-  return { id, email: `${id}@example.com`, name: 'N', bio: '', createdAt: at, updatedAt: at, version };
-}
+const codec = new EnvelopeCodec<Item>({ schemaVersion: 1, check: { guard: isItem }, maxValueBytes: 65_536 });
+const decode = (raw: string | null) => (raw === null ? undefined : codec.decode(raw));
+const newId = () => uniquePrefix('id');
 
 // The same contract on a single node and on a Cluster (every script's keys share the {id} hash tag).
 describe.each([
   ['single node', () => new Redis(sharedServers().redisUrl) as RedisClient],
   ['cluster', () => new Cluster(sharedServers().clusterNodes) as RedisClient],
-])('UserCacheStore on %s', (_name, connect) => {
+])('CacheStore on %s', (_name, connect) => {
   let client: RedisClient;
-  let store: UserCacheStore;
-  let keys: UserCacheKeys;
+  let store: CacheStore;
+  let keys: CacheKeys;
 
   beforeAll(() => {
     client = connect();
-    keys = new UserCacheKeys(new Keyspace({ service: 'user', namespace: namespace() }));
-    store = new UserCacheStore(client, keys);
+    keys = new CacheKeys({
+      name: 'item',
+      keyspace: new Keyspace({ service: 'shop', namespace: uniquePrefix('s') }),
+    });
+    store = new CacheStore(client, keys, { maxReadBatch: 16 });
   });
   afterAll(() => client.disconnect());
 
@@ -40,47 +39,53 @@ describe.each([
     return reply.token;
   }
   const fill = (id: string, token: string, version: number) =>
-    store.fill(id, token, version, encodeEnvelopeData(version === 0 ? undefined : user(id, version)), ttls);
+    store.fill(
+      id,
+      token,
+      version,
+      codec.encodeValue(version === 0 ? undefined : { id, name: 'N', version }, version).stored,
+      ttls,
+    );
 
-  it('when 20 users are read in one turn, then each read gets its own entry (or null), in any slot layout', async () => {
-    const ids = Array.from({ length: 20 }, () => uuidv7());
+  it('when 20 ids are read in one turn, then each read gets its own entry (or null), in any slot layout', async () => {
+    const ids = Array.from({ length: 20 }, newId);
     for (const [i, id] of ids.entries()) {
-      if (i % 4 === 3) continue; // every fourth user has no entry
+      if (i % 4 === 3) continue; // every fourth id has no entry
       await fill(id, await leased(id), i + 1);
     }
     const raws = await Promise.all(ids.map((id) => store.get(id)));
     raws.forEach((raw, i) => {
       if (i % 4 === 3) expect(raw).toBeNull();
-      else expect(decodeEnvelope(raw as string)?.user?.id).toBe(ids[i]);
+      else expect(decode(raw)?.value?.id).toBe(ids[i]);
     });
   });
 
   it('when each script is loaded, then its SHA is the one EVALSHA uses', async () => {
     const node = client instanceof Cluster ? (client.nodes('master')[0] as Redis) : (client as Redis);
-    for (const script of Object.values(userCacheScripts)) {
+    for (const script of Object.values(cacheScripts)) {
       expect(await node.script('LOAD', script.lua)).toBe(script.sha);
     }
   });
 
   it('when a key is cold, then the first caller gets the lease, the second waits, and after the fill both see the entry', async () => {
-    const id = uuidv7();
+    const id = newId();
     const token = await leased(id);
     const second = await store.readOrLease(id, 'other', 5000, 'miss');
     expect(second.kind).toBe('wait');
     expect(await fill(id, token, 3)).toBe('stored');
     const third = await store.readOrLease(id, 'third', 5000, 'miss');
     expect(third.kind).toBe('hit');
-    const envelope = decodeEnvelope((await store.get(id)) as string);
+    const envelope = decode(await store.get(id));
     expect(envelope?.version).toBe(3);
     expect(envelope?.freshUntil).toBeGreaterThan(envelope?.cachedAt as number);
-    expect(await client.exists(keys.forUser(id).lease)).toBe(0);
-    const pttl = await client.pttl(keys.forUser(id).entry);
+    expect(await client.exists(keys.for(id).lease)).toBe(0);
+    const pttl = await client.pttl(keys.for(id).entry);
     expect(pttl).toBeGreaterThan(60_000);
     expect(pttl).toBeLessThanOrEqual(120_000);
   });
 
   it('when an invalidation lands between the lease and the fill, then the fill is rejected (no stale set)', async () => {
-    const id = uuidv7();
+    const id = newId();
     const token = await leased(id);
     expect(await store.invalidate(id, 2, FLOOR_TTL)).toBe('invalidated');
     expect(await fill(id, token, 1)).toBe('lease_lost');
@@ -88,12 +93,12 @@ describe.each([
   });
 
   it('when the lease is evicted or expires before the fill, then the fill fails', async () => {
-    const evicted = uuidv7();
+    const evicted = newId();
     const token = await leased(evicted);
-    await client.del(keys.forUser(evicted).lease);
+    await client.del(keys.for(evicted).lease);
     expect(await fill(evicted, token, 1)).toBe('lease_lost');
 
-    const expired = uuidv7();
+    const expired = newId();
     const reply = await store.readOrLease(expired, 'short', 20, 'miss');
     expect(reply.kind).toBe('lease');
     await new Promise((r) => setTimeout(r, 60));
@@ -102,7 +107,7 @@ describe.each([
   });
 
   it('when another caller took over an expired lease, then the first holder cannot fill', async () => {
-    const id = uuidv7();
+    const id = newId();
     expect((await store.readOrLease(id, 'first', 20, 'miss')).kind).toBe('lease');
     await new Promise((r) => setTimeout(r, 60));
     expect((await store.readOrLease(id, 'second', 5000, 'miss')).kind).toBe('lease');
@@ -111,7 +116,7 @@ describe.each([
   });
 
   it('when a fill carries a version below the floor, then it is rejected', async () => {
-    const id = uuidv7();
+    const id = newId();
     await store.invalidate(id, 5, FLOOR_TTL);
     const token = await leased(id);
     expect(await fill(id, token, 4)).toBe('version_rejected');
@@ -120,23 +125,23 @@ describe.each([
   });
 
   it('when older or duplicate invalidations arrive, then a newer entry stays and the floor never drops', async () => {
-    const id = uuidv7();
+    const id = newId();
     await store.invalidate(id, 4, FLOOR_TTL);
     const token = await leased(id);
     expect(await fill(id, token, 4)).toBe('stored');
     expect(await store.invalidate(id, 3, FLOOR_TTL)).toBe('skipped');
     expect(await store.invalidate(id, 4, FLOOR_TTL)).toBe('skipped');
-    expect(decodeEnvelope((await store.get(id)) as string)?.version).toBe(4);
-    expect(await client.get(keys.forUser(id).floor)).toBe('4');
+    expect(decode(await store.get(id))?.version).toBe(4);
+    expect(await client.get(keys.for(id).floor)).toBe('4');
     expect(await store.invalidate(id, 5, FLOOR_TTL)).toBe('invalidated');
     expect(await store.get(id)).toBeNull();
     expect(await store.invalidate(id, 2, FLOOR_TTL)).toBe('skipped');
-    expect(await client.get(keys.forUser(id).floor)).toBe('5');
-    expect(await client.pttl(keys.forUser(id).floor)).toBeGreaterThan(0);
+    expect(await client.get(keys.for(id).floor)).toBe('5');
+    expect(await client.pttl(keys.for(id).floor)).toBeGreaterThan(0);
   });
 
   it('when a replayed event at or below the floor arrives during a fill, then the fill still succeeds', async () => {
-    const id = uuidv7();
+    const id = newId();
     await store.invalidate(id, 2, FLOOR_TTL);
     const token = await leased(id);
     expect(await store.invalidate(id, 2, FLOOR_TTL)).toBe('skipped');
@@ -144,41 +149,41 @@ describe.each([
     expect(await fill(id, token, 2)).toBe('stored');
   });
 
-  it('when a negative entry exists and the user is created, then any invalidation removes it', async () => {
-    const id = uuidv7();
+  it('when a negative entry exists and the id is created, then any invalidation removes it', async () => {
+    const id = newId();
     const token = await leased(id);
     expect(await fill(id, token, 0)).toBe('stored');
-    expect(decodeEnvelope((await store.get(id)) as string)?.user).toBeUndefined();
+    expect(decode(await store.get(id))?.value).toBeUndefined();
     expect(await store.invalidate(id, 1, FLOOR_TTL)).toBe('invalidated');
     expect(await store.get(id)).toBeNull();
   });
 
   it('when an unconditional invalidation runs, then entry and lease go and the floor stays', async () => {
-    const id = uuidv7();
+    const id = newId();
     await store.invalidate(id, 3, FLOOR_TTL);
     const token = await leased(id);
     await fill(id, token, 3);
-    await leased(uuidv7());
+    await leased(newId());
     expect(await store.invalidate(id, 0, FLOOR_TTL)).toBe('invalidated');
     expect(await store.get(id)).toBeNull();
-    expect(await client.get(keys.forUser(id).floor)).toBe('3');
+    expect(await client.get(keys.for(id).floor)).toBe('3');
   });
 
   it('when an entry is refreshed, then the lease is granted over it and an older version cannot replace it', async () => {
-    const id = uuidv7();
+    const id = newId();
     const token = await leased(id);
     await fill(id, token, 3);
     const refresh = await store.readOrLease(id, 'refresh', 5000, 'refresh');
     expect(refresh.kind).toBe('lease');
     expect((await store.readOrLease(id, 'other', 5000, 'refresh')).kind).toBe('wait');
     expect(await fill(id, 'refresh', 2)).toBe('version_rejected');
-    expect(decodeEnvelope((await store.get(id)) as string)?.version).toBe(3);
+    expect(decode(await store.get(id))?.version).toBe(3);
     expect((await store.readOrLease(id, 'again', 5000, 'refresh')).kind).toBe('lease');
     expect(await fill(id, 'again', 3)).toBe('stored');
   });
 
   it('when the lease is given back, then another caller gets it at once', async () => {
-    const id = uuidv7();
+    const id = newId();
     const token = await leased(id);
     await store.release(id, 'not-mine');
     expect((await store.readOrLease(id, 'x', 5000, 'miss')).kind).toBe('wait');
@@ -187,42 +192,14 @@ describe.each([
   });
 });
 
-describe('cache envelope', () => {
-  it('when an entry does not match the schema, then it decodes as a miss', () => {
-    const id = uuidv7();
-    const good = `{"s":1,"v":2,"c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`;
-    expect(decodeEnvelope(good)?.version).toBe(2);
-    for (const bad of [
-      'not json',
-      '{"s":2,"v":2,"c":1,"f":2,"d":null}',
-      `{"s":1,"v":3,"c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      '{"s":1,"v":2,"c":1,"f":2,"d":null}',
-      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), extra: 1 })}}`,
-      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), createdAt: 'yesterday' })}}`,
-      // The hand-written guard's own branches: a negative entry with data, extra or missing envelope keys,
-      // a user with one field swapped for another, counts that are not non-negative integers, a bad id.
-      `{"s":1,"v":0,"c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      `{"s":1,"v":2,"c":1,"f":2,"x":0,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      `{"s":1,"v":2,"c":1,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), bio: undefined, role: 'x' })}}`,
-      `{"s":1,"v":2,"c":-1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      `{"s":1,"v":2,"c":1,"f":2.5,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      `{"s":1,"v":"2","c":1,"f":2,"d":${encodeEnvelopeData(user(id, 2))}}`,
-      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), id: 'not-a-uuid' })}}`,
-      `{"s":1,"v":2,"c":1,"f":2,"d":${JSON.stringify({ ...user(id, 2), name: 7 })}}`,
-      '[1,2,3,4,5]',
-      'null',
-    ]) {
-      expect(decodeEnvelope(bad)).toBeUndefined();
-    }
-  });
-});
-
 // A server of its own: the assertions count this server's commands.
-describe('UserCacheStore read coalescing on a single node', () => {
+describe('CacheStore read coalescing on a single node', () => {
   let server: RedisServer;
   let client: Redis;
-  const keys = new UserCacheKeys(new Keyspace({ service: 'user', namespace: 'coalesce' }));
+  const keys = new CacheKeys({
+    name: 'item',
+    keyspace: new Keyspace({ service: 'shop', namespace: 'coalesce' }),
+  });
   beforeAll(async () => {
     server = await startRedisServer();
     client = new Redis(server.url);
@@ -239,9 +216,9 @@ describe('UserCacheStore read coalescing on a single node', () => {
   }
 
   it('when 20 reads arrive in one turn, then Redis sees 2 MGETs (16 + 4) and no GET', async () => {
-    const store = new UserCacheStore(client as RedisClient, keys);
-    const ids = Array.from({ length: 20 }, () => uuidv7());
-    await Promise.all(ids.map((id, i) => client.set(keys.forUser(id).entry, `entry-${i}`)));
+    const store = new CacheStore(client as RedisClient, keys, { maxReadBatch: 16 });
+    const ids = Array.from({ length: 20 }, newId);
+    await Promise.all(ids.map((id, i) => client.set(keys.for(id).entry, `entry-${i}`)));
     await client.config('RESETSTAT');
     const raws = await Promise.all(ids.map((id) => store.get(id)));
     expect(raws).toEqual(ids.map((_, i) => `entry-${i}`));
@@ -249,9 +226,9 @@ describe('UserCacheStore read coalescing on a single node', () => {
   });
 
   it('when maxReadBatch is 1, then every read is its own GET', async () => {
-    const store = new UserCacheStore(client as RedisClient, keys, { maxReadBatch: 1 });
+    const store = new CacheStore(client as RedisClient, keys, { maxReadBatch: 1 });
     await client.config('RESETSTAT');
-    await Promise.all(Array.from({ length: 5 }, () => store.get(uuidv7())));
+    await Promise.all(Array.from({ length: 5 }, () => store.get(newId())));
     expect(await commandCalls()).toEqual({ get: 5, mget: 0 });
   });
 });

@@ -1,11 +1,11 @@
--- Invalidates a user's cache entry after a write, version-aware and idempotent: replaying an older or a
+-- Invalidates one id's cache entry after a write, version-aware and idempotent: replaying an older or a
 -- duplicate event never removes a newer entry, never lowers the floor, and never cancels a fill that is
 -- already reading data at least that new.
 --
 -- KEYS[1] entry key
 -- KEYS[2] lease key
 -- KEYS[3] floor key (tombstone)
--- ARGV[1] the write's row version (for a delete: the deleted version + 1); 0 = unconditional
+-- ARGV[1] the version the write made current (for a delete: the deleted version + 1); 0 = unconditional
 -- ARGV[2] floor (tombstone) TTL in milliseconds
 --
 -- Reply: 'invalidated' (an entry, and for a new version any in-flight lease, deleted; floor raised)
@@ -35,7 +35,7 @@ if version <= floor then
   return 'skipped'
 end
 
--- A new version: deleting the lease is what makes a fill that read the row before this write fail.
+-- A new version: deleting the lease is what makes a fill that read the source before this write fail.
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('SET', KEYS[3], version, 'PX', ARGV[2])
 return 'invalidated'

@@ -1,12 +1,12 @@
--- Stores a cache entry read from PostgreSQL, only while the caller still holds the lease it was granted
--- before that read: an invalidation in between deleted the lease, an eviction or expiry removed it, or
--- another caller took it over. Any of those makes the fill fail, so a stale read can never be stored.
+-- Stores a cache entry read from the source of truth, only while the caller still holds the lease it was
+-- granted before that read: an invalidation in between deleted the lease, an eviction or expiry removed it,
+-- or another caller took it over. Any of those makes the fill fail, so a stale read can never be stored.
 --
 -- KEYS[1] entry key
 -- KEYS[2] lease key
 -- KEYS[3] floor key (tombstone)
 -- ARGV[1] lease token
--- ARGV[2] row version of the data; 0 for a negative entry (no such user)
+-- ARGV[2] version of the data; 0 for a negative entry (no such id)
 -- ARGV[3] data as JSON ('null' for a negative entry)
 -- ARGV[4] fresh period in milliseconds (after it the entry is served STALE while one caller refreshes)
 -- ARGV[5] entry lifetime in milliseconds (fresh period + grace, capped; the key's PX)

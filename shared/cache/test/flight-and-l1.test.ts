@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FlightCoalescer } from '../src/cache/flight-coalescer';
-import { L1Cache } from '../src/cache/l1-cache';
-import type { User } from '../src/users/user.model';
-
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { FlightCoalescer } from '../src/flight-coalescer';
+import { L1Cache } from '../src/l1-cache';
+import { deferred, type Item } from './support/item-store';
 
 describe('FlightCoalescer', () => {
   it('when callers arrive while a flight runs, then they share one later flight, never the running one', async () => {
@@ -55,10 +47,10 @@ describe('FlightCoalescer', () => {
 });
 
 describe('L1Cache', () => {
-  const user = { id: 'u', version: 1 } as User;
+  const value: Item = { id: 'u', name: 'N', version: 1 };
 
   function l1At(clock: { t: number }, ttlMs = 1000) {
-    const cache = new L1Cache({ ttlMs, now: () => clock.t });
+    const cache = new L1Cache<Item>({ ttlMs, now: () => clock.t });
     cache.setAvailable(true);
     clock.t += 1; // reads issued at the very instant of a flush are refused (conservatively)
     return cache;
@@ -69,7 +61,7 @@ describe('L1Cache', () => {
     const l1 = l1At(clock);
     const readAt = clock.t;
     clock.t += 400; // the read took 400 ms
-    l1.set('u', { user, version: 1 }, readAt);
+    l1.set('u', { value, version: 1 }, readAt);
     clock.t += 599;
     expect(l1.get('u')?.version).toBe(1);
     clock.t += 1;
@@ -83,31 +75,31 @@ describe('L1Cache', () => {
     clock.t += 5;
     l1.invalidate('u');
     clock.t += 5;
-    l1.set('u', { user, version: 1 }, readAt);
+    l1.set('u', { value, version: 1 }, readAt);
     expect(l1.get('u')).toBeUndefined();
-    l1.set('u', { user, version: 2 }, clock.t);
+    l1.set('u', { value, version: 2 }, clock.t);
     expect(l1.get('u')?.version).toBe(2);
   });
 
   it('when the subscription is lost, then the L1 is flushed and stores nothing until it is back', () => {
     const clock = { t: 1000 };
     const l1 = l1At(clock);
-    l1.set('u', { user, version: 1 }, clock.t);
+    l1.set('u', { value, version: 1 }, clock.t);
     l1.setAvailable(false);
     expect(l1.get('u')).toBeUndefined();
-    l1.set('u', { user, version: 1 }, clock.t);
+    l1.set('u', { value, version: 1 }, clock.t);
     expect(l1.size).toBe(0);
     const readBeforeRestore = clock.t;
     clock.t += 1;
     l1.setAvailable(true);
-    l1.set('u', { user, version: 1 }, readBeforeRestore);
+    l1.set('u', { value, version: 1 }, readBeforeRestore);
     expect(l1.get('u')).toBeUndefined();
   });
 
   it('when the entry may live less than the TTL (maxAgeMs), then that shorter bound wins', () => {
     const clock = { t: 1000 };
     const l1 = l1At(clock);
-    l1.set('u', { user, version: 1 }, clock.t, 100);
+    l1.set('u', { value, version: 1 }, clock.t, 100);
     clock.t += 100;
     expect(l1.get('u')).toBeUndefined();
   });

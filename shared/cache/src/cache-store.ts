@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { Coalescer, compareAndDelete, defineScript, type RedisClient, runScript } from '@redwire/redis-kit';
-import { ENVELOPE_SCHEMA_VERSION } from './cache-envelope';
-import type { UserCacheKeys } from './user-cache.keys';
+import type { CacheKeys } from './cache-keys';
 
 const scripts = {
   readOrLease: defineScript({ file: path.join(__dirname, 'read-or-lease-3.lua') }),
@@ -9,17 +8,17 @@ const scripts = {
   invalidate: defineScript({ file: path.join(__dirname, 'invalidate-3.lua') }),
 } as const;
 
-/** The Lua scripts of the user cache (exported for the SHA check against SCRIPT LOAD). */
-export const userCacheScripts = scripts;
+/** The cache's Lua scripts (exported for the SHA check against SCRIPT LOAD). */
+export const cacheScripts = scripts;
 
-/** Reply of {@link UserCacheStore.readOrLease}. */
+/** Reply of {@link CacheStore.readOrLease}. */
 export type LeaseReply =
   | { kind: 'hit'; raw: string }
   | { kind: 'wait'; leaseTtlLeftMs: number }
   | { kind: 'lease'; token: string; floor: number };
 
-/** Outcome of a fill; the metric label of `cache_fills_total`. */
-export type FillOutcome = 'stored' | 'lease_lost' | 'version_rejected';
+/** Outcome of the fill script. */
+export type FillReply = 'stored' | 'lease_lost' | 'version_rejected';
 
 /** Outcome of an invalidation. */
 export type InvalidateOutcome = 'invalidated' | 'skipped';
@@ -40,30 +39,25 @@ export interface FillTtls {
   readonly lifetimeMs: number;
 }
 
-/** Options of {@link UserCacheStore}. */
-export interface UserCacheStoreOptions {
-  /**
-   * Single node: most cache-hit GETs sent as one MGET (the reads that arrive within one event-loop turn are
-   * coalesced, see redis-kit's Coalescer); 1 sends one GET per read. A cluster always sends GETs, since the
-   * entries of different users live in different slots. @default 16
-   */
-  readonly maxReadBatch?: number;
-}
-
 /**
- * The user cache's Redis operations (cache role): one command each. A hit is a plain GET (or its share of
- * an MGET); misses go through the lease script; fills and invalidations are guarded by leases, versions
- * and the floor (tombstone).
+ * The cache's Redis operations: one command each. A hit is a plain GET (or its share of an MGET); misses go
+ * through the lease script; fills and invalidations are guarded by leases, versions and the floor
+ * (tombstone).
  */
-export class UserCacheStore {
+export class CacheStore {
   readonly #client: RedisClient;
-  readonly #keys: UserCacheKeys;
+  readonly #keys: CacheKeys;
   readonly #reads: Coalescer<string, string | null> | undefined;
 
-  constructor(client: RedisClient, keys: UserCacheKeys, options: UserCacheStoreOptions = {}) {
+  /**
+   * `maxReadBatch`: on a single node, the GETs of one event-loop turn leave as one MGET of at most this
+   * many keys (redis-kit's Coalescer); 1 sends one GET per read. A cluster always sends GETs, since the
+   * entries of different ids live in different slots.
+   */
+  constructor(client: RedisClient, keys: CacheKeys, options: { maxReadBatch: number }) {
     this.#client = client;
     this.#keys = keys;
-    const maxBatch = options.maxReadBatch ?? 16;
+    const maxBatch = options.maxReadBatch;
     // A read is queued after its request arrived and sent at the end of the turn: it can only see a newer
     // entry than a GET sent at once, never an older one, so the read path's guarantees hold.
     this.#reads =
@@ -79,7 +73,7 @@ export class UserCacheStore {
 
   /** The raw entry, or null. The whole cost of a hit: one GET, or a share of one MGET. */
   async get(id: string): Promise<string | null> {
-    const key = this.#keys.forUser(id).entry;
+    const key = this.#keys.entry(id);
     return this.#reads ? this.#reads.submit(key) : this.#client.get(key);
   }
 
@@ -90,7 +84,7 @@ export class UserCacheStore {
     leaseTtlMs: number,
     mode: 'miss' | 'refresh',
   ): Promise<LeaseReply> {
-    const k = this.#keys.forUser(id);
+    const k = this.#keys.for(id);
     const reply = await runScript(
       this.#client,
       scripts.readOrLease,
@@ -114,13 +108,13 @@ export class UserCacheStore {
     version: number,
     dataJson: string,
     ttls: FillTtls,
-  ): Promise<FillOutcome> {
-    const k = this.#keys.forUser(id);
+  ): Promise<FillReply> {
+    const k = this.#keys.for(id);
     const reply = await runScript(
       this.#client,
       scripts.fill,
       [k.entry, k.lease, k.floor],
-      [token, version, dataJson, ttls.freshMs, ttls.lifetimeMs, ENVELOPE_SCHEMA_VERSION],
+      [token, version, dataJson, ttls.freshMs, ttls.lifetimeMs, this.#keys.schemaVersion],
     );
     if (reply === 'stored' || reply === 'lease_lost' || reply === 'version_rejected') return reply;
     throw new UnexpectedReplyError('fill');
@@ -128,7 +122,7 @@ export class UserCacheStore {
 
   /** Gives the lease back (only if still ours), so a waiter may take over at once after a failed load. */
   async release(id: string, token: string): Promise<void> {
-    await compareAndDelete(this.#client, this.#keys.forUser(id).lease, token);
+    await compareAndDelete(this.#client, this.#keys.for(id).lease, token);
   }
 
   /**
@@ -136,7 +130,7 @@ export class UserCacheStore {
    * floor to `version`. `version` 0 deletes unconditionally.
    */
   async invalidate(id: string, version: number, floorTtlMs: number): Promise<InvalidateOutcome> {
-    const k = this.#keys.forUser(id);
+    const k = this.#keys.for(id);
     const reply = await runScript(
       this.#client,
       scripts.invalidate,

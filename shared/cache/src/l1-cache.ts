@@ -1,5 +1,4 @@
 import { LRUCache } from 'lru-cache';
-import type { User } from '../users/user.model';
 
 /** Options of {@link L1Cache}. */
 export interface L1CacheOptions {
@@ -14,13 +13,13 @@ export interface L1CacheOptions {
   now?: () => number;
 }
 
-/** What the L1 keeps per user: the user, or undefined for "no such user". */
-export interface L1Entry {
-  readonly user: User | undefined;
+/** What the L1 keeps per id: the value, or undefined for "no such id", and its version. */
+export interface L1Entry<V> {
+  readonly value: V | undefined;
   readonly version: number;
 }
 
-interface Stored extends L1Entry {
+interface Stored<V> extends L1Entry<V> {
   readonly expiresAt: number;
 }
 
@@ -32,9 +31,9 @@ interface Stored extends L1Entry {
  * read that was in flight when an invalidation arrived is never stored (the in-process form of the
  * lease: its result is older than the invalidation).
  */
-export class L1Cache {
+export class L1Cache<V> {
   readonly ttlMs: number;
-  readonly #entries: LRUCache<string, Stored>;
+  readonly #entries: LRUCache<string, Stored<V>>;
   readonly #now: () => number;
   /** Last local invalidation time per id, kept for ttlMs: older reads could not be stored anyway. */
   readonly #invalidatedAt = new Map<string, number>();
@@ -67,7 +66,7 @@ export class L1Cache {
     this.#available = available;
   }
 
-  get(id: string): L1Entry | undefined {
+  get(id: string): L1Entry<V> | undefined {
     if (!this.#available) return undefined;
     const stored = this.#entries.get(id);
     if (!stored) return undefined;
@@ -82,14 +81,14 @@ export class L1Cache {
    * Stores the result of a read issued at `readStartedAt`, unless an invalidation or flush happened since,
    * for at most `ttlMs` from `readStartedAt` and at most `maxAgeMs` from now.
    */
-  set(id: string, entry: L1Entry, readStartedAt: number, maxAgeMs = Number.POSITIVE_INFINITY): void {
+  set(id: string, entry: L1Entry<V>, readStartedAt: number, maxAgeMs = Number.POSITIVE_INFINITY): void {
     if (!this.#available || readStartedAt <= this.#flushedAt) return;
     const invalidated = this.#invalidatedAt.get(id);
     if (invalidated !== undefined && readStartedAt <= invalidated) return;
     const now = this.#now();
     const expiresAt = Math.min(readStartedAt + this.ttlMs, now + maxAgeMs);
     if (expiresAt <= now) return;
-    this.#entries.set(id, { user: entry.user, version: entry.version, expiresAt });
+    this.#entries.set(id, { value: entry.value, version: entry.version, expiresAt });
   }
 
   /** Drops `id` and refuses results of reads issued before now. */
