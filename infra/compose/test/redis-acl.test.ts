@@ -9,9 +9,8 @@ import {
   AUTH_EVENTS_STREAM,
   RevocationPublisher,
 } from '../../../services/auth/src/events/revocation.publisher';
+import { createGatewayRateLimiter, PolicySet } from '../../../services/gateway/src/ratelimit';
 import { DEFAULT_POLICIES } from '../../../services/gateway/src/ratelimit/default-policies';
-import { PolicySet } from '../../../services/gateway/src/ratelimit/policy-set';
-import { RateLimitStore } from '../../../services/gateway/src/ratelimit/ratelimit.store';
 import { UserCacheKeys } from '../../../services/user/src/cache/user-cache.keys';
 import { USER_EVENTS_STREAM } from '../../../services/user/src/events/user-events';
 import { type AclRedis, NOPERM, passwordOf, startAclRedis, until } from './support/acl-redis';
@@ -115,19 +114,26 @@ describe('gateway', () => {
     const validated = await reader.validate(created.token);
     expect(validated.valid).toBe(true);
 
-    const store = new RateLimitStore({
+    const policies = new PolicySet(DEFAULT_POLICIES);
+    const limiter = createGatewayRateLimiter({
       redis: gatewayClient,
-      keys: new Keyspace({ service: 'gateway' }),
+      keyspace: new Keyspace({ service: 'gateway' }),
+      policies,
       deadlineMs: 5000,
+      maxBatch: 16,
+      denyCacheSize: 0,
+      instances: 1,
+      localMaxEntries: 100,
     });
-    const checks = new PolicySet(DEFAULT_POLICIES).checksFor({
+    const keys = policies.keysFor({
       method: 'GET',
       path: '/users/x',
       ipKey: '192.0.2.1',
       user: { id: account.userId, tier: 'free' },
     });
-    expect(checks.length).toBeGreaterThan(0);
-    expect((await store.decide(checks)).admitted).toBe(true);
+    expect(Object.keys(keys).length).toBeGreaterThan(0);
+    expect(await limiter.limit(keys)).toMatchObject({ allowed: true, source: 'redis' });
+    limiter.close();
     expect(await state.takeDenials()).toEqual([]);
   });
 
