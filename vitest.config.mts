@@ -19,6 +19,7 @@ const testGlobs = [
   'services/*/test/**/*.test.ts',
   'infra/*/test/**/*.test.ts',
   'loadtest/test/**/*.test.ts',
+  'examples/*/test/**/*.test.ts',
 ];
 
 export default defineConfig({
