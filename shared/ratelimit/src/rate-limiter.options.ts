@@ -1,4 +1,11 @@
-import { InvalidOptionsError, isCluster, type RedisClient } from '@redwire/redis-kit';
+import {
+  functionSchema,
+  isCluster,
+  type RedisClient,
+  redisClientSchema,
+  registrySchema,
+  resolveOptions,
+} from '@redwire/redis-kit';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { type PolicyOptions, policyListSchema, policySchema } from './policy';
@@ -66,13 +73,13 @@ const positiveInt = () => z.int().min(1);
 function replayRisks(client: RedisClient): string[] {
   const risks: string[] = [];
   if (isCluster(client)) {
-    const options = client.options;
+    const options = client.options ?? {};
     if (options.enableOfflineQueue !== false) risks.push('enableOfflineQueue must be false');
     if (options.retryDelayOnFailover !== 0) risks.push('retryDelayOnFailover must be 0');
     if (options.redisOptions?.autoResendUnfulfilledCommands !== false)
       risks.push('redisOptions.autoResendUnfulfilledCommands must be false');
   } else {
-    const options = client.options;
+    const options = client.options ?? {};
     if (options.enableOfflineQueue !== false) risks.push('enableOfflineQueue must be false');
     if (options.autoResendUnfulfilledCommands !== false)
       risks.push('autoResendUnfulfilledCommands must be false');
@@ -80,22 +87,11 @@ function replayRisks(client: RedisClient): string[] {
   return risks;
 }
 
-// Duck-typed: the workspace may hold several copies of ioredis, and `instanceof` fails across copies.
-const redisSchema = z
-  .custom<RedisClient>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      typeof (value as RedisClient).isCluster === 'boolean' &&
-      typeof (value as RedisClient).evalsha === 'function' &&
-      typeof (value as RedisClient).options === 'object',
-    'must be an ioredis Redis or Cluster client',
-  )
-  .superRefine((client, ctx) => {
-    for (const risk of replayRisks(client)) {
-      ctx.addIssue({ code: 'custom', message: `${risk} (a re-sent decision would spend quota twice)` });
-    }
-  });
+const redisSchema = redisClientSchema.superRefine((client, ctx) => {
+  for (const risk of replayRisks(client)) {
+    ctx.addIssue({ code: 'custom', message: `${risk} (a re-sent decision would spend quota twice)` });
+  }
+});
 
 const schema = z.strictObject({
   redis: redisSchema,
@@ -131,20 +127,12 @@ const schema = z.strictObject({
   denyCacheSize: z.int().min(0).max(10_000_000).default(10_000),
   instances: positiveInt().max(10_000).default(1),
   localMaxEntries: positiveInt().max(10_000_000).default(10_000),
-  registry: z
-    .custom<Registry>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as Registry).registerMetric === 'function',
-      'must be a prom-client Registry',
-    )
-    .optional(),
+  registry: registrySchema.optional(),
   metricPrefix: z
     .string()
     .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus metric name')
     .default('ratelimit'),
-  clock: z.custom<() => number>((value) => typeof value === 'function', 'must be a function').optional(),
+  clock: functionSchema<() => number>().optional(),
 });
 
 /** The options with every default applied. */
@@ -152,10 +140,5 @@ export type ResolvedRateLimiterOptions = z.output<typeof schema>;
 
 /** Applies the defaults; throws one InvalidOptionsError listing every bad field. */
 export function resolveRateLimiterOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions {
-  const result = schema.safeParse(options ?? {});
-  if (result.success) return result.data;
-  throw new InvalidOptionsError(
-    'RateLimiter',
-    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-  );
+  return resolveOptions('RateLimiter', schema, options);
 }

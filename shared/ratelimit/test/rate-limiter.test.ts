@@ -319,7 +319,7 @@ describe('RateLimiter options', () => {
     ]);
     cluster.disconnect();
     expect(issues(() => new RateLimiter({ redis: {} as RedisClient, policies }))).toEqual([
-      'redis: must be an ioredis Redis or Cluster client',
+      'redis: must be an ioredis Redis or Cluster client (createRedisClient)',
     ]);
   });
 
