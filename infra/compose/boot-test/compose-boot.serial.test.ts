@@ -268,6 +268,22 @@ describe('compose boot', () => {
     expect(afterLogout.body).toMatchObject({ code: 'E_UNAUTHENTICATED' });
   });
 
+  it('when the API reference is asked through the published port, then the image serves the document, the page and its local assets', async () => {
+    const document = await fetch(`${GATEWAY}/openapi.json`);
+    expect(document.status).toBe(200);
+    expect(((await document.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
+    const page = await fetch(`${GATEWAY}/docs`);
+    const html = await page.text();
+    expect([page.status, page.headers.get('content-security-policy')]).toEqual([
+      200,
+      expect.stringContaining("script-src 'self'"),
+    ]);
+    // swagger-ui-dist is a production dependency of the gateway image: its bundle is in it.
+    const bundle = /src="(\/docs\/assets\/[^"]+\/swagger-ui-bundle\.js)"/.exec(html)?.[1];
+    const asset = await fetch(`${GATEWAY}${bundle}`);
+    expect([asset.status, (await asset.arrayBuffer()).byteLength > 100_000]).toEqual([200, true]);
+  });
+
   it('when a profile is written, then its trace reaches the Jaeger stand-in from all four services, one tree', async () => {
     expect(patchRequestId, 'the README flow ran first').not.toBe('');
     const tags = encodeURIComponent(JSON.stringify({ 'redwire.request.id': patchRequestId }));

@@ -1,3 +1,4 @@
+import { buildOpenApiDocument } from '@redwire/contracts';
 import { IdentitySigner } from '@redwire/http-kit';
 import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import type { RateLimiter } from '@redwire/ratelimit';
@@ -13,6 +14,7 @@ import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from
 import type { Request } from 'express';
 import { createGatewayApp, type GatewayApp } from './app';
 import { type GatewayConfig, readPolicyFile } from './config';
+import { ApiDocs } from './docs/api-docs';
 import { ClientBounds } from './gateway/client-bounds';
 import { RouteTable } from './gateway/routes';
 import { Authenticator } from './identity/authenticate';
@@ -109,9 +111,10 @@ export function createGatewayRuntime(
   });
 
   const sessionMetrics = new SessionMetrics(metrics.registry);
+  const cookieName = config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME;
   const authenticator = new Authenticator({
     sessions,
-    cookieName: config.SESSION_COOKIE_SECURE ? SESSION_COOKIE_NAME : INSECURE_SESSION_COOKIE_NAME,
+    cookieName,
     deadlineMs: config.SESSION_CHECK_DEADLINE,
     cacheTtlMs: config.SESSION_CACHE_TTL,
     degradedWindowMs: config.SESSION_DEGRADED_WINDOW,
@@ -142,6 +145,8 @@ export function createGatewayRuntime(
   let isShuttingDown = () => false;
   const app = createGatewayApp({
     routes,
+    // Built once, from the same contracts the services parse with (README "API reference").
+    docs: new ApiDocs({ document: buildOpenApiDocument({ sessionCookieName: cookieName }) }),
     clientIp,
     authenticator,
     sameOrigin: new SameOriginCheck({ allowedOrigins: config.ALLOWED_ORIGINS }),

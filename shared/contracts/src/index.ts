@@ -23,6 +23,37 @@ export {
   userIdSchema,
 } from './fields';
 export {
+  buildOpenApiDocument,
+  CONTRACT_VERSION,
+  type OpenApiDocument,
+  type OpenApiDocumentOptions,
+} from './openapi/build-openapi-document';
+export {
+  accountResponseSchema,
+  accountSchema,
+  accountUserSchema,
+  ERROR_STATUS,
+  type ErrorCode,
+  type ErrorStatus,
+  errorCodesFor,
+  healthResponseSchema,
+  loginResponseSchema,
+  meResponseSchema,
+  PROBLEM_TYPES,
+  type PublicRouteId,
+  passwordChangeResponseSchema,
+  problemSchema,
+  problemSchemaFor,
+  ROUTE_RESPONSES,
+  type RouteResponses,
+  registerResponseSchema,
+  sessionListItemSchema,
+  sessionListResponseSchema,
+  sessionSchema,
+  userPageSchema,
+  userProfileSchema,
+} from './responses';
+export {
   accountPatchBody,
   changePasswordBody,
   createUserBody,

@@ -53,20 +53,11 @@ export function checkCompose(inputs: ComposeInputs, contracts: readonly ServiceC
       continue;
     }
     const env = environmentOf(service);
-    let config: Record<string, unknown>;
-    try {
-      config = contract.load(env) as Record<string, unknown>;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const issue of error.issues) problems.push(`${contract.compose}: ${issue.key} ${issue.problem}`);
-      continue;
-    }
+    const loaded = loadServiceEnv(contract, env);
+    problems.push(...loaded.problems.map((p) => `${contract.compose}: ${p}`));
+    const config = loaded.config;
+    if (!config) continue;
     configs.set(contract.compose, config);
-    for (const key of Object.keys(env)) {
-      if (!key.startsWith('OTEL_') && !reads(contract, env, config, key)) {
-        problems.push(`${contract.compose}: sets ${key}, which its config does not read`);
-      }
-    }
     if (contract.serviceName && env.OTEL_SERVICE_NAME !== contract.serviceName) {
       problems.push(`${contract.compose}: OTEL_SERVICE_NAME must be ${contract.serviceName}`);
     }
@@ -85,6 +76,28 @@ export function checkCompose(inputs: ComposeInputs, contracts: readonly ServiceC
   }
   problems.push(...checkServiceUrls(inputs.compose, contracts, configs));
   return problems;
+}
+
+/**
+ * Loads a service's config from `env` as the service would. Returns the config (unless it refuses to
+ * load) and one problem per bad key or per variable its config does not read (`OTEL_*` aside: the
+ * OpenTelemetry preload reads those).
+ */
+export function loadServiceEnv(
+  contract: ServiceContract,
+  env: Record<string, string>,
+): { config?: Record<string, unknown>; problems: string[] } {
+  let config: Record<string, unknown>;
+  try {
+    config = contract.load(env) as Record<string, unknown>;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { problems: error.issues.map((issue) => `${issue.key} ${issue.problem}`) };
+  }
+  const problems = Object.keys(env)
+    .filter((key) => !key.startsWith('OTEL_') && !reads(contract, env, config, key))
+    .map((key) => `sets ${key}, which its config does not read`);
+  return { config, problems };
 }
 
 /**

@@ -1,5 +1,7 @@
+import { userProfileSchema } from '@redwire/contracts';
 import { currentDeadline } from '@redwire/deadline';
 import { IDENTITY_HEADER, type IdentitySigner } from '@redwire/http-kit';
+import type { z } from 'zod';
 
 /** The user service did not answer as the contract says (down, timed out, 5xx, unexpected reply). */
 export class UserServiceError extends Error {
@@ -31,8 +33,11 @@ function fieldErrorsOf(problem: unknown): Record<string, string[]> {
   return out;
 }
 
-/** The profile the user service returns (the GET shape with email); passed through to the client as is. */
-export type UserProfile = Readonly<Record<string, unknown>> & { readonly id: string };
+/**
+ * The profile the user service returns (the GET shape with email), read with the contract's response
+ * schema: what reaches the registrant is the documented fields, checked, and nothing else.
+ */
+export type UserProfile = Readonly<z.output<typeof userProfileSchema>>;
 
 /** Options of {@link UserServiceClient}. */
 export interface UserServiceClientOptions {
@@ -74,9 +79,10 @@ export class UserServiceClient {
     if (response.status !== 201 && response.status !== 200) {
       throw new UserServiceError(`POST /internal/users answered ${response.status}`, true);
     }
-    const user = (await response.json().catch(() => undefined)) as UserProfile | undefined;
+    const parsed = userProfileSchema.safeParse(await response.json().catch(() => undefined));
+    const user = parsed.success ? parsed.data : undefined;
     if (!user || user.id !== input.id) {
-      throw new UserServiceError('POST /internal/users answered with another user', true);
+      throw new UserServiceError('POST /internal/users answered with no profile, or another user’s', true);
     }
     return { kind: 'created', user };
   }

@@ -10,6 +10,7 @@ import {
 } from '@redwire/http-kit';
 import { type RateLimiter, rateLimitHeaders } from '@redwire/ratelimit';
 import type { Request, RequestHandler, Response } from 'express';
+import type { ApiDocs } from '../docs/api-docs';
 import type { Authenticator } from '../identity/authenticate';
 import type { ClientIpResolver } from '../identity/client-ip';
 import type { SameOriginCheck } from '../identity/csrf';
@@ -23,6 +24,8 @@ import type { RouteTable } from './routes';
 /** Everything the public handler needs, built by the composition root (main.ts) or a test. */
 export interface GatewayHandlerDeps {
   readonly routes: RouteTable;
+  /** `/openapi.json`, `/docs` and its assets: answered by the gateway itself, after the rate-limit decision. */
+  readonly docs: ApiDocs;
   readonly clientIp: ClientIpResolver;
   readonly authenticator: Authenticator;
   readonly sameOrigin: SameOriginCheck;
@@ -113,8 +116,10 @@ async function handle(
     return;
   }
   const route = deps.routes.match(path);
+  const local = route ? undefined : deps.docs.match(method, path);
   // The access log and the HTTP metrics label requests by `req.route.path`, as Express sets it.
-  if (route) (req as IncomingMessage & { route?: { path: string } }).route = { path: route.label };
+  const label = route?.label ?? local?.label;
+  if (label) (req as IncomingMessage & { route?: { path: string } }).route = { path: label };
   const address = deps.clientIp.resolve(req.socket.remoteAddress, header(req, 'x-forwarded-for'));
   const proto =
     (address.viaTrustedProxy && header(req, 'x-forwarded-proto')?.split(',')[0]?.trim()) || 'http';
@@ -143,9 +148,11 @@ async function handle(
   if (decision.outcome !== 'allowed') throw refusal(decision.outcome, decision.violated, limitHeaders);
   for (const name in limitHeaders) res.setHeader(name, limitHeaders[name] as string);
 
-  if (principal.kind === 'anonymous' && principal.rejected && !route?.anonymousOnInvalidToken) {
+  // The docs are public: a stale cookie in the browser must not hide them.
+  if (principal.kind === 'anonymous' && principal.rejected && !route?.anonymousOnInvalidToken && !local) {
     throw errors.E_UNAUTHENTICATED('The session is invalid, expired or revoked.');
   }
+  if (local) return local.serve(req, res);
   if (!route) throw errors.E_NOT_FOUND();
 
   // Held until the answer is sent: a client cannot occupy more of the upstream pools than its bound.

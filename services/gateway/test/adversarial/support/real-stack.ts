@@ -7,7 +7,7 @@ import { createLogger } from '@redwire/observability';
 import { waitForReady } from '@redwire/redis-kit';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
-import { createAuthRuntime } from '../../../../auth/src/auth.runtime';
+import { type AuthRuntime, createAuthRuntime } from '../../../../auth/src/auth.runtime';
 import { loadAuthConfig } from '../../../../auth/src/config';
 import { runMigrations as migrateAuth } from '../../../../auth/src/db/migrator';
 import { loadServiceConfig } from '../../../../user/src/config';
@@ -44,6 +44,8 @@ export interface RealStack {
   readonly userUrl: string;
   readonly authUrl: string;
   readonly gateway: GatewayRuntime;
+  /** The auth service's object graph (e.g. to grant an admin as the operator's CLI does). */
+  readonly auth: AuthRuntime;
   /** Every request each service received, in arrival order. */
   readonly served: { readonly user: ServedRequest[]; readonly auth: ServedRequest[] };
   stop(): Promise<void>;
@@ -143,6 +145,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
       userUrl: userServer.url,
       authUrl: authServer.url,
       gateway,
+      auth,
       served,
       async stop() {
         for (const close of closers.splice(0)) await close().catch(() => undefined);
