@@ -11,6 +11,7 @@ const alias = [
     replacement: path.join(root, 'shared/observability/src/preload.ts'),
   },
   { find: /^@redwire\/local-stack$/, replacement: path.join(root, 'infra/local-stack/src/index.ts') },
+  { find: /^@redwire\/gateway$/, replacement: path.join(root, 'services/gateway/src/index.ts') },
   { find: /^@redwire\/([a-z-]+)$/, replacement: path.join(root, 'shared/$1/src/index.ts') },
 ];
 

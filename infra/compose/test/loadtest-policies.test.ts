@@ -1,5 +1,5 @@
+import { PolicySet, type PolicySpec, type RequestFacts } from '@redwire/gateway';
 import { describe, expect, it } from 'vitest';
-import { PolicySet, type PolicySpec, type RequestFacts } from '../../../services/gateway/src/ratelimit';
 import { environmentOf, loadCompose } from './support/compose-model';
 import { readRepoFile } from './support/repo';
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { createGatewayRateLimiter, DEFAULT_POLICIES, PolicySet } from '@redwire/gateway';
 import { createLogger } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamFanoutReader, StreamPublisher } from '@redwire/redis-kit';
 import { newRoutingTag, SessionReader, SessionStore } from '@redwire/sessions';
@@ -9,8 +10,6 @@ import {
   AUTH_EVENTS_STREAM,
   RevocationPublisher,
 } from '../../../services/auth/src/events/revocation.publisher';
-import { createGatewayRateLimiter, PolicySet } from '../../../services/gateway/src/ratelimit';
-import { DEFAULT_POLICIES } from '../../../services/gateway/src/ratelimit/default-policies';
 import { UserCacheKeys } from '../../../services/user/src/cache/user-cache.keys';
 import { USER_EVENTS_STREAM } from '../../../services/user/src/events/user-events';
 import { type AclRedis, NOPERM, passwordOf, startAclRedis, until } from './support/acl-redis';
