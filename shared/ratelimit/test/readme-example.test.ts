@@ -39,7 +39,7 @@ describe('the README example', () => {
     expect(lines.slice(0, 5)).toEqual([4, 3, 2, 1, 0].map((left, i) => `${i + 1} allowed, ${left} left`));
     // 5 a minute: the next unit arrives 12 s after the first was spent.
     for (const [i, line] of lines.slice(5).entries()) {
-      const ms = Number(/^\d refused, retry in (\d+) ms$/.exec(line)?.[1]);
+      const ms = Number(/^\d refused, wait (\d+) ms$/.exec(line)?.[1]);
       expect(line.startsWith(`${i + 6} refused`)).toBe(true);
       expect(ms).toBeGreaterThan(10_000);
       expect(ms).toBeLessThanOrEqual(12_000);
