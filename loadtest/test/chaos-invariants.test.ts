@@ -1,3 +1,4 @@
+import { DEFAULT_POLICIES } from '@redwire/gateway';
 import { Keyspace } from '@redwire/redis-kit';
 import { CACHE_INVALIDATION_QUEUE, queuePrefix, USER_CACHE_GROUP, USER_EVENTS_STREAM } from '@redwire/user';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import {
   USER_EVENTS_STREAM as AUTH_SIDE_STREAM,
 } from '../../services/auth/src/events/user-events';
 import { DEGRADED_HEADER as GATEWAY_DEGRADED_HEADER } from '../../services/gateway/src/gateway/gateway.handler';
-import { DEFAULT_POLICIES } from '../../services/gateway/src/ratelimit/default-policies';
 import {
   checkAdmissions,
   gcraExcess,

@@ -9,8 +9,11 @@ describe('keyFamily', () => {
       'user:profile:{<id>}:v1',
     );
     expect(keyFamily('gateway:rl:{i.127.99.0.10}:login-ip')).toBe('gateway:rl:{i.<ip>}:login-ip');
-    expect(keyFamily('gateway:rl:{u.AaI3qOrDde-YPsQTJKJ6mw}:user-free')).toBe(
-      'gateway:rl:{u.<token>}:user-free',
+    expect(keyFamily('gateway:rl:{%uAaI3qOrDde-YPsQTJKJ6mw}:user-free')).toBe(
+      'gateway:rl:{%u<token>}:user-free',
+    );
+    expect(keyFamily('gateway:rl:{%hn4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg}:per-key')).toBe(
+      'gateway:rl:{%h<token>}:per-key',
     );
     expect(keyFamily('auth:session:{Fcl6h5NFZEY0wMWe}:s:dSnHOMqUiVdwXQKw8yvW3Q')).toBe(
       'auth:session:{<token>}:s:<token>',

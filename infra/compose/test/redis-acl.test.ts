@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { createGatewayRateLimiter, DEFAULT_POLICIES, PolicySet } from '@redwire/gateway';
 import { createLogger } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamFanoutReader, StreamPublisher } from '@redwire/redis-kit';
 import { newRoutingTag, SessionReader, SessionStore } from '@redwire/sessions';
@@ -10,9 +11,6 @@ import {
   AUTH_EVENTS_STREAM,
   RevocationPublisher,
 } from '../../../services/auth/src/events/revocation.publisher';
-import { DEFAULT_POLICIES } from '../../../services/gateway/src/ratelimit/default-policies';
-import { PolicySet } from '../../../services/gateway/src/ratelimit/policy-set';
-import { RateLimitStore } from '../../../services/gateway/src/ratelimit/ratelimit.store';
 import { type AclRedis, NOPERM, passwordOf, startAclRedis, until } from './support/acl-redis';
 import { repoPath } from './support/repo';
 
@@ -114,19 +112,26 @@ describe('gateway', () => {
     const validated = await reader.validate(created.token);
     expect(validated.valid).toBe(true);
 
-    const store = new RateLimitStore({
+    const policies = new PolicySet(DEFAULT_POLICIES);
+    const limiter = createGatewayRateLimiter({
       redis: gatewayClient,
-      keys: new Keyspace({ service: 'gateway' }),
+      keyspace: new Keyspace({ service: 'gateway' }),
+      policies,
       deadlineMs: 5000,
+      maxBatch: 16,
+      denyCacheSize: 0,
+      instances: 1,
+      localMaxEntries: 100,
     });
-    const checks = new PolicySet(DEFAULT_POLICIES).checksFor({
+    const keys = policies.keysFor({
       method: 'GET',
       path: '/users/x',
       ipKey: '192.0.2.1',
       user: { id: account.userId, tier: 'free' },
     });
-    expect(checks.length).toBeGreaterThan(0);
-    expect((await store.decide(checks)).admitted).toBe(true);
+    expect(Object.keys(keys).length).toBeGreaterThan(0);
+    expect(await limiter.limit(keys)).toMatchObject({ allowed: true, source: 'redis' });
+    limiter.close();
     expect(await state.takeDenials()).toEqual([]);
   });
 

@@ -8,13 +8,16 @@ const IP = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-f:]+:[0-9a-f:]*$/i;
 
 /**
  * One key part with its ids replaced: a UUID → `<id>`, an address → `<ip>`, a number → `<n>`, a long random
- * token → `<token>`; `{…}` hash tags and the limiter's `i.`/`u.` identity prefixes are kept around them.
+ * token → `<token>`; `{…}` hash tags, the gateway's `i.` identity prefix and the limiter's `%u` (a UUID in
+ * 22 characters) and `%h` (a SHA-256) markers are kept around them.
  */
 function placeholder(part: string): string {
   const braced = /^\{(.*)\}$/.exec(part);
   if (braced) return `{${placeholder(braced[1] as string)}}`;
   const identity = /^([a-z])\.(.+)$/.exec(part);
   if (identity) return `${identity[1]}.${placeholder(identity[2] as string)}`;
+  const compacted = /^%([uh])(.+)$/.exec(part);
+  if (compacted) return `%${compacted[1]}${placeholder(compacted[2] as string)}`;
   if (UUID.test(part)) return '<id>';
   if (IP.test(part)) return '<ip>';
   // An id inside a name: BullMQ's deduplication keys (`de:user-<id>`).

@@ -1,8 +1,8 @@
 import { buildOpenApiDocument } from '@redwire/contracts';
 import { IdentitySigner } from '@redwire/http-kit';
 import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
+import type { RateLimiter } from '@redwire/ratelimit';
 import {
-  CircuitBreaker,
   checkRedis,
   Keyspace,
   type RedisClient,
@@ -23,7 +23,7 @@ import { SameOriginCheck } from './identity/csrf';
 import { createRevocationListener } from './identity/revocation.listener';
 import { SessionMetrics } from './identity/session.metrics';
 import { ReverseProxy } from './proxy/reverse-proxy';
-import { PolicySet, RateLimiter, RateLimitMetrics, RateLimitStore } from './ratelimit';
+import { createGatewayRateLimiter, PolicySet } from './ratelimit';
 import { DEFAULT_POLICIES } from './ratelimit/default-policies';
 
 /** Test seams of {@link createGatewayRuntime}; production passes none. */
@@ -54,7 +54,7 @@ export interface GatewayRuntime {
    * the cache TTL and the degraded window bound staleness).
    */
   start(timeoutMs?: number): Promise<void>;
-  /** Closes upstream sockets, the breaker and Redis (after the servers drained). */
+  /** Closes upstream sockets, the limiter and Redis (after the servers drained). */
   close(): Promise<void>;
 }
 
@@ -88,28 +88,17 @@ export function createGatewayRuntime(
   const policyFile = readPolicyFile(config);
   const policies = policyFile ? PolicySet.fromJson(policyFile) : new PolicySet(DEFAULT_POLICIES);
 
-  const breaker = new CircuitBreaker({
-    name: 'gateway-ratelimit',
-    registry: metrics.registry,
-    minimumCalls: 20,
-    windowMs: 5000,
-    windowBuckets: 5,
-    openDurationMs: 1000,
-  });
-  const limiter = new RateLimiter({
-    store: new RateLimitStore({
-      redis,
-      keys: keyspace,
-      deadlineMs: config.RATE_LIMIT_DEADLINE,
-      maxBatch: config.RATE_LIMIT_MAX_BATCH,
-    }),
-    breaker,
-    denyCache:
-      config.RATE_LIMIT_DENY_CACHE_SIZE === 0 ? false : { maxEntries: config.RATE_LIMIT_DENY_CACHE_SIZE },
+  const limiter = createGatewayRateLimiter({
+    redis,
+    keyspace,
+    policies,
+    deadlineMs: config.RATE_LIMIT_DEADLINE,
+    maxBatch: config.RATE_LIMIT_MAX_BATCH,
+    denyCacheSize: config.RATE_LIMIT_DENY_CACHE_SIZE,
     instances: config.RATE_LIMIT_INSTANCES,
     localMaxEntries: config.RATE_LIMIT_LOCAL_MAX_ENTRIES,
+    registry: metrics.registry,
     clock: overrides.clock,
-    metrics: new RateLimitMetrics(metrics.registry),
   });
   const sessions = new SessionReader({
     redis,
@@ -229,7 +218,7 @@ export function createGatewayRuntime(
       // (its first XREVRANGE waits in the blocking client's offline queue). TODO(redis-kit): fix there.
       if (revocations) await withDeadline(revocations.close(), 1000).catch(() => {});
       proxy.close();
-      breaker.shutdown();
+      limiter.close();
       await connections.close();
     },
   };

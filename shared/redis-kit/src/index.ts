@@ -51,6 +51,8 @@ export {
   ScriptReplyError,
   ValueTooLargeError,
 } from './errors';
+// Options validation, for packages built on this one (one InvalidOptionsError listing every problem)
+export { functionSchema, redisClientSchema, registrySchema, resolveOptions } from './internal/options';
 export { assertSameSlot, hashTagOf, keySlot } from './keys/hash-slot';
 export { encodeKeyPart, type KeyPart, Keyspace, type KeyspaceOptions } from './keys/keyspace';
 // Scripts

@@ -46,13 +46,14 @@ export const limiterAllowCase: ThroughputCase = {
       label: 'redwire limiter, 2 policies',
       role: 'redwire',
       description:
-        'The gateway RateLimiter.decide() over 2 policies, built as the gateway runtime builds it: decide-N.lua under a 50 ms deadline, behind a circuit breaker; the decisions of one event-loop turn share one EVALSHA (at most 16).',
+        "@redwire/ratelimit `RateLimiter.limit()` over 2 policies with its defaults (the gateway's settings): decide-N.lua under a 50 ms deadline, behind a circuit breaker; the decisions of one event-loop turn share one EVALSHA (at most 16).",
     },
     {
       id: 'redwire-2-unbatched',
       label: 'redwire limiter, 2 policies, no coalescing',
       role: 'redwire',
-      description: 'The same with RATE_LIMIT_MAX_BATCH=1: one EVALSHA per decision (for reference).',
+      description:
+        "The same with `maxBatch: 1` (the gateway's RATE_LIMIT_MAX_BATCH=1): one EVALSHA per decision (for reference).",
     },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
@@ -140,7 +141,7 @@ export const limiterDenyCase: ThroughputCase = {
       label: 'redwire limiter, 2 policies',
       role: 'redwire',
       description:
-        'The gateway RateLimiter.decide() over 2 policies, one exhausted: after the first Redis deny, its in-process deny cache answers until Redis said quota returns.',
+        '@redwire/ratelimit `RateLimiter.limit()` over 2 policies, one exhausted: after the first Redis deny, its in-process deny cache answers until Redis said quota returns.',
     },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {

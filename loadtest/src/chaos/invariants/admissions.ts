@@ -3,7 +3,7 @@ import type { AdmissionCheck, ProbeAdmissions } from '../chaos-report.types';
 
 /**
  * The limits the probes push against, as the gateway's default policies declare them
- * (services/gateway/src/ratelimit/default-policies.ts; a test keeps the two in step).
+ * (`DEFAULT_POLICIES` of @redwire/gateway; a test keeps the two in step).
  */
 export const PROBED_POLICIES = {
   'probe-anon': {

@@ -8,6 +8,7 @@ import {
   isSaneRequestId,
   sendProblem,
 } from '@redwire/http-kit';
+import { type RateLimiter, rateLimitHeaders } from '@redwire/ratelimit';
 import type { Request, RequestHandler, Response } from 'express';
 import type { ApiDocs } from '../docs/api-docs';
 import type { Authenticator } from '../identity/authenticate';
@@ -16,7 +17,7 @@ import type { SameOriginCheck } from '../identity/csrf';
 import { readRequestBody } from '../proxy/request-body';
 import { type FramingOptions, inspectFraming } from '../proxy/request-framing';
 import type { ReverseProxy } from '../proxy/reverse-proxy';
-import { type PolicySet, type RateLimiter, rateLimitHeaders } from '../ratelimit';
+import type { PolicySet } from '../ratelimit';
 import type { ClientBounds } from './client-bounds';
 import type { RouteTable } from './routes';
 
@@ -135,8 +136,8 @@ async function handle(
   const degraded = principal.kind === 'user' && principal.degraded === true;
   if (degraded) res.setHeader(DEGRADED_HEADER, 'sessions');
 
-  const decision = await deps.limiter.decide(
-    deps.policies.checksFor({
+  const decision = await deps.limiter.limit(
+    deps.policies.keysFor({
       method,
       path,
       ipKey: address.key,

@@ -1,5 +1,5 @@
-import type { CheckResult } from '../../src/ratelimit/algorithms';
-import type { PolicyCheck } from '../../src/ratelimit/policy-set';
+import type { CheckResult } from '../../src/algorithms';
+import type { PolicyCheck } from '../../src/policy';
 
 /**
  * The limiter's specification in plain TypeScript: the algorithm models plus decide-N.lua's all-or-nothing

@@ -1,15 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyInput } from '../../src/ratelimit/policy.schema';
-import { PolicySet } from '../../src/ratelimit/policy-set';
-import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
-import { redisTargets } from '../support/redis-targets';
-import { ReferenceModel } from '../support/reference-model';
-import { testKeys } from '../support/test-keys';
+import type { PolicyOptions } from '../src/policy';
+import { redisTargets } from './support/redis-targets';
+import { ReferenceModel } from './support/reference-model';
+import { TestPolicies, testStore } from './support/test-policies';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const cases: { name: string; policy: Omit<PolicyInput, 'name' | 'identity'>; costs: number[] }[] = [
+const cases: { name: string; policy: Omit<PolicyOptions, 'name'>; costs: number[] }[] = [
   { name: 'gcra', policy: { algorithm: 'gcra', limit: 20, period: 1, burst: 5 }, costs: [1, 1, 2, 0, 3] },
   {
     name: 'sliding-window',
@@ -33,8 +31,8 @@ describe.each(redisTargets())('limiter accuracy on $name Redis', (target) => {
   it.each(cases)(
     'when $name is called at random intervals and costs, then every decision equals the reference model fed Redis time',
     async ({ name, policy, costs }) => {
-      const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
-      const set = new PolicySet([{ name, identity: 'user', ...policy }]);
+      const store = testStore(redis);
+      const set = new TestPolicies([{ name, ...policy }]);
       const model = new ReferenceModel();
       let seed = 7;
       const random = () => {
@@ -44,9 +42,7 @@ describe.each(redisTargets())('limiter accuracy on $name Redis', (target) => {
       let admitted = 0;
       for (let i = 0; i < 160; i++) {
         const cost = costs[Math.floor(random() * costs.length)] as number;
-        const checks = set
-          .checksFor({ method: 'GET', path: '/x', ipKey: '203.0.113.1', user: { id: 'u1', tier: 'free' } })
-          .map((c) => ({ ...c, cost }));
+        const checks = set.checks('u1', cost);
         const decision = await store.decide(checks);
         const expected = model.decide(checks, decision.timeUs);
         expect({ i, ...decision.results[0] }).toEqual({ i, ...expected.results[0] });

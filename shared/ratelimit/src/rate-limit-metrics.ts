@@ -4,17 +4,17 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /** Decision outcomes per policy: `degraded` means Redis failed and the policy's failure mode decided. */
 export type PolicyOutcomeLabel = 'allowed' | 'limited' | 'shadow' | 'degraded';
 
-/**
- * The limiter's Prometheus metrics. Labels are policy names and fixed enums only (bounded), never
- * identities.
- */
-/** One policy's counters, bound to their labels once (see BoundCounter: a plain addition per request). */
+/** One policy's counters, bound to their labels once (see BoundCounter: a plain addition per call). */
 export interface PolicyCounters {
   readonly decisions: Readonly<Record<PolicyOutcomeLabel, CounterChild>>;
   readonly nearLimit: CounterChild;
   readonly denyCacheHits: CounterChild;
 }
 
+/**
+ * The limiter's Prometheus metrics, `<prefix>_*`. Labels are policy names and fixed enums only (bounded),
+ * never keys. Internal: the limiter registers them when given a registry.
+ */
 export class RateLimitMetrics {
   readonly decisions: BoundCounter<'policy' | 'outcome'>;
   readonly nearLimit: BoundCounter<'policy'>;
@@ -27,22 +27,22 @@ export class RateLimitMetrics {
   readonly mode: Gauge;
   readonly #byPolicy = new Map<string, PolicyCounters>();
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, prefix: string) {
     const registers = [registry];
     this.decisions = new BoundCounter({
-      name: 'gateway_ratelimit_decisions_total',
+      name: `${prefix}_decisions_total`,
       help: 'Rate-limit decisions per policy: allowed, limited, shadow (a shadow policy would have limited), degraded (Redis failed; the failure mode decided).',
       labelNames: ['policy', 'outcome'],
       registers,
     });
     this.nearLimit = new BoundCounter({
-      name: 'gateway_ratelimit_near_limit_total',
+      name: `${prefix}_near_limit_total`,
       help: 'Allowed requests that left a policy with at most 20% of its quota.',
       labelNames: ['policy'],
       registers,
     });
     this.redisSeconds = new Histogram({
-      name: 'gateway_ratelimit_redis_duration_seconds',
+      name: `${prefix}_redis_duration_seconds`,
       help: 'Latency of one rate-limit decision in Redis (all policies of a request), by result (ok, timeout, error).',
       labelNames: ['result'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
@@ -50,24 +50,24 @@ export class RateLimitMetrics {
     });
     this.redisOk = this.redisSeconds.labels({ result: 'ok' });
     this.denyCacheHits = new BoundCounter({
-      name: 'gateway_ratelimit_deny_cache_hits_total',
+      name: `${prefix}_deny_cache_hits_total`,
       help: 'Requests denied from the in-process cache of identities over their limit, without a Redis call.',
       labelNames: ['policy'],
       registers,
     });
     this.degraded = new Counter({
-      name: 'gateway_ratelimit_degraded_total',
+      name: `${prefix}_degraded_total`,
       help: 'Requests decided without Redis, by the mode applied (open, local, closed).',
       labelNames: ['mode'],
       registers,
     });
     this.failOpen = new Counter({
-      name: 'gateway_ratelimit_fail_open_total',
+      name: `${prefix}_fail_open_total`,
       help: 'Requests let through unchecked by at least one policy because Redis failed (failure mode open).',
       registers,
     });
     this.mode = new Gauge({
-      name: 'gateway_ratelimit_degraded',
+      name: `${prefix}_degraded`,
       help: '1 while the last rate-limit decision could not use Redis (failure modes in force), else 0.',
       registers,
     });

@@ -1,9 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicySet } from '../../src/ratelimit/policy-set';
-import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
-import { redisTargets } from '../support/redis-targets';
-import { testKeys } from '../support/test-keys';
+import type { RateLimitStore } from '../src/rate-limit-store';
+import { redisTargets } from './support/redis-targets';
+import { peek as atCostZero, TestPolicies, testStore } from './support/test-policies';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WINDOW_US = 1_000_000;
@@ -25,9 +24,9 @@ function maxInAnyWindow(times: number[]): number {
  * Redis times of the admitted requests.
  */
 async function hammerAcrossBoundary(store: RateLimitStore, algorithm: 'sliding-window' | 'fixed-window') {
-  const set = new PolicySet([{ name: 'w', identity: 'ip', algorithm, limit: LIMIT, period: 1 }]);
-  const checks = set.checksFor({ method: 'GET', path: '/', ipKey: '198.51.100.9' });
-  const peek = () => store.decide(checks.map((c) => ({ ...c, cost: 0 })));
+  const set = new TestPolicies([{ name: 'w', algorithm, limit: LIMIT, period: 1 }]);
+  const checks = set.checks('i.198.51.100.9');
+  const peek = () => store.decide(atCostZero(checks));
   const admitted: number[] = [];
   const burst = async () => {
     const decisions = await Promise.all(Array.from({ length: 2 * LIMIT }, () => store.decide(checks)));
@@ -58,14 +57,14 @@ describe.each(redisTargets())('window boundary on $name Redis', (target) => {
   afterAll(() => redis.quit());
 
   it('when requests hammer both sides of a boundary, then the sliding window never admits 2x the limit in any window', async () => {
-    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
+    const store = testStore(redis);
     const admitted = await hammerAcrossBoundary(store, 'sliding-window');
     expect(admitted.length).toBeGreaterThanOrEqual(LIMIT);
     expect(maxInAnyWindow(admitted)).toBeLessThan(2 * LIMIT);
   });
 
   it('when the same load hits a fixed window, then it admits 2x the limit within one window (the contrast)', async () => {
-    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
+    const store = testStore(redis);
     const admitted = await hammerAcrossBoundary(store, 'fixed-window');
     expect(maxInAnyWindow(admitted)).toBe(2 * LIMIT);
   });

@@ -1,19 +1,9 @@
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideScript, refundScript } from '../../src/ratelimit/limiter-scripts';
-import type { PolicyInput } from '../../src/ratelimit/policy.schema';
-import { type PolicyCheck, PolicySet, type RequestFacts } from '../../src/ratelimit/policy-set';
-import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
-import { redisTargets } from '../support/redis-targets';
-import { testKeys } from '../support/test-keys';
-
-const alice: RequestFacts = {
-  method: 'GET',
-  path: '/users/1',
-  ipKey: '192.0.2.7',
-  user: { id: 'alice', tier: 'free' },
-};
-const peek = (checks: PolicyCheck[]) => checks.map((c) => ({ ...c, cost: 0 }));
+import { decideScript, refundScript } from '../src/limiter-scripts';
+import type { PolicyOptions } from '../src/policy';
+import { redisTargets } from './support/redis-targets';
+import { peek, TestPolicies, testStore } from './support/test-policies';
 
 async function masters(redis: Redis | Cluster): Promise<Redis[]> {
   return redis instanceof Cluster ? redis.nodes('master') : [redis as Redis];
@@ -26,9 +16,9 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
   });
   afterAll(() => redis.quit());
 
-  const storeWith = (policies: PolicyInput[]) => ({
-    store: new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 }),
-    set: new PolicySet(policies),
+  const storeWith = (policies: PolicyOptions[]) => ({
+    store: testStore(redis),
+    set: new TestPolicies(policies),
   });
 
   it('when the scripts are loaded, then SCRIPT LOAD returns the SHA the store sends', async () => {
@@ -45,40 +35,38 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
   ] as const)(
     'when %s has 2 units left and a request costs 5, then it is denied and 2 units remain',
     async (_, policy) => {
-      const { store, set } = storeWith([{ name: 'w', identity: 'user', ...policy }]);
-      const checks = set.checksFor(alice);
-      const eight = await store.decide(checks.map((c) => ({ ...c, cost: 8 })));
+      const { store, set } = storeWith([{ name: 'w', ...policy }]);
+      const eight = await store.decide(set.checks('alice', 8));
       expect(eight.admitted).toBe(true);
       expect(eight.results[0]?.remaining).toBe(2);
-      const five = await store.decide(checks.map((c) => ({ ...c, cost: 5 })));
+      const five = await store.decide(set.checks('alice', 5));
       expect(five.admitted).toBe(false);
       expect(five.results[0]).toMatchObject({ status: 'denied', remaining: 2 });
       expect(five.results[0]?.waitUs).toBeGreaterThan(0);
-      expect((await store.decide(peek(checks))).results[0]?.remaining).toBe(2);
-      const two = await store.decide(checks.map((c) => ({ ...c, cost: 2 })));
+      expect((await store.decide(peek(set.checks('alice')))).results[0]?.remaining).toBe(2);
+      const two = await store.decide(set.checks('alice', 2));
       expect(two.results[0]).toMatchObject({ status: 'allowed', remaining: 0 });
     },
   );
 
   it('when a request costs more than the burst, then it is unsatisfiable, spends nothing and has no wait', async () => {
-    const { store, set } = storeWith([{ name: 'b', identity: 'user', limit: 10, period: 60, burst: 4 }]);
-    const checks = set.checksFor(alice).map((c) => ({ ...c, cost: 5 }));
-    const decision = await store.decide(checks);
+    const { store, set } = storeWith([{ name: 'b', limit: 10, period: 60, burst: 4 }]);
+    const decision = await store.decide(set.checks('alice', 5));
     expect(decision.admitted).toBe(false);
     expect(decision.results[0]).toMatchObject({ status: 'unsatisfiable', remaining: 4, waitUs: -1 });
-    expect((await store.decide(peek(set.checksFor(alice)))).results[0]?.remaining).toBe(4);
+    expect((await store.decide(peek(set.checks('alice')))).results[0]?.remaining).toBe(4);
   });
 
   it('when one policy denies, then no other policy of the request spends quota', async () => {
     const { store, set } = storeWith([
-      { name: 'user', identity: 'user', limit: 1, period: 3600 },
-      { name: 'ip', identity: 'ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
-      { name: 'all', identity: 'global', algorithm: 'fixed-window', limit: 100, period: 3600 },
+      { name: 'user', limit: 1, period: 3600 },
+      { name: 'ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
+      { name: 'all', algorithm: 'fixed-window', limit: 100, period: 3600 },
     ]);
-    const checks = set.checksFor(alice);
+    const checks = set.checks({ user: 'alice', ip: 'i.192.0.2.7', all: 'g' });
     const first = await store.decide(checks);
     expect(first.admitted).toBe(true);
-    // Three identities: one script call on a single node; one per identity's slot on a cluster.
+    // Three keys: one script call on a single node; one per key's slot on a cluster.
     expect(first.calls).toBe(target.name === 'standalone' ? 1 : 3);
     const denied = await store.decide(checks);
     expect(denied.admitted).toBe(false);
@@ -91,10 +79,10 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
 
   it('when a shadow policy would deny, then the request is admitted and the shadow policy reports the deny', async () => {
     const { store, set } = storeWith([
-      { name: 'real', identity: 'user', limit: 100, period: 60 },
-      { name: 'trial', identity: 'ip', limit: 1, period: 3600, shadow: true },
+      { name: 'real', limit: 100, period: 60 },
+      { name: 'trial', limit: 1, period: 3600, shadow: true },
     ]);
-    const checks = set.checksFor(alice);
+    const checks = set.checks({ real: 'alice', trial: 'i.192.0.2.7' });
     await store.decide(checks);
     const second = await store.decide(checks);
     expect(second.admitted).toBe(true);
@@ -104,24 +92,20 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
 
   it('when 40 users behind one IP race (per-user 10, per-IP 100), then the IP counter grows by exactly the admitted requests', async () => {
     const { store, set } = storeWith([
-      { name: 'per-user', identity: 'user', algorithm: 'sliding-window', limit: 10, period: 3600 },
-      { name: 'per-ip', identity: 'ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
+      { name: 'per-user', algorithm: 'sliding-window', limit: 10, period: 3600 },
+      { name: 'per-ip', algorithm: 'sliding-window', limit: 100, period: 3600 },
     ]);
+    const of = (user: string) => set.checks({ 'per-user': user, 'per-ip': 'i.192.0.2.7' });
     const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
     const attempts = users.flatMap((id) => Array.from({ length: 6 }, () => id));
-    const decisions = await Promise.all(
-      attempts.map((id) => store.decide(set.checksFor({ ...alice, user: { id, tier: 'free' } }))),
-    );
+    const decisions = await Promise.all(attempts.map((id) => store.decide(of(id))));
     const admitted = decisions.filter((d) => d.admitted).length;
     expect(admitted).toBe(100);
-    const ipLeft = await store.decide(
-      peek(set.checksFor({ ...alice, user: { id: 'nobody', tier: 'free' } })),
-    );
-    expect(ipLeft.results[1]?.remaining).toBe(0);
+    expect((await store.decide(peek(of('nobody')))).results[1]?.remaining).toBe(0);
     // Per user: exactly what that user was admitted.
     let spentByUsers = 0;
     for (const id of users) {
-      const left = await store.decide(peek(set.checksFor({ ...alice, user: { id, tier: 'free' } })));
+      const left = await store.decide(peek(of(id)));
       spentByUsers += 10 - (left.results[0]?.remaining ?? 0);
     }
     expect(spentByUsers).toBe(admitted);

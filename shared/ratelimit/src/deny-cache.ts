@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { PolicyCheck } from './policy-set';
+import type { PolicyCheck } from './policy';
 
 /** Options of {@link DenyCache}. */
 export interface DenyCacheOptions {
@@ -20,7 +20,7 @@ export interface CachedDeny {
  * Identities already over a limit, remembered in-process until Redis said more quota arrives, so a client
  * hammering after a 429 costs no Redis call. Bounded (LRU), entries expire on their own, and an entry is
  * only trusted for requests costing at least as much as the one Redis denied: a smaller request might fit
- * sooner. A new PolicySet means a new limiter and a new cache, so a raised limit is never shadowed by a
+ * sooner. A new set of policies means a new limiter and a new cache, so a raised limit is never shadowed by a
  * stale deny.
  */
 export class DenyCache {

@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import type { CheckResult } from './algorithms';
-import type { PolicyCheck } from './policy-set';
+import type { PolicyCheck } from './policy';
 
 /** Options of {@link LocalLimiter}. */
 export interface LocalLimiterOptions {
-  /** Gateway instances sharing the traffic; each allows 1/instances of every policy. @default 1 */
+  /** Processes sharing the traffic; each allows 1/instances of every policy. @default 1 */
   readonly instances?: number;
   /** Most (policy, identity) states kept; the least recently used go first. @default 10000 */
   readonly maxEntries?: number;

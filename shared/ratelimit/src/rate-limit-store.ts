@@ -1,7 +1,6 @@
 import {
   Coalescer,
   DeadlineExceededError,
-  type Keyspace,
   type RedisClient,
   runScript,
   type ScriptDefinition,
@@ -9,26 +8,25 @@ import {
 } from '@redwire/redis-kit';
 import type { CheckResult, CheckStatus } from './algorithms';
 import { decideScript, refundScript } from './limiter-scripts';
-import type { PolicyCheck } from './policy-set';
-import { rateLimitKey } from './ratelimit.keys';
+import type { PolicyCheck } from './policy';
+import type { RateLimitKeys } from './rate-limit-keys';
 
 /** Options of {@link RateLimitStore}. */
 export interface RateLimitStoreOptions {
-  /** The state-role request client (single node or cluster): no offline queue, never re-sends. */
+  /** A request-path client (single node or cluster): no offline queue, never re-sends. */
   readonly redis: RedisClient;
-  /** The gateway's keyspace. */
-  readonly keys: Keyspace;
-  /** Deadline of one decision, in ms, from the moment its script call is sent (cluster: including a rollback). @default 50 */
-  readonly deadlineMs?: number;
+  readonly keys: RateLimitKeys;
+  /** Deadline of one decision, in ms, from the moment its script call is sent (cluster: including a rollback). */
+  readonly deadlineMs: number;
   /**
    * Single node: most decisions sent in one script call (those arriving within one event-loop turn are
    * coalesced); 1 sends each decision alone. Ignored on a cluster, where each identity's slot gets its own
-   * call. @default 16
+   * call.
    */
-  readonly maxBatch?: number;
+  readonly maxBatch: number;
 }
 
-/** What Redis decided for one request. */
+/** What Redis decided for one call. */
 export interface StoreDecision {
   /** Every non-shadow policy allowed, and its quota was spent. */
   readonly admitted: boolean;
@@ -59,36 +57,36 @@ interface Group {
 }
 
 /**
- * Evaluates a request's policies in Redis. On a single node (or Sentinel) a request is decided by one
- * EVALSHA of decide-N.lua, atomic and all-or-nothing; the requests that arrive within one event-loop turn
- * share that call (see {@link Coalescer}), each still decided on its own. On a Redis Cluster a request's
- * keys belong to different identities (user, IP, global), so they cannot share a slot without funnelling
- * every identity into one slot; keys of one identity do share a slot (`{identity}` hash tag), each
- * identity's group is decided atomically and in parallel, and the groups that admitted are refunded when
- * another group denied (reserve-then-rollback; see the README for what that does and does not guarantee).
+ * Evaluates a call's policies in Redis (internal; `RateLimiter` is the public face). On a single node (or
+ * Sentinel) a call is decided by one EVALSHA of decide-N.lua, atomic and all-or-nothing; the calls that
+ * arrive within one event-loop turn share that script call (see {@link Coalescer}), each still decided on
+ * its own. On a Redis Cluster a call's keys may belong to different identities (a user, an IP, a global
+ * key), which cannot share a slot without funnelling every identity into one slot; keys of one identity do
+ * share a slot (`{identity}` hash tag), each identity's group is decided atomically and in parallel, and
+ * the groups that admitted are refunded when another group denied (reserve-then-rollback; see the README
+ * for what that does and does not guarantee).
  */
 export class RateLimitStore {
   readonly deadlineMs: number;
-  readonly #keys: Keyspace;
+  readonly #keys: RateLimitKeys;
   readonly #redis: RedisClient;
   readonly #batches: Coalescer<readonly PolicyCheck[], StoreDecision> | undefined;
 
   constructor(options: RateLimitStoreOptions) {
     this.#redis = options.redis;
     this.#keys = options.keys;
-    this.deadlineMs = options.deadlineMs ?? 50;
-    if (!(this.deadlineMs > 0)) throw new Error('deadlineMs must be > 0');
+    this.deadlineMs = options.deadlineMs;
     this.#batches = options.redis.isCluster
       ? undefined
       : new Coalescer({
-          maxBatch: options.maxBatch ?? 16,
+          maxBatch: options.maxBatch,
           send: (batch) => this.#withDeadline(() => this.#decideBatch(batch)),
         });
   }
 
   /** The state key of one policy for one identity: no timestamp, and the identity is the hash tag. */
   key(check: PolicyCheck): string {
-    return rateLimitKey(this.#keys, check.identity, check.policy.name);
+    return this.#keys.state(check.identity, check.policy.name);
   }
 
   /** Decides within the deadline or throws {@link RateLimitStoreError}. Never retries a decision. */
@@ -115,7 +113,7 @@ export class RateLimitStore {
     }
   }
 
-  /** Single node: every request of the batch in one script call. */
+  /** Single node: every call of the batch in one script call. */
   async #decideBatch(batch: readonly (readonly PolicyCheck[])[]): Promise<StoreDecision[]> {
     const keys: string[] = [];
     const args: (string | number)[] = [batch.length];
@@ -171,7 +169,7 @@ export class RateLimitStore {
     return [...byIdentity.values()];
   }
 
-  /** Appends one request's keys and its `n, (algorithm, p1, p2, cost, shadow) × n` to a decide-N.lua call. */
+  /** Appends one call's keys and its `n, (algorithm, p1, p2, cost, shadow) × n` to a decide-N.lua call. */
   #encode(checks: readonly PolicyCheck[], keys: string[], args: (string | number)[]): void {
     args.push(checks.length);
     for (const check of checks) {

@@ -1,17 +1,8 @@
 import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decideScript } from '../../src/ratelimit/limiter-scripts';
-import { type PolicyCheck, PolicySet, type RequestFacts } from '../../src/ratelimit/policy-set';
-import { RateLimitStore } from '../../src/ratelimit/ratelimit.store';
-import { testKeys } from '../support/test-keys';
-
-const fromIp = (ipKey: string, user: string): RequestFacts => ({
-  method: 'GET',
-  path: '/users/1',
-  ipKey,
-  user: { id: user, tier: 'free' },
-});
+import { decideScript } from '../src/limiter-scripts';
+import { peek, TestPolicies, testStore } from './support/test-policies';
 
 // A server of its own: the assertions count this server's script calls.
 describe('rate-limit store on a single node: decisions of one event-loop turn share a script call', () => {
@@ -37,17 +28,16 @@ describe('rate-limit store on a single node: decisions of one event-loop turn sh
     return calls('evalsha') + calls('eval');
   }
 
-  const policies = new PolicySet([
-    { name: 'per-user', identity: 'user', limit: 1, period: 3600 },
-    { name: 'per-ip', identity: 'ip', algorithm: 'sliding-window', limit: 25, period: 3600 },
+  const policies = new TestPolicies([
+    { name: 'per-user', limit: 1, period: 3600 },
+    { name: 'per-ip', algorithm: 'sliding-window', limit: 25, period: 3600 },
   ]);
+  const fromIp = (ip: string, user: string) => policies.checks({ 'per-user': user, 'per-ip': `i.${ip}` });
 
   it('when 40 requests arrive in one turn with maxBatch 16, then Redis sees 3 calls and each request is decided on its own', async () => {
-    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000, maxBatch: 16 });
+    const store = testStore(redis, { maxBatch: 16 });
     // 20 users, each asking twice, all behind one IP allowing 25: per-user limit 1 admits one of each pair.
-    const requests = Array.from({ length: 40 }, (_, i) =>
-      policies.checksFor(fromIp('192.0.2.1', `u${i % 20}`)),
-    );
+    const requests = Array.from({ length: 40 }, (_, i) => fromIp('192.0.2.1', `u${i % 20}`));
     const decisions = await Promise.all(requests.map((checks) => store.decide(checks)));
     expect(await scriptCalls()).toBe(3);
     // The second request of each user sits in the same or a later batch and sees the first one's spend.
@@ -56,35 +46,31 @@ describe('rate-limit store on a single node: decisions of one event-loop turn sh
       expect(pair.filter((d) => d?.admitted)).toHaveLength(1);
     }
     // The IP policy spent exactly the admitted requests (a refused request spends nothing, all-or-nothing).
-    const probe = await store.decide(
-      policies.checksFor(fromIp('192.0.2.1', 'nobody')).map((c: PolicyCheck) => ({ ...c, cost: 0 })),
-    );
+    const probe = await store.decide(peek(fromIp('192.0.2.1', 'nobody')));
     expect(probe.results[1]?.remaining).toBe(25 - 20);
     expect(new Set(decisions.map((d) => d.timeUs)).size).toBeLessThanOrEqual(3);
   });
 
   it('when maxBatch is 1, then every request is its own call', async () => {
-    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000, maxBatch: 1 });
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.decide(policies.checksFor(fromIp('192.0.2.2', `v${i}`)))),
-    );
+    const store = testStore(redis, { maxBatch: 1 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.decide(fromIp('192.0.2.2', `v${i}`))));
     expect(await scriptCalls()).toBe(10);
   });
 
   it('when requests arrive in separate turns, then each goes alone instead of waiting for company', async () => {
-    const store = new RateLimitStore({ redis, keys: testKeys(), deadlineMs: 2000 });
+    const store = testStore(redis);
     for (let i = 0; i < 5; i++) {
-      expect((await store.decide(policies.checksFor(fromIp('192.0.2.3', `w${i}`)))).admitted).toBe(true);
+      expect((await store.decide(fromIp('192.0.2.3', `w${i}`))).admitted).toBe(true);
     }
     expect(await scriptCalls()).toBe(5);
   });
 
   it('when the batch call fails, then every decision of the batch rejects with the store error', async () => {
     const broken = new Redis(server.url, { maxRetriesPerRequest: 1, lazyConnect: true });
-    const store = new RateLimitStore({ redis: broken, keys: testKeys(), deadlineMs: 200 });
+    const store = testStore(broken, { deadlineMs: 200 });
     broken.disconnect();
     const settled = await Promise.allSettled(
-      Array.from({ length: 5 }, (_, i) => store.decide(policies.checksFor(fromIp('192.0.2.4', `x${i}`)))),
+      Array.from({ length: 5 }, (_, i) => store.decide(fromIp('192.0.2.4', `x${i}`))),
     );
     expect(settled.map((s) => s.status)).toEqual(Array(5).fill('rejected'));
     for (const s of settled)
