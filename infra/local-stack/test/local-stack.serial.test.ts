@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, isPortFree, processTree } from '@redwire/testing';
+import { freePort, isPortFree, pollUntil, processTree } from '@redwire/launchers';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,19 +60,8 @@ function childRunning(stack: Runner, entry: string): number | undefined {
   });
 }
 
-async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000) =>
+  pollUntil(probe, { what, timeoutMs, intervalMs: 100 });
 
 async function signUp(gateway: string): Promise<{ id: string; token: string }> {
   const json = { 'content-type': 'application/json' };

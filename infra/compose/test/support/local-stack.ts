@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { freePort } from '@redwire/testing';
+import { freePort } from '@redwire/launchers';
 import { repoPath } from './repo';
 
 const RUNNER = repoPath('infra/local-stack/dist/main.js');
