@@ -87,8 +87,9 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Nod
         exit ? `${options.name} ${describeExit(exit)} during start-up:\n${proc.output()}` : undefined,
     });
   } catch (error) {
+    const diedEarly = exit !== undefined;
     await service.stop();
-    if (exit) throw error;
+    if (diedEarly) throw error;
     throw new Error(`${options.name} was not ready at ${options.readyUrl}:\n${proc.output()}`, {
       cause: error,
     });
