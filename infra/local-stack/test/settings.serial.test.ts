@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { isPortFree } from '@redwire/launchers';
+import { isPortFree, type NodeService, startNodeService } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_PORT_VARIABLES } from '../src/stack-config';
 
@@ -27,38 +25,36 @@ async function stackPorts(): Promise<Ports> {
 }
 
 interface Run {
-  readonly child: ChildProcess;
+  readonly service: NodeService;
   readonly stderr: string[];
   readonly stdout: string[];
-  readonly exited: Promise<number | null>;
 }
 
-function run(env: Readonly<Record<string, string>>, ports: Ports, dataDir: string): Run {
+/** Starts the runner; with `ready`, resolves once it printed its ready line. */
+async function run(
+  env: Readonly<Record<string, string>>,
+  ports: Ports,
+  dataDir: string,
+  { ready = true } = {},
+): Promise<Run> {
   if (!fs.existsSync(runner)) throw new Error('run `npm run build` before this test: the runner is compiled');
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, REDWIRE_ADMIN_EMAIL: '', REDWIRE_DATA_DIR: dataDir };
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    REDWIRE_ADMIN_EMAIL: '',
+    REDWIRE_DATA_DIR: dataDir,
+  };
   for (const [name, port] of Object.entries(ports)) childEnv[name] = String(port);
-  const child = spawn(process.execPath, [runner], {
-    env: { ...childEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const stderr: string[] = [];
   const stdout: string[] = [];
-  readline.createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  readline.createInterface({ input: child.stdout }).on('line', (line) => stdout.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stderr, stdout, exited };
-}
-
-async function readyLine(stack: Run): Promise<string> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const line = stack.stdout.find((l) => l.startsWith('redwire ready:'));
-    if (line) return line;
-    if (stack.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`no ready line (exit ${stack.child.exitCode}):\n${stack.stderr.join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const service = await startNodeService({
+    name: 'npm start',
+    entry: runner,
+    env: { ...childEnv, ...env },
+    onLine: (line, stream) => (stream === 'stderr' ? stderr : stdout).push(line),
+    ...(ready ? { readyLine: /^redwire ready: /, readyTimeoutMs: 120_000 } : {}),
+    graceMs: 30_000,
+  });
+  return { service, stderr, stdout };
 }
 
 /** A data dir PostgreSQL can use also when we are root (it runs as `postgres` then). */
@@ -82,7 +78,7 @@ describe('settings passed through npm start', () => {
   beforeAll(async () => {
     ports = await stackPorts();
     dir = dataDir();
-    stack = run(
+    stack = await run(
       {
         LOG_LEVEL: 'warn',
         // A gateway setting the runner does not own: it must reach the gateway as given.
@@ -94,13 +90,9 @@ describe('settings passed through npm start', () => {
       ports,
       dir,
     );
-    await readyLine(stack);
   }, 150_000);
   afterAll(async () => {
-    if (stack?.child.exitCode === null) {
-      stack.child.kill('SIGINT');
-      await stack.exited;
-    }
+    await stack?.service.stop('SIGINT');
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -138,8 +130,8 @@ describe('ports npm start cannot have', () => {
     await new Promise<void>((resolve) => holder.listen(ports.REDWIRE_GATEWAY_PORT, '127.0.0.1', resolve));
     const dir = dataDir();
     try {
-      const stack = run({}, ports, dir);
-      expect(await stack.exited).toBe(1);
+      const stack = await run({}, ports, dir, { ready: false });
+      expect((await stack.service.exited).code).toBe(1);
       const refusal = stack.stderr.filter((line) => line.includes(`port ${ports.REDWIRE_GATEWAY_PORT}`));
       expect(refusal).toEqual([
         `[stack] port ${ports.REDWIRE_GATEWAY_PORT} (REDWIRE_GATEWAY_PORT) is in use by another process: stop it, or choose another port (REDWIRE_GATEWAY_PORT=<port>)`,
@@ -156,8 +148,10 @@ describe('ports npm start cannot have', () => {
     const ports = await stackPorts();
     const dir = dataDir();
     try {
-      const stack = run({}, { ...ports, REDWIRE_AUTH_PORT: ports.REDWIRE_USER_PORT }, dir);
-      expect(await stack.exited).toBe(1);
+      const stack = await run({}, { ...ports, REDWIRE_AUTH_PORT: ports.REDWIRE_USER_PORT }, dir, {
+        ready: false,
+      });
+      expect((await stack.service.exited).code).toBe(1);
       expect(stack.stderr.join('\n')).toContain(
         `REDWIRE_USER_PORT and REDWIRE_AUTH_PORT are all ${ports.REDWIRE_USER_PORT}: give each its own port`,
       );

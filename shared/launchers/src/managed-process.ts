@@ -10,8 +10,8 @@ export interface ProcessExit {
 
 /** Options of {@link spawnManaged}, on top of `child_process.spawn`'s (`env`, `cwd`, `uid`, `gid`). */
 export interface ManagedSpawnOptions extends Omit<SpawnOptions, 'stdio'> {
-  /** Every line the process writes (stdout and stderr), as it comes. @default only kept for `output()` */
-  readonly onLine?: (line: string) => void;
+  /** Every line the process writes, as it comes, with the stream it came on. @default only kept for `output()` */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** How many of the last lines `output()` keeps. @default 50 */
   readonly keepLines?: number;
 }
@@ -34,11 +34,14 @@ export function spawnManaged(
   const { onLine, keepLines = 50, ...spawnOptions } = options;
   const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
+  for (const [name, stream] of [
+    ['stdout', child.stdout],
+    ['stderr', child.stderr],
+  ] as const) {
     readline.createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (lines.length > keepLines) lines.shift();
-      onLine?.(line);
+      onLine?.(line, name);
     });
   }
   const exited = new Promise<ProcessExit>((resolve) => {

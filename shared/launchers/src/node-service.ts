@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { waitForReady } from './http-ready';
 import { describeExit, isRunning, type ProcessExit, spawnManaged, stopProcess } from './managed-process';
+import { pollUntil } from './poll-until';
 
 /** Options of {@link startNodeService}. */
 export interface NodeServiceOptions {
@@ -24,10 +25,15 @@ export interface NodeServiceOptions {
    * start fails when the child exits first or the deadline passes. @default resolve once spawned
    */
   readonly readyUrl?: string;
+  /**
+   * Waited for before `startNodeService` resolves: a line of the child's output that matches (`npm start`'s
+   * `redwire ready:` line). Also with `readyUrl`: then both. @default none
+   */
+  readonly readyLine?: RegExp;
   /** @default 60000 (a busy 2-core machine starting several services at once is slow) */
   readonly readyTimeoutMs?: number;
-  /** Every line the child writes (stdout and stderr). @default only kept for `output()` */
-  readonly onLine?: (line: string) => void;
+  /** Every line the child writes, with the stream it came on. @default only kept for `output()` */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** How long `stop()` waits after SIGTERM before SIGKILL. @default 5000 */
   readonly graceMs?: number;
 }
@@ -39,10 +45,15 @@ export interface NodeService {
   readonly running: boolean;
   /** Resolves when the process has exited. */
   readonly exited: Promise<ProcessExit>;
+  /** The line that matched `readyLine`, once one has. */
+  readonly readyLine: string | undefined;
   /** The child's last lines of output. */
   output(): string;
-  /** SIGTERM (the services drain and exit), SIGKILL after the grace period. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Sends `signal` (the services drain and exit on SIGTERM; `npm start` stops on SIGINT as on Ctrl-C) and
+   * waits for the exit, with SIGKILL after the grace period. Safe to call twice.
+   */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** `dist/parent-guard.js`, also when this module runs from source (tests). */
@@ -57,13 +68,25 @@ function parentGuard(): string {
   return found;
 }
 
-/** Spawns `node [--require …] entry`, and with `readyUrl` waits until the service answers 200 there. */
+/**
+ * Spawns `node [--require …] entry`; with `readyLine` waits for that line, with `readyUrl` until the
+ * service answers 200 there. A child that exits first, or a deadline passed, rejects with its last lines.
+ */
 export async function startNodeService(options: NodeServiceOptions): Promise<NodeService> {
   const preload = [...(options.exitWithParent ? [parentGuard()] : []), ...(options.preload ?? [])];
+  const { readyLine, readyUrl, onLine } = options;
+  let matched: string | undefined;
   const proc = spawnManaged(
     process.execPath,
     [...preload.flatMap((file) => ['--require', file]), options.entry, ...(options.args ?? [])],
-    { env: options.env, keepLines: 40, ...(options.onLine ? { onLine: options.onLine } : {}) },
+    {
+      env: options.env,
+      keepLines: 40,
+      onLine: (line, stream) => {
+        if (readyLine && matched === undefined && readyLine.test(line)) matched = line;
+        onLine?.(line, stream);
+      },
+    },
   );
   const service: NodeService = {
     name: options.name,
@@ -71,28 +94,33 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Nod
     get running() {
       return isRunning(proc);
     },
+    get readyLine() {
+      return matched;
+    },
     exited: proc.exited,
     output: proc.output,
-    stop: () => stopProcess(proc, 'SIGTERM', options.graceMs ?? 5000),
+    stop: (signal = 'SIGTERM') => stopProcess(proc, signal, options.graceMs ?? 5000),
   };
-  if (options.readyUrl === undefined) return service;
+  if (readyUrl === undefined && readyLine === undefined) return service;
   let exit: ProcessExit | undefined;
   void proc.exited.then((e) => {
     exit = e;
   });
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  const abort = () =>
+    exit ? `${options.name} ${describeExit(exit)} during start-up:\n${proc.output()}` : undefined;
+  const started = Date.now();
   try {
-    await waitForReady([options.readyUrl], {
-      timeoutMs: options.readyTimeoutMs ?? 60_000,
-      abort: () =>
-        exit ? `${options.name} ${describeExit(exit)} during start-up:\n${proc.output()}` : undefined,
-    });
+    if (readyLine) await pollUntil(() => matched, { what: `a line matching ${readyLine}`, timeoutMs, abort });
+    if (readyUrl) {
+      await waitForReady([readyUrl], { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)), abort });
+    }
   } catch (error) {
     const diedEarly = exit !== undefined;
     await service.stop();
     if (diedEarly) throw error;
-    throw new Error(`${options.name} was not ready at ${options.readyUrl}:\n${proc.output()}`, {
-      cause: error,
-    });
+    const awaited = readyUrl ? `at ${readyUrl}` : `(no line matching ${readyLine})`;
+    throw new Error(`${options.name} was not ready ${awaited}:\n${proc.output()}`, { cause: error });
   }
   return service;
 }

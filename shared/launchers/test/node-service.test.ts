@@ -45,6 +45,25 @@ describe('startNodeService', () => {
     expect(lines).toContain('draining');
   });
 
+  it('when a ready line is awaited, then start resolves once the child prints it, with the line, the stream of each line kept apart', async () => {
+    const entry = script(
+      'announcer.js',
+      `console.error('warming up'); setTimeout(() => console.log('ready: port 1234'), 300); setInterval(() => {}, 1000);`,
+    );
+    const streams: string[] = [];
+    const service = await startNodeService({
+      name: 'announcer',
+      entry,
+      env: {},
+      readyLine: /^ready: /,
+      onLine: (line, stream) => streams.push(`${stream} ${line}`),
+    });
+    expect(service.readyLine).toBe('ready: port 1234');
+    expect(streams).toEqual(['stderr warming up', 'stdout ready: port 1234']);
+    await service.stop('SIGINT');
+    expect((await service.exited).signal).toBe('SIGINT');
+  });
+
   it('when the service exits during start-up, then start rejects at once with its exit and last lines', async () => {
     const entry = script('crash.js', `console.error('no config: BOOM'); process.exit(3);`);
     const started = performance.now();
