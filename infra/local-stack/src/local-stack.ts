@@ -314,8 +314,9 @@ export class LocalStack {
     const ports = [
       ...stackPorts(this.#config),
       ...(this.#o.extraGateways ?? []).flatMap((g, i) => [
-        { variable: `gateway-${i + 2} port`, port: g.port },
-        { variable: `gateway-${i + 2} admin port`, port: g.adminPort },
+        // The names the chaos and soak harnesses read these ports from.
+        { variable: `REDWIRE_GATEWAY${i + 2}_PORT`, port: g.port },
+        { variable: `REDWIRE_GATEWAY${i + 2}_ADMIN_PORT`, port: g.adminPort },
       ]),
     ];
     const taken: string[] = [];
