@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, type RedisServer, startRedisServer } from '@redwire/testing';
+import { freePort, type RedisServer, startRedisServer } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningExample, startExample } from '../src/server';
 

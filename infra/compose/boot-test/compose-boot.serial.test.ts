@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pollUntil } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { environmentOf, loadCompose, networksOf } from '../test/support/compose-model';
@@ -67,18 +68,12 @@ function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; then throws `describe()`. */
-async function eventually<T>(
+function eventually<T>(
   probe: () => Promise<T | undefined>,
   timeoutMs: number,
   describe: () => string | Promise<string>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(await describe());
-    await sleep(1000);
-  }
+): Promise<Exclude<T, undefined | null | false>> {
+  return pollUntil(probe, { what: 'the stack', timeoutMs, intervalMs: 1000, detail: describe });
 }
 
 /** Why the stack is not up yet: each container's state, health and last health output. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { type PostgresServer, startPostgresServer } from '@redwire/testing';
+import { type PostgresServer, startPostgresServer } from '@redwire/launchers';
 import { runMigrations as migrateUser } from '@redwire/user';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+import { pollUntil } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PrometheusConfig } from './support/compose-check';
@@ -30,13 +31,8 @@ function localPort(service: string, portKey: string): number {
 
 const metricsTexts = new Map<string, string>();
 
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (probe: () => Promise<boolean>, what: string, timeoutMs = 15_000) =>
+  pollUntil(probe, { what, timeoutMs, intervalMs: 100 });
 
 beforeAll(async () => {
   stack = await startLocalStack({ LOG_LEVEL: 'warn' });

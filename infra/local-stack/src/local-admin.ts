@@ -17,7 +17,7 @@ export async function createLocalAdmin(
   log: LogLine,
 ): Promise<boolean> {
   const child = spawn(process.execPath, [entry, 'create', email], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    env: { ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,23 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  isPortFree,
   type PostgresServer,
   type RedisServer,
+  startNodeService,
   startPostgresServer,
   startRedisServer,
-} from '@redwire/testing';
+  waitForReady,
+} from '@redwire/launchers';
 import { ensureAppDatabase } from './database';
 import { createLocalAdmin } from './local-admin';
-import { waitForReady } from './readiness';
-import { ServiceProcess, type ServiceSpec } from './service-process';
+import { serviceEnvironment, settingNotices } from './service-environment';
 import {
   type GatewayPorts,
   runMigrations,
+  type ServiceSpec,
   STACK_PROCESS,
   serviceSpecs,
   withGatewayReplicas,
 } from './service-specs';
-import type { StackConfig } from './stack-config';
+import { type StackConfig, stackPorts } from './stack-config';
 import { type SupervisedChild, Supervisor, type SupervisorEvent, type SupervisorOptions } from './supervisor';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -39,7 +42,10 @@ export interface LocalStackOptions {
    * @default none
    */
   readonly extraGateways?: readonly GatewayPorts[];
-  /** Added to every service's environment, over the stack's own values. @default none */
+  /**
+   * Added to every service's environment, over the stack's own values (a tool's explicit choice: unlike
+   * the environment's, these are not announced). @default none
+   */
   readonly serviceEnv?: Readonly<Record<string, string>>;
   /**
    * Added to one service's environment, by process name, over everything else (e.g. a fault injector
@@ -70,18 +76,37 @@ export interface StackUrls {
   readonly postgresAdmin: string;
 }
 
-/** A service as the supervisor runs it: a fresh `node` process per start. */
+/** Thrown when the stack cannot start as configured (a port in use); main.ts prints the message alone. */
+export class StackRefusal extends Error {
+  override name = 'StackRefusal';
+}
+
+const COLORS = [36, 35, 33, 32, 34, 31];
+
+/**
+ * A service as the supervisor runs it: a fresh `node` process per start, its lines relayed with a
+ * `[name]` prefix (coloured on a terminal). Readiness is polled for all services at once, not here.
+ */
 function serviceChild(
   spec: ServiceSpec,
   preload: string | undefined,
   colorIndex: number,
   relay: (line: string) => void,
 ): SupervisedChild {
+  const color = COLORS[colorIndex % COLORS.length] ?? 36;
+  const prefix = process.stdout.isTTY === true ? `\x1b[${color}m[${spec.name}]\x1b[0m ` : `[${spec.name}] `;
   return {
     name: spec.name,
     async start() {
-      const service = new ServiceProcess(spec, preload, colorIndex, relay);
-      return { pid: service.pid, exited: service.exited, stop: () => service.stop(10000) };
+      const service = await startNodeService({
+        name: spec.name,
+        entry: spec.entry,
+        env: spec.env,
+        ...(preload ? { preload: [preload] } : {}),
+        onLine: (line) => relay(prefix + line),
+        graceMs: 10000,
+      });
+      return { pid: service.pid, exited: service.exited, stop: () => service.stop() };
     },
   };
 }
@@ -188,6 +213,7 @@ export class LocalStack {
 
   async start(): Promise<void> {
     const config = this.#config;
+    await this.#refuseTakenPorts();
     const redisDir = config.dataDir ? path.join(config.dataDir, 'redis') : undefined;
     const pgDir = config.dataDir ? path.join(config.dataDir, 'postgres') : undefined;
     const [redis, cache, postgres] = await Promise.allSettled([
@@ -224,14 +250,27 @@ export class LocalStack {
     );
     await ensureAppDatabase(urls.postgresAdmin, APP_ROLE, APP_DATABASE);
     const relay = this.#o.relay ?? ((line: string) => process.stdout.write(`${line}\n`));
-    runMigrations(urls.database, this.#log, relay);
+    runMigrations(config.env, urls.database, this.#log, relay);
     this.#throwIfStopping();
 
-    const env = this.#o.serviceEnv ?? {};
-    const specs = withGatewayReplicas(
+    const runnerSpecs = withGatewayReplicas(
       serviceSpecs(config, urls.redis, urls.cacheRedis, urls.database),
       this.#o.extraGateways ?? [],
-    ).map((spec) => ({ ...spec, env: { ...spec.env, ...env, ...this.#o.serviceEnvFor?.[spec.name] } }));
+    );
+    for (const notice of settingNotices(
+      config.env,
+      runnerSpecs.map((spec) => spec.env),
+    )) {
+      this.#log(notice);
+    }
+    const specs = runnerSpecs.map((spec) => ({
+      ...spec,
+      env: {
+        ...serviceEnvironment(config.env, spec.env),
+        ...this.#o.serviceEnv,
+        ...this.#o.serviceEnvFor?.[spec.name],
+      },
+    }));
     const preload = path.join(repoRoot, 'shared/observability/dist/preload.js');
     for (const [i, spec] of specs.entries()) {
       this.#services.push(spec.name);
@@ -240,8 +279,10 @@ export class LocalStack {
     }
     await waitForReady(
       specs.flatMap((s) => (s.readyUrl ? [s.readyUrl] : [])),
-      this.#o.readyTimeoutMs ?? 60000,
-      () => this.supervisor.failure ?? (this.#stopping ? 'the stack is stopping' : undefined),
+      {
+        timeoutMs: this.#o.readyTimeoutMs ?? 60000,
+        abort: () => this.supervisor.failure ?? (this.#stopping ? 'the stack is stopping' : undefined),
+      },
     );
     this.supervisor.arm();
     const auth = specs.find((s) => s.name === STACK_PROCESS.auth);
@@ -266,6 +307,27 @@ export class LocalStack {
       await this.#postgres?.stop({ remove: this.#config.dataDir === undefined });
     })();
     return this.#stopping;
+  }
+
+  /** Every port the stack would listen on must be free: a taken one ends start-up with one line per port. */
+  async #refuseTakenPorts(): Promise<void> {
+    const ports = [
+      ...stackPorts(this.#config),
+      ...(this.#o.extraGateways ?? []).flatMap((g, i) => [
+        // The names the chaos and soak harnesses read these ports from.
+        { variable: `REDWIRE_GATEWAY${i + 2}_PORT`, port: g.port },
+        { variable: `REDWIRE_GATEWAY${i + 2}_ADMIN_PORT`, port: g.adminPort },
+      ]),
+    ];
+    const taken: string[] = [];
+    for (const { variable, port } of ports) {
+      if (!(await isPortFree(port))) {
+        taken.push(
+          `port ${port} (${variable}) is in use by another process: stop it, or choose another port (${variable}=<port>)`,
+        );
+      }
+    }
+    if (taken.length > 0) throw new StackRefusal(taken.join('\n'));
   }
 
   #throwIfStopping(): void {

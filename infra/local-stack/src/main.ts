@@ -1,5 +1,5 @@
-import { MissingBinaryError } from '@redwire/testing';
-import { LocalStack } from './local-stack';
+import { MissingBinaryError } from '@redwire/launchers';
+import { LocalStack, StackRefusal } from './local-stack';
 import { readStackConfig } from './stack-config';
 
 // `npm start`: runs the local stack until Ctrl-C, printing the ready line once.
@@ -33,8 +33,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${stack.readyLine()}\n`);
   } catch (error) {
     if (stopping) return;
-    if (error instanceof MissingBinaryError) log(error.message);
-    else log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof MissingBinaryError || error instanceof StackRefusal) {
+      for (const line of error.message.split('\n')) log(line);
+    } else log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
 }

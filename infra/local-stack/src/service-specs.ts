@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ServiceSpec } from './service-process';
 import type { StackConfig } from './stack-config';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -17,30 +16,35 @@ export const STACK_PROCESS = {
   gateway: 'gateway',
 } as const;
 
+/** One service of the stack, run as `node --require <preload> <entry>`. */
+export interface ServiceSpec {
+  /** Process name and prefix of its log lines, e.g. `user`. */
+  readonly name: string;
+  /** Compiled entry point (absolute path). */
+  readonly entry: string;
+  /**
+   * The settings the runner sets for it (ports, URLs, names); `serviceEnvironment` adds the environment
+   * passed through and the defaults.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** Polled until it answers 200 before the stack reports ready (the worker's is its /healthz). */
+  readonly readyUrl?: string;
+}
+
 /** Ports of one gateway instance. */
 export interface GatewayPorts {
   readonly port: number;
   readonly adminPort: number;
 }
 
-/** The services' processes: the compiled entry points that exist, with the environment each gets. */
+/** The services' processes: the compiled entry points that exist, with the settings the runner sets for each. */
 export function serviceSpecs(
   config: StackConfig,
   redisUrl: string,
   cacheRedisUrl: string,
   databaseUrl: string,
 ): ServiceSpec[] {
-  const common = {
-    NODE_ENV: 'development',
-    // The runner is development by definition: its key is the public one of .env.example.
-    ALLOW_DEV_SECRETS: 'true',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: config.logLevel,
-    REDIS_URL: redisUrl,
-    CACHE_REDIS_URL: cacheRedisUrl,
-    IDENTITY_SIGNING_KEY: config.identitySigningKey,
-    ...config.otelEnv,
-  };
+  const common = { HOST: '127.0.0.1', REDIS_URL: redisUrl, CACHE_REDIS_URL: cacheRedisUrl };
   const userUrl = `http://127.0.0.1:${config.userPort}`;
   const authUrl = `http://127.0.0.1:${config.authPort}`;
   const specs: ServiceSpec[] = [
@@ -88,6 +92,7 @@ export function serviceSpecs(
         ADMIN_PORT: String(config.gatewayAdminPort),
         USER_SERVICE_URL: userUrl,
         AUTH_SERVICE_URL: authUrl,
+        RATE_LIMIT_INSTANCES: '1',
         OTEL_SERVICE_NAME: 'redwire-gateway',
       },
       readyUrl: `http://127.0.0.1:${config.gatewayAdminPort}/readyz`,
@@ -122,6 +127,7 @@ export function withGatewayReplicas(specs: ServiceSpec[], extra: readonly Gatewa
 
 /** Runs each service's migration entry point (`dist/migrate.js`), when it has one, before anything starts. */
 export function runMigrations(
+  env: Readonly<Record<string, string>>,
   databaseUrl: string,
   log: (line: string) => void,
   relay: (line: string) => void,
@@ -131,7 +137,7 @@ export function runMigrations(
     if (!fs.existsSync(entry)) continue;
     log(`migrating ${service}`);
     const result = spawnSync(process.execPath, [entry], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
+      env: { ...env, DATABASE_URL: databaseUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
       timeout: 60000,

@@ -16,20 +16,17 @@ export interface StackConfig {
   readonly workerMetricsPort: number;
   /** Keep Redis and PostgreSQL data here across runs; ephemeral (a temp folder removed on exit) when unset. */
   readonly dataDir: string | undefined;
-  /** Development-only identity key; production deployments supply their own (see .env.example). */
-  readonly identitySigningKey: string;
   /**
    * The admin account the runner creates with a random password (printed once); empty: none. No address is
    * admin because it registered: the runner creates the account itself before it reports ready.
    */
   readonly adminEmail: string;
-  readonly logLevel: string;
-  /** Passed through to the services so traces reach a collector when one is configured. */
-  readonly otelEnv: Readonly<Record<string, string>>;
+  /**
+   * The environment the runner was started with (its set variables): passed on to every service, except
+   * the settings the runner owns (see `service-environment.ts` and the README's table).
+   */
+  readonly env: Readonly<Record<string, string>>;
 }
-
-/** The development identity key: public, so services refuse it unless ALLOW_DEV_SECRETS=true (the runner sets it). */
-export const DEV_IDENTITY_SIGNING_KEY = 'dev-only-identity-signing-key-do-not-use-in-production';
 
 /** Every port variable of the local stack: a tool that starts its own stack sets each of them. */
 export const STACK_PORT_VARIABLES = [
@@ -64,17 +61,38 @@ export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
     authPort: port(env, 'REDWIRE_AUTH_PORT', 8082, problems),
     workerMetricsPort: port(env, 'REDWIRE_WORKER_METRICS_PORT', Number(env.METRICS_PORT) || 9091, problems),
     dataDir: env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined,
-    identitySigningKey: env.IDENTITY_SIGNING_KEY ?? DEV_IDENTITY_SIGNING_KEY,
     adminEmail: env.REDWIRE_ADMIN_EMAIL ?? 'admin@redwire.local',
-    logLevel: env.LOG_LEVEL ?? 'info',
-    otelEnv: Object.fromEntries(
-      Object.entries(env).filter(
-        (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+    env: Object.freeze(
+      Object.fromEntries(
+        Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
       ),
     ),
   };
+  const byPort = new Map<number, string[]>();
+  for (const { variable, port } of stackPorts(config))
+    byPort.set(port, [...(byPort.get(port) ?? []), variable]);
+  for (const [port, variables] of byPort) {
+    if (variables.length > 1)
+      problems.push(`${variables.join(' and ')} are all ${port}: give each its own port`);
+  }
   if (problems.length > 0) throw new Error(`invalid local stack configuration:\n  ${problems.join('\n  ')}`);
   return config;
+}
+
+/** Every port the stack listens on, with the variable that moves it. */
+export function stackPorts(
+  config: StackConfig,
+): { variable: (typeof STACK_PORT_VARIABLES)[number]; port: number }[] {
+  return [
+    { variable: 'REDWIRE_REDIS_PORT', port: config.redisPort },
+    { variable: 'REDWIRE_CACHE_REDIS_PORT', port: config.cacheRedisPort },
+    { variable: 'REDWIRE_POSTGRES_PORT', port: config.postgresPort },
+    { variable: 'REDWIRE_GATEWAY_PORT', port: config.gatewayPort },
+    { variable: 'REDWIRE_GATEWAY_ADMIN_PORT', port: config.gatewayAdminPort },
+    { variable: 'REDWIRE_USER_PORT', port: config.userPort },
+    { variable: 'REDWIRE_AUTH_PORT', port: config.authPort },
+    { variable: 'REDWIRE_WORKER_METRICS_PORT', port: config.workerMetricsPort },
+  ];
 }
 
 /** Where ephemeral data goes: under the system temp dir, which the `postgres` user can traverse (root's home cannot). */

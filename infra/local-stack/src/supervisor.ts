@@ -1,4 +1,4 @@
-import { type ProcessExit, signalProcessTree } from '@redwire/testing';
+import { describeExit, type ProcessExit, signalProcessTree } from '@redwire/launchers';
 
 /** A started process as the supervisor sees it. */
 export interface ChildHandle {
@@ -280,10 +280,4 @@ export class Supervisor {
     this.#emit({ type: 'gave-up', name: entry.child.name, message });
     this.#o.onGiveUp?.(message);
   }
-}
-
-/** `exited with code 1`, `was killed by SIGKILL`. */
-export function describeExit(exit: ProcessExit): string {
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return `exited with code ${exit.code ?? 'unknown'}`;
 }

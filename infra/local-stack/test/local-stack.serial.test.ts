@@ -1,9 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, isPortFree, processTree } from '@redwire/testing';
+import {
+  freePort,
+  isPortFree,
+  type NodeService,
+  pollUntil,
+  processTree,
+  startNodeService,
+} from '@redwire/launchers';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,11 +19,13 @@ const runner = path.join(repoRoot, 'infra/local-stack/dist/main.js');
 
 /** `npm start` as a user runs it: the compiled runner, every port moved to a free one. */
 interface Runner {
-  readonly child: ChildProcess;
+  readonly service: NodeService;
+  readonly pid: number;
   readonly ports: Record<(typeof STACK_PORT_VARIABLES)[number], number>;
   readonly stdout: string[];
   readonly stderr: string[];
   readonly readyLine: string;
+  /** The runner's exit code. */
   readonly exited: Promise<number | null>;
 }
 
@@ -26,31 +33,34 @@ async function startRunner(): Promise<Runner> {
   if (!fs.existsSync(runner)) throw new Error('run `npm run build` before this test: the runner is compiled');
   const ports = {} as Runner['ports'];
   for (const name of STACK_PORT_VARIABLES) ports[name] = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn' };
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   delete env.REDWIRE_DATA_DIR;
-  const child = spawn(process.execPath, [runner], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  readline.createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const readyLine = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in 90 s:\n${stderr.join('\n')}`)), 90000);
-    void exited.then((code) => reject(new Error(`runner exited with ${code}:\n${stderr.join('\n')}`)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      stdout.push(line);
-      if (line.startsWith('redwire ready:')) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
+  const service = await startNodeService({
+    name: 'npm start',
+    entry: runner,
+    env,
+    onLine: (line, stream) => (stream === 'stderr' ? stderr : stdout).push(line),
+    readyLine: /^redwire ready:/,
+    readyTimeoutMs: 90_000,
+    graceMs: 60_000,
   });
-  return { child, ports, stdout, stderr, readyLine, exited };
+  return {
+    service,
+    pid: service.pid as number,
+    ports,
+    stdout,
+    stderr,
+    readyLine: service.readyLine as string,
+    exited: service.exited.then((exit) => exit.code),
+  };
 }
 
 /** The runner's child running `entry` (e.g. `services/user/dist/worker.js`), found among its own children. */
 function childRunning(stack: Runner, entry: string): number | undefined {
-  const [, ...descendants] = processTree(stack.child.pid as number);
+  const [, ...descendants] = processTree(stack.pid);
   return descendants.find((pid) => {
     try {
       return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entry);
@@ -60,19 +70,8 @@ function childRunning(stack: Runner, entry: string): number | undefined {
   });
 }
 
-async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000) =>
+  pollUntil(probe, { what, timeoutMs, intervalMs: 100 });
 
 async function signUp(gateway: string): Promise<{ id: string; token: string }> {
   const json = { 'content-type': 'application/json' };
@@ -100,7 +99,7 @@ function useRunner(): () => Runner {
     stack = await startRunner();
   }, 120000);
   afterAll(() => {
-    if (stack && stack.child.exitCode === null) stack.child.kill('SIGKILL');
+    if (stack?.service.running) void stack.service.stop('SIGKILL');
   });
   return () => {
     if (!stack) throw new Error('the runner did not start');
@@ -109,7 +108,7 @@ function useRunner(): () => Runner {
 }
 
 async function stopWithSigint(stack: Runner): Promise<number | null> {
-  stack.child.kill('SIGINT');
+  void stack.service.stop('SIGINT');
   return stack.exited;
 }
 
@@ -322,7 +321,7 @@ describe('the local stack (npm start)', () => {
   }, 60000);
 
   it('when it gets Ctrl-C (SIGINT), then it exits 0 and leaves no process and no port behind', async () => {
-    const members = processTree(stack.child.pid as number);
+    const members = processTree(stack.pid);
     expect(await stopWithSigint(stack)).toBe(0);
     for (const [name, port] of Object.entries(stack.ports)) {
       expect(await isPortFree(port), `${name} (${port}) still open`).toBe(true);

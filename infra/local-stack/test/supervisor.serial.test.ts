@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProcessExit } from '@redwire/testing';
+import type { ProcessExit } from '@redwire/launchers';
+import { pollUntil } from '@redwire/launchers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SupervisedChild, Supervisor, type SupervisorEvent } from '../src/supervisor';
 
@@ -27,13 +28,8 @@ function idleChild(name: string, starts: number[] = []): SupervisedChild {
   };
 }
 
-async function until(probe: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
+const until = (probe: () => boolean, what: string, timeoutMs = 10_000) =>
+  pollUntil(probe, { what, timeoutMs, intervalMs: 20 });
 
 const alive = (pid: number | undefined) => {
   if (pid === undefined) return false;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STACK_PROCESS, type Supervisor, waitForReady } from '@redwire/local-stack';
+import { waitForReady } from '@redwire/launchers';
+import { STACK_PROCESS, type Supervisor } from '@redwire/local-stack';
 import type { PartitionProxy } from './partition-proxy';
 import type { SupervisorLog } from './supervisor-log';
 
@@ -125,7 +126,7 @@ function killSupervised(id: FaultId, title: string, name: (ctx: FaultContext) =>
       if (pid === undefined) throw new Error(`${process} is not running`);
       const back = await started;
       const readyUrl = ctx.readyUrl(process);
-      if (readyUrl) await waitForReady([readyUrl], 60_000, () => undefined);
+      if (readyUrl) await waitForReady([readyUrl], { timeoutMs: 60_000 });
       const endedAt = ctx.clock();
       return {
         injectedAt,

@@ -1,4 +1,5 @@
-import { describeExit, type SupervisorEvent } from '@redwire/local-stack';
+import { describeExit } from '@redwire/launchers';
+import type { SupervisorEvent } from '@redwire/local-stack';
 
 /** A supervisor event with the run-relative time it happened. */
 export type TimedEvent = SupervisorEvent & { readonly at: number };

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { processTree } from '@redwire/testing';
+import { processTree } from '@redwire/launchers';
 
 /** Resident set size of one process in KiB (VmRSS), 0 when it is gone. */
 function rssKiB(pid: number): number {

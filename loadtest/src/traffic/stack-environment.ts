@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@redwire/launchers';
 import { type GatewayPorts, STACK_PORT_VARIABLES } from '@redwire/local-stack';
-import { freePort } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 

@@ -6,7 +6,7 @@ import {
   type RedisServer,
   startPostgresServer,
   startRedisServer,
-} from '@redwire/testing';
+} from '@redwire/launchers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrator';

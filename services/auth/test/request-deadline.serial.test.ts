@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
-  freeze,
   type PostgresServer,
   type RedisServer,
   startPostgresServer,
   startRedisServer,
-  thaw,
-  trackResponseTimes,
-} from '@redwire/testing';
+} from '@redwire/launchers';
+import { freeze, thaw, trackResponseTimes } from '@redwire/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrator';
 import { type AuthFixture, anEmail, authFixture, PASSWORD, type Reply, waitFor } from './support/auth-stack';

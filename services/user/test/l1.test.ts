@@ -1,4 +1,4 @@
-import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerRuntime } from '../src/worker.runtime';
 import {

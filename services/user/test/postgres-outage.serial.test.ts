@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDatabase, type PostgresServer, startPostgresServer } from '@redwire/testing';
+import { createDatabase, type PostgresServer, startPostgresServer } from '@redwire/launchers';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrator';

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createDatabase,
-  freeze,
-  type PostgresServer,
-  startPostgresServer,
-  testPool,
-  thaw,
-  trackResponseTimes,
-} from '@redwire/testing';
+import { createDatabase, type PostgresServer, startPostgresServer } from '@redwire/launchers';
+import { freeze, testPool, thaw, trackResponseTimes } from '@redwire/testing';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

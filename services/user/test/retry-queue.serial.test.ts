@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { Keyspace } from '@redwire/redis-kit';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserCacheKeys } from '../src/cache/user-cache.keys';

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
-import { pauseRedis, type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
+import { pauseRedis } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRAPE_DEADLINE_MS } from '../src/user.metrics';
 import type { WorkerRuntime } from '../src/worker.runtime';

@@ -1,5 +1,6 @@
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { Keyspace, type RedisClient } from '@redwire/redis-kit';
-import { type RedisServer, startRedisServer, uniquePrefix } from '@redwire/testing';
+import { uniquePrefix } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { createRedisClient, Keyspace } from '@redwire/redis-kit';
-import { killRedisClients, type RedisServer, startRedisServer, uniquePrefix } from '@redwire/testing';
+import { killRedisClients, uniquePrefix } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,6 +1,7 @@
 import { currentDeadline, RequestDeadline, runWithDeadline } from '@redwire/deadline';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { Keyspace } from '@redwire/redis-kit';
-import { type RedisServer, startRedisServer, uniquePrefix } from '@redwire/testing';
+import { uniquePrefix } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheInvalidator, EntityCache, type EntityCacheOptions } from '../src/index';

@@ -1,6 +1,7 @@
 import { RequestDeadline, runWithDeadline } from '@redwire/deadline';
+import { createDatabase, pollUntil } from '@redwire/launchers';
 import { Database, DatabaseUnavailableError } from '@redwire/postgres-kit';
-import { createDatabase, testPool } from '@redwire/testing';
+import { testPool } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -87,14 +88,12 @@ async function backends(): Promise<number> {
   return rows[0].n as number;
 }
 
-async function eventually(probe: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return probe();
-}
+/** Whether `probe` holds within `ms`. */
+const eventually = (probe: () => Promise<boolean>, ms: number): Promise<boolean> =>
+  pollUntil(probe, { timeoutMs: ms }).then(
+    () => true,
+    () => false,
+  );
 
 describe('Database under a request deadline', () => {
   it('when every pooled connection is busy, then waiting for one ends at the deadline and the pool is healthy after', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createDatabase } from '@redwire/launchers';
 import {
   classifyDbError,
   createPool,
@@ -9,7 +10,6 @@ import {
   isUniqueViolation,
   runSchemaMigrations,
 } from '@redwire/postgres-kit';
-import { createDatabase } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

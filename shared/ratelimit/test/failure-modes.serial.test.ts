@@ -1,5 +1,6 @@
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
-import { pauseRedis, type RedisServer, startRedisServer } from '@redwire/testing';
+import { pauseRedis } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyOptions, RateLimiter, rateLimitHeaders } from '../src';
 import { testPrefix } from './support/test-keys';

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@redwire/launchers';
 import { createRedisClient, InvalidOptionsError, type RedisClient, waitForReady } from '@redwire/redis-kit';
-import { freePort } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import express from 'express';
 import { parseList } from 'structured-headers';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // The README opens with an example that must run as written: this takes its first ```ts block verbatim,

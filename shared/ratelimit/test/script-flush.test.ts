@@ -1,4 +1,4 @@
-import { type RedisCluster, type RedisServer, startRedisCluster, startRedisServer } from '@redwire/testing';
+import { type RedisCluster, type RedisServer, startRedisCluster, startRedisServer } from '@redwire/launchers';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peek, TestPolicies, testStore } from './support/test-policies';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedisClient,

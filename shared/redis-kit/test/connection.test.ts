@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { countRedisClients, freePort, type RedisServer, startRedisServer } from '@redwire/testing';
+import { freePort, type RedisServer, startRedisServer } from '@redwire/launchers';
+import { countRedisClients } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,10 +1,5 @@
-import {
-  killRedisClients,
-  pauseRedis,
-  type RedisServer,
-  sleepRedis,
-  startRedisServer,
-} from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
+import { killRedisClients, pauseRedis, sleepRedis } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,11 +1,6 @@
 import path from 'node:path';
-import {
-  type RedisCluster,
-  type RedisServer,
-  startRedisCluster,
-  startRedisServer,
-  uniquePrefix,
-} from '@redwire/testing';
+import { type RedisCluster, type RedisServer, startRedisCluster, startRedisServer } from '@redwire/launchers';
+import { uniquePrefix } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CrossSlotError,

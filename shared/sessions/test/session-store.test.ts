@@ -1,5 +1,5 @@
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseToken, SessionReader } from '../src';

@@ -1,5 +1,5 @@
+import { signalProcessTree } from '@redwire/launchers';
 import { Redis } from 'ioredis';
-import { signalProcessTree } from './process-tree';
 
 /** Opens a short-lived admin connection, runs `fn`, and closes it. */
 async function withAdmin<T>(url: string, fn: (admin: Redis) => Promise<T>): Promise<T> {

@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  killRedisClients,
-  pauseRedis,
-  startPostgresServer,
-  startRedisServer,
-  uniquePrefix,
-} from '@redwire/testing';
+import { startPostgresServer, startRedisServer } from '@redwire/launchers';
+import { killRedisClients, pauseRedis, uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pollUntil, type RedisServer, startRedisServer } from '@redwire/launchers';
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { envExampleValue, readRepoFile } from './repo';
 
@@ -98,9 +98,5 @@ export async function startAclRedis(file: string, options: { withAdmin?: boolean
 
 /** Polls `probe` until it holds; throws after `timeoutMs`. */
 export async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await pollUntil(probe, { what, timeoutMs });
 }

@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import readline from 'node:readline';
-import { freePort } from '@redwire/testing';
+import { freePort, startNodeService } from '@redwire/launchers';
 import { repoPath } from './repo';
 
 const RUNNER = repoPath('infra/local-stack/dist/main.js');
@@ -67,39 +65,25 @@ export async function startLocalStack(env: Readonly<Record<string, string>> = {}
     ...env,
   };
   delete childEnv.REDWIRE_DATA_DIR;
-  const child: ChildProcess = spawn(process.execPath, [RUNNER], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const lines: string[] = [];
-  const stderr: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in 120 s:\n${stderr.join('')}`)), 120_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`runner exited with ${code}:\n${stderr.join('')}\n${lines.slice(-40).join('\n')}`));
-    });
-    readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      lines.push(line);
-      if (line.startsWith('redwire ready:')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+  const runner = await startNodeService({
+    name: 'npm start',
+    entry: RUNNER,
+    env: childEnv,
+    onLine: (line, stream) => {
+      if (stream === 'stdout') lines.push(line);
+    },
+    readyLine: /^redwire ready:/,
+    readyTimeoutMs: 120_000,
+    graceMs: 30_000,
   });
   return {
     ports,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     lines,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.kill('SIGINT');
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
+      await runner.stop('SIGINT');
+      return (await runner.exited).code;
     },
   };
 }

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@redwire/launchers';
 import { newRoutingTag, SESSION_COOKIE_NAME, SessionStore } from '@redwire/sessions';
-import { freePort } from '@redwire/testing';
 import { MissingPartError } from '../core/case.types';
 import { promCounter } from '../core/prom-text';
 import { type BenchStack, compiled } from '../stack/bench-stack';

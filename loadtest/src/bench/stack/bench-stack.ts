@@ -4,14 +4,16 @@ import path from 'node:path';
 import {
   createDatabase,
   freePort,
+  type NodeService,
   type PostgresServer,
   type RedisServer,
+  startNodeService,
   startPostgresServer,
   startRedisServer,
-} from '@redwire/testing';
+} from '@redwire/launchers';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { type ChildService, runNodeScript, startChildService } from './child-service';
+import { runNodeScript } from './run-node-script';
 
 /** The repository root, from `loadtest/dist/bench/stack/`. */
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -88,18 +90,22 @@ export class BenchStack {
     return pool;
   }
 
-  /** Starts a child HTTP service on a free port; stopped with the stack. */
+  /**
+   * Starts a child HTTP service on a free port and waits until `readyPath` answers 200; stopped with the
+   * stack. The child gets only PATH, HOME and `env`, and ends itself when the suite dies.
+   */
   async startService(
     name: string,
     entry: string,
     env: (port: number) => Record<string, string>,
     readyPath = '/healthz',
-  ): Promise<{ url: string; service: ChildService }> {
+  ): Promise<{ url: string; service: NodeService }> {
     const port = await freePort();
-    const service = await startChildService({
+    const service = await startNodeService({
       name,
       entry,
-      env: env(port),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env(port) },
+      exitWithParent: true,
       readyUrl: `http://127.0.0.1:${port}${readyPath}`,
     });
     this.onClose(() => service.stop());
@@ -107,10 +113,7 @@ export class BenchStack {
   }
 
   /** Starts one of the suite's own HTTP targets (`targets/<name>.target.ts`) as a child process. */
-  startTarget(
-    name: string,
-    config: Record<string, unknown>,
-  ): Promise<{ url: string; service: ChildService }> {
+  startTarget(name: string, config: Record<string, unknown>): Promise<{ url: string; service: NodeService }> {
     const entry = path.join(__dirname, '..', 'targets', 'main.js');
     return this.startService(`target ${name}`, entry, (port) => ({
       NODE_ENV: 'production',

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '@redwire/launchers';
 import { Queue } from 'bullmq';
 import type pg from 'pg';
 import type { SignedInUser } from '../../traffic/accounts';
@@ -36,16 +36,14 @@ export async function markJobs(redisUrl: string): Promise<JobMark> {
 
 /** Waits (up to `timeoutMs`) until no invalidation job is waiting, active or delayed: their retries run first. */
 export async function settleJobs(redisUrl: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
+  const settled = async () => {
     const counts = await jobCounts(redisUrl);
-    if (
-      (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) ===
-      0
-    )
-      return;
-    await sleep(250);
-  }
+    return (
+      (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) === 0
+    );
+  };
+  // Not settling in time is no error here: the invariant that follows reports what was left.
+  await pollUntil(settled, { what: 'queued jobs done', timeoutMs, intervalMs: 250 }).catch(() => {});
 }
 
 /**

@@ -1,4 +1,5 @@
 import { IdentitySigner, type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
+import { pollUntil } from '@redwire/launchers';
 import { createLogger, type Logger } from '@redwire/observability';
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { SessionReader } from '@redwire/sessions';
@@ -228,9 +229,6 @@ export async function waitFor(
   what = 'condition',
 ) {
   const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await probe()) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await pollUntil(probe, { what, timeoutMs, intervalMs: 10 });
+  return performance.now() - started;
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freeze, type RedisServer, startRedisServer, thaw, uniquePrefix } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
+import { freeze, thaw, uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

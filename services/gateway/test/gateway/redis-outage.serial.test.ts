@@ -1,4 +1,5 @@
-import { pauseRedis, type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
+import { pauseRedis } from '@redwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack';
 

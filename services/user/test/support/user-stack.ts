@@ -1,6 +1,7 @@
 import { IdentitySigner, type RunningHttpServer, serviceIdentity, startHttpServer } from '@redwire/http-kit';
+import { pingRedis, pollUntil } from '@redwire/launchers';
 import { createLogger } from '@redwire/observability';
-import { pingRedis, uniquePrefix } from '@redwire/testing';
+import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { loadServiceConfig, loadWorkerConfig, type ServiceConfig, type WorkerConfig } from '../../src/config';
@@ -145,11 +146,8 @@ export async function waitFor(
   what = 'condition',
 ): Promise<number> {
   const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await probe()) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms`);
+  await pollUntil(probe, { what, timeoutMs, intervalMs: 5 });
+  return performance.now() - started;
 }
 
 /** Sum of a counter's series in a registry, optionally filtered by labels. */

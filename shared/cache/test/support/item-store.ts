@@ -1,8 +1,8 @@
+import { pollUntil } from '@redwire/launchers';
 import { createRedisClient, Keyspace, type RedisClient } from '@redwire/redis-kit';
 import { testPool, uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
 import type pg from 'pg';
-import { vi } from 'vitest';
 import { z } from 'zod';
 import {
   type CacheMetrics,
@@ -164,19 +164,14 @@ export function countingMetrics(): CacheMetrics & { count(event: string): number
   };
 }
 
-/** Resolves once `probe` returns true (vitest's `vi.waitFor`, every 5 ms), with how long that took. */
+/** Resolves once `probe` returns true (polled every 5 ms), with how long that took. */
 export async function until(
   probe: () => Promise<boolean> | boolean,
   timeoutMs: number,
   what: string,
 ): Promise<number> {
   const started = performance.now();
-  await vi.waitFor(
-    async () => {
-      if (!(await probe())) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    },
-    { timeout: timeoutMs, interval: 5 },
-  );
+  await pollUntil(probe, { what, timeoutMs, intervalMs: 5 });
   return performance.now() - started;
 }
 

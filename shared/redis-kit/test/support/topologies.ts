@@ -1,3 +1,4 @@
+import { pollUntil } from '@redwire/launchers';
 import { uniquePrefix } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import type { Redis } from 'ioredis';
@@ -51,10 +52,5 @@ export function masters(client: RedisClient): Redis[] {
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 25) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  await pollUntil(check, { timeoutMs, intervalMs: everyMs });
 }

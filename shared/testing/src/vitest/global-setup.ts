@@ -1,7 +1,5 @@
+import { startPostgresServer, startRedisCluster, startRedisServer } from '@redwire/launchers';
 import type { TestProject } from 'vitest/node';
-import { startPostgresServer } from '../postgres-server';
-import { startRedisCluster } from '../redis-cluster';
-import { startRedisServer } from '../redis-server';
 import type { SharedTestServers } from './shared-servers';
 
 /**

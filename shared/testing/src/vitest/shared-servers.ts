@@ -1,5 +1,6 @@
+import { createDatabase } from '@redwire/launchers';
 import { inject } from 'vitest';
-import { createDatabase, uniquePrefix } from '../isolation';
+import { uniquePrefix } from '../isolation';
 
 export interface SharedTestServers {
   redisUrl: string;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { redisBinary } from './binaries';
 import { freeClusterPort } from './free-port';
-import { type ManagedProcess, spawnManaged, stopProcess, waitUntil } from './process-handle';
+import { type ManagedProcess, spawnManaged, stopProcess, waitUntilUp } from './managed-process';
 import { ping } from './redis-server';
 
 const run = promisify(execFile);
@@ -63,7 +63,7 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
         'local',
       ]);
       procs.push(proc);
-      await waitUntil(`cluster node ${port}`, () => ping(port), proc, 30000);
+      await waitUntilUp(`cluster node ${port}`, () => ping(port), proc, 30000);
     }
     await run(
       cli,
@@ -82,7 +82,7 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
     const first = procs[0];
     if (!first) throw new Error('cluster has no nodes');
     for (const port of ports) {
-      await waitUntil(`cluster state ok on ${port}`, () => clusterOk(port), first, 15000);
+      await waitUntilUp(`cluster state ok on ${port}`, () => clusterOk(port), first, 15000);
     }
   } catch (error) {
     await stop();

@@ -10,9 +10,9 @@ import {
   type ProcessExit,
   spawnManaged,
   stopProcess,
-  waitUntil,
+  waitUntilUp,
   withPortRetry,
-} from './process-handle';
+} from './managed-process';
 
 export interface RedisServerOptions {
   /** Port to listen on. @default a free port */
@@ -78,7 +78,7 @@ async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer>
   const start = async () => {
     proc = spawnManaged(binary, args);
     const current = proc;
-    await waitUntil(`redis-server on port ${port}`, () => ping(port), current, 30000);
+    await waitUntilUp(`redis-server on port ${port}`, () => ping(port), current, 30000);
   };
   await start();
 

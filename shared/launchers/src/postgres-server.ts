@@ -11,9 +11,9 @@ import {
   type ProcessExit,
   spawnManaged,
   stopProcess,
-  waitUntil,
+  waitUntilUp,
   withPortRetry,
-} from './process-handle';
+} from './managed-process';
 
 export interface PostgresServerOptions {
   /** Port to listen on. @default a free port */
@@ -110,7 +110,7 @@ async function startPostgresOnce(options: PostgresServerOptions): Promise<Postgr
   const start = async () => {
     proc = spawnManaged(path.join(bin, 'postgres'), args, { cwd: os.tmpdir(), ...(identity ?? {}) });
     const current = proc;
-    await waitUntil(`postgres on port ${port}`, () => canConnect(adminUrl), current, 20000);
+    await waitUntilUp(`postgres on port ${port}`, () => canConnect(adminUrl), current, 20000);
   };
   await start();
 
