@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
-import { type RedisServer, startRedisServer } from '@redwire/testing';
+import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVALIDATE_USER_JOB } from '../src/jobs/invalidate-user.job';
 import { CACHE_INVALIDATION_QUEUE } from '../src/jobs/queues';
