@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadCompose, networksOf } from '../test/support/compose-model';
+import { environmentOf, loadCompose, networksOf } from '../test/support/compose-model';
 import { dashboardQueries } from '../test/support/dashboard';
 import { readRepoFile, repoPath } from '../test/support/repo';
 import { ComposeStack, type ContainerInfo } from './compose-stack';
@@ -402,7 +402,7 @@ describe('compose boot', () => {
   });
 
   it("when Prometheus scrapes, then every service's /metrics target is up", async () => {
-    // Prometheus is not published: ask it from inside the gateway container, which shares its network.
+    // Ask Prometheus from inside the gateway container, which shares its network, as Grafana does.
     const script =
       "fetch('http://prometheus:9090/api/v1/targets').then(r => r.json())" +
       '.then(j => console.log(JSON.stringify(j.data.activeTargets.map(t => [t.labels.job, t.health, t.lastError]))))';
@@ -436,7 +436,11 @@ describe('compose boot', () => {
     ).datasources;
     expect(new Set(networksOf(merged.gateway ?? {}))).toEqual(new Set(networksOf(merged.grafana ?? {})));
     const prometheus = datasources.find((d) => d.type === 'prometheus')?.url;
-    const jaeger = datasources.find((d) => d.type === 'jaeger')?.url;
+    // Grafana expands ${NAME} in provisioning files from its environment, which compose sets.
+    const grafanaEnv = environmentOf(merged.grafana ?? {});
+    const jaeger = datasources
+      .find((d) => d.type === 'jaeger')
+      ?.url.replace(/\$\{(\w+)\}/g, (_, name: string) => grafanaEnv[name] ?? '');
     // Grafana's own substitutions, with values it would use.
     const queries = dashboardQueries().map((q) =>
       q.expr.replaceAll('$service', '.*').replaceAll('$__rate_interval', '1m'),

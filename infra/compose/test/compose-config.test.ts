@@ -10,7 +10,7 @@ import {
   publishedPorts,
 } from './support/compose-model';
 import { envExample, readRepoFile, repoRoot } from './support/repo';
-import { SERVICE_CONTRACTS } from './support/service-contracts';
+import { SERVICE_CONTRACTS, TOOL_CONTRACTS } from './support/service-contracts';
 
 const committed = () => {
   const env = envExample();
@@ -24,6 +24,11 @@ describe('docker-compose.yml against the services', () => {
     const { inputs, unset } = committed();
     expect(unset).toEqual([]);
     expect(checkCompose(inputs, SERVICE_CONTRACTS)).toEqual([]);
+  });
+
+  it('when the tools profile’s queue dashboard is checked against its config schema and the ACL files, then they agree', () => {
+    const { inputs } = committed();
+    expect(checkCompose(inputs, TOOL_CONTRACTS)).toEqual([]);
   });
 
   type Drift = [string, (inputs: ComposeInputs) => void, string];
@@ -173,17 +178,52 @@ describe('docker-compose.yml on its own', () => {
   const compose: ComposeModel = committed().inputs.compose;
   const services = Object.entries(compose.services);
 
-  it('when it is read, then only the gateway, Jaeger’s UI and Grafana are published, on loopback by default', () => {
-    const published = services.flatMap(([name, s]) =>
-      publishedPorts(s).map((p) => `${name} ${p.hostIp}:${p.published}->${p.target}`),
-    );
-    expect(published.sort()).toEqual([
+  const published = (model: ComposeModel, profile?: string) =>
+    Object.entries(model.services)
+      .filter(([, s]) => (s.profiles ?? []).length === 0 || (profile && s.profiles?.includes(profile)))
+      .flatMap(([name, s]) => publishedPorts(s).map((p) => `${name} ${p.hostIp}:${p.published}->${p.target}`))
+      .sort();
+
+  it('when it is read, then only the gateway, Jaeger’s UI, Grafana and Prometheus are published, on loopback by default', () => {
+    expect(published(compose)).toEqual([
       'gateway 127.0.0.1:8080->8080',
       'grafana 127.0.0.1:3000->3000',
       'jaeger 127.0.0.1:16686->16686',
+      'prometheus 127.0.0.1:9090->9090',
     ]);
     expect(compose.networks?.backend?.internal).toBe(true);
     for (const [name, service] of services) expect(networksOf(service), name).toContain('backend');
+  });
+
+  it('when PUBLISH_ADDRESS opens the UIs to the network, then Prometheus and the tools profile, which have no login, stay on loopback', () => {
+    const open = loadCompose(undefined, { ...envExample(), PUBLISH_ADDRESS: '0.0.0.0' }).value;
+    expect(published(open, 'tools')).toEqual([
+      'gateway 0.0.0.0:8080->8080',
+      'grafana 0.0.0.0:3000->3000',
+      'jaeger 0.0.0.0:16686->16686',
+      'prometheus 127.0.0.1:9090->9090',
+      'queue-dashboard 127.0.0.1:9092->9092',
+      'redis-commander 127.0.0.1:8091->8081',
+      'redis-commander-cache 127.0.0.1:8092->8081',
+    ]);
+    for (const name of ['queue-dashboard', 'redis-commander', 'redis-commander-cache']) {
+      expect(open.services[name]?.profiles, name).toEqual(['tools']);
+    }
+  });
+
+  it('when the Redis browsers are read, then each authenticates as the read-only tools user to its own Redis', () => {
+    for (const [name, host] of [
+      ['redis-commander', 'redis-state'],
+      ['redis-commander-cache', 'redis-cache'],
+    ] as const) {
+      const env = environmentOf(compose.services[name] ?? {});
+      expect(env, name).toMatchObject({
+        REDIS_HOST: host,
+        REDIS_USERNAME: 'tools',
+        REDIS_PASSWORD: envExample().REDIS_TOOLS_PASSWORD,
+        READ_ONLY: 'true',
+      });
+    }
   });
 
   it('when it is read, then every image is pinned to a version', () => {
@@ -258,9 +298,9 @@ describe('docker-compose.yml on its own', () => {
 
   const dockerCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!dockerCompose)(
-    'when docker-compose validates it with .env.example, then the default and loadtest profiles pass',
+    'when docker-compose validates it with .env.example, then the default, loadtest and tools profiles pass',
     () => {
-      for (const profile of [[], ['--profile', 'loadtest']]) {
+      for (const profile of [[], ['--profile', 'loadtest'], ['--profile', 'tools']]) {
         const result = spawnSync(
           'docker-compose',
           ['--env-file', '.env.example', '-f', 'docker-compose.yml', ...profile, 'config', '-q'],

@@ -237,7 +237,8 @@ describe('Kubernetes manifests, rendered offline', () => {
       expect(own.get('default')?.rules, file).toBe('on ~* &* +@all');
       expect(own.has('healthcheck'), file).toBe(false);
       for (const [user, { rules }] of upstream) {
-        if (user === 'default' || user === 'healthcheck') continue;
+        // Compose only: its health check, and the `tools` profile's read-only browser user.
+        if (user === 'default' || user === 'healthcheck' || user === 'tools') continue;
         const cluster = overlay === 'production' && role === 'state';
         const want = cluster
           ? rules.replace(' +info ', ' +info +cluster|slots +cluster|shards +readonly ')

@@ -106,14 +106,18 @@ export function faultResult(
     slices.set(slice, entry);
   }
   const failing = [...slices].filter(([, s]) => s.failed > FAILING_SHARE * s.n).map(([slice]) => slice);
-  const lastFailing = failing.length ? Math.max(...failing) : undefined;
+  const lastFailing = failing.length ? failing.reduce((a, b) => Math.max(a, b)) : undefined;
   const recoveredAt =
     lastFailing === undefined ? fault.endedAt : fault.endedAt + (lastFailing + 1) * RECOVERY_SLICE_MS;
   return {
     ...fault,
     failed: failures.length,
-    firstFailureAt: failures.length ? Math.min(...failures.map((r) => r.start)) : null,
-    lastFailureAt: failures.length ? Math.max(...failures.map((r) => r.start)) : null,
+    firstFailureAt: failures.length
+      ? failures.reduce((first, r) => Math.min(first, r.start), Number.POSITIVE_INFINITY)
+      : null,
+    lastFailureAt: failures.length
+      ? failures.reduce((last, r) => Math.max(last, r.start), Number.NEGATIVE_INFINITY)
+      : null,
     recoveryMs: recoveredAt > fault.windowEndAt - 1000 ? null : round(recoveredAt - fault.endedAt),
   };
 }
@@ -122,7 +126,7 @@ export function faultResult(
 export function timeline(records: readonly RequestRecord[], bucketMs = 250): TimelineBucket[] {
   const steady = records.filter(isSteadyTraffic);
   if (steady.length === 0) return [];
-  const last = Math.max(...steady.map((r) => r.start));
+  const last = steady.reduce((latest, r) => Math.max(latest, r.start), Number.NEGATIVE_INFINITY);
   const buckets = Array.from({ length: Math.floor(last / bucketMs) + 1 }, () => [] as RequestRecord[]);
   for (const r of steady) buckets[Math.floor(r.start / bucketMs)]?.push(r);
   return buckets.map((rows, i) => {

@@ -65,10 +65,23 @@ const serviceSchema = z
     message: 'must exceed USER_CACHE_INVALIDATION_BUDGET (a write leaves that much for its invalidation)',
   });
 
+/**
+ * The queue dashboard (bull-board: retries and deletes jobs, no login). Loopback is its only access control,
+ * so it is off unless given a port, and binds ADMIN_HOST, never HOST (which compose sets to 0.0.0.0).
+ */
+const queueDashboard = {
+  /** The dashboard's listener (`/queues`, `/healthz`); 0 = off. */
+  ADMIN_PORT: env.port().default(0),
+  ADMIN_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Show jobs, allow no retry, delete, promote, clean, pause or add. */
+  QUEUE_DASHBOARD_READ_ONLY: env.bool().default(false),
+};
+
 const workerSchema = z.object({
   ...common,
   /** /healthz and /metrics of the worker; 0 turns the listener off. */
   METRICS_PORT: env.port().default(9091),
+  ...queueDashboard,
   OUTBOX_POLL_INTERVAL: env.duration().default(500),
   OUTBOX_BATCH_SIZE: env.int(1, 1000).default(100),
   /** How long published outbox rows are kept (the cache's recovery sweep reads them); ≥ USER_CACHE_MAX_TTL. */
@@ -78,10 +91,21 @@ const workerSchema = z.object({
   WORKER_REDIS_COMMAND_TIMEOUT: env.duration().default(2000),
 });
 
+/** The dashboard alone (`dist/queues.js`): compose's `tools` profile runs it next to the worker. */
+const queuesSchema = z.object({
+  ...runModeEnv,
+  LOG_LEVEL: common.LOG_LEVEL,
+  REDIS_URL: common.REDIS_URL,
+  REDIS_NAMESPACE: common.REDIS_NAMESPACE,
+  ...queueDashboard,
+  ADMIN_PORT: env.port().default(9092),
+});
+
 const migrateSchema = z.object({ ...runModeEnv, DATABASE_URL: env.postgresUrl() });
 
 export type ServiceConfig = DeepReadonly<z.output<typeof serviceSchema>>;
 export type WorkerConfig = DeepReadonly<z.output<typeof workerSchema>>;
+export type QueuesConfig = DeepReadonly<z.output<typeof queuesSchema>>;
 
 /** The HTTP service's configuration (throws one ConfigError listing every bad key). */
 export function loadServiceConfig(source: Env): ServiceConfig {
@@ -91,6 +115,11 @@ export function loadServiceConfig(source: Env): ServiceConfig {
 /** The worker's configuration. */
 export function loadWorkerConfig(source: Env): WorkerConfig {
   return refuseDevSecrets(loadConfig(workerSchema, source));
+}
+
+/** The standalone queue dashboard's configuration. */
+export function loadQueuesConfig(source: Env): QueuesConfig {
+  return refuseDevSecrets(loadConfig(queuesSchema, source));
 }
 
 /** The migration entry point's configuration. */

@@ -6,8 +6,10 @@ export { isCachedUser } from './cache/cached-user.guard';
 export { USER_CACHE_NAME, UserCacheKeys } from './cache/user-cache.keys';
 export {
   loadMigrateConfig,
+  loadQueuesConfig,
   loadServiceConfig,
   loadWorkerConfig,
+  type QueuesConfig,
   type ServiceConfig,
   type WorkerConfig,
 } from './config';

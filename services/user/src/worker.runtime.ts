@@ -28,6 +28,7 @@ import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidat
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
 import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
 import { OutboxRelay } from './outbox/outbox.relay';
+import { createQueueDashboard } from './queue-dashboard';
 import { registerBacklogGauges, registerQueueGauge, SCRAPE_DEADLINE_MS } from './user.metrics';
 
 /** How often the outbox cleanup runs. */
@@ -48,6 +49,8 @@ export interface WorkerRuntime {
   readonly metrics: Metrics;
   /** /healthz and /metrics, served on METRICS_PORT by worker.ts. */
   readonly app: Express;
+  /** The queue dashboard (`/queues`) and /healthz, served on ADMIN_HOST:ADMIN_PORT by worker.ts. */
+  readonly adminApp: Express;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -163,6 +166,11 @@ export function createWorkerRuntime(
   app.get('/healthz', healthzHandler());
   app.get('/metrics', metrics.metricsHandler);
 
+  const adminApp = createQueueDashboard({
+    queues: [invalidationQueue, maintenanceQueue],
+    readOnly: config.QUEUE_DASHBOARD_READ_ONLY,
+  });
+
   return {
     logger,
     pool,
@@ -171,6 +179,7 @@ export function createWorkerRuntime(
     invalidationQueue,
     metrics,
     app,
+    adminApp,
     async start() {
       // The group first, so events the relay publishes from now on are all delivered to it.
       await consumer.start();

@@ -1,8 +1,10 @@
 // The user worker's composition root (`redwire-user-worker`): outbox relay, the user-cache consumer
-// group, BullMQ processors, and /healthz + /metrics on METRICS_PORT.
+// group, BullMQ processors, /healthz + /metrics on METRICS_PORT, and the queue dashboard on
+// ADMIN_HOST:ADMIN_PORT (loopback, off unless given a port).
 import { createShutdown, startHttpServer } from '@redwire/http-kit';
 import { shutdownTelemetry } from '@redwire/observability';
 import { loadWorkerConfig } from './config';
+import { QUEUE_DASHBOARD_PATH } from './queue-dashboard';
 import { createWorkerRuntime } from './worker.runtime';
 
 async function main(): Promise<void> {
@@ -22,6 +24,15 @@ async function main(): Promise<void> {
     });
     shutdown.addServer(server.server);
     logger.info({ url: server.url }, 'user worker metrics listening');
+  }
+  if (config.ADMIN_PORT !== 0) {
+    const admin = await startHttpServer(runtime.adminApp, {
+      port: config.ADMIN_PORT,
+      host: config.ADMIN_HOST,
+      logger,
+    });
+    shutdown.addServer(admin.server);
+    logger.info({ url: `${admin.url}${QUEUE_DASHBOARD_PATH}` }, 'user worker queue dashboard listening');
   }
   logger.info('user worker started');
 }

@@ -159,6 +159,7 @@ function checkHttpSurface(
       problems.push(`${where}: healthcheck requests ${url.pathname}, the service serves ${surface.health}`);
     }
   }
+  if (surface.metrics === undefined) return problems;
   const jobs = (inputs.prometheus.scrape_configs ?? []).filter((job) =>
     (job.static_configs ?? []).some((s) => (s.targets ?? []).some((t) => t.split(':')[0] === where)),
   );

@@ -1,5 +1,6 @@
 import type { Env } from '@redwire/config';
 import {
+  loadQueuesConfig,
   loadServiceConfig,
   loadMigrateConfig as loadUserMigrateConfig,
   loadWorkerConfig,
@@ -16,8 +17,8 @@ export interface HttpSurface {
   readonly portKey: string;
   /** What the compose healthcheck requests. */
   readonly health: string;
-  /** What Prometheus scrapes. */
-  readonly metrics: string;
+  /** What Prometheus scrapes; none for a tool Prometheus does not scrape. */
+  readonly metrics?: string;
 }
 
 /** What one compose service must agree with: the service's own config loader and what it serves. */
@@ -29,7 +30,7 @@ export interface ServiceContract {
   /** The image's `SERVICE` build argument. */
   readonly image: 'gateway' | 'user' | 'auth';
   /** The compiled entry point it runs (relative to the image's working directory). */
-  readonly entry: 'dist/main.js' | 'dist/worker.js' | 'dist/migrate.js';
+  readonly entry: 'dist/main.js' | 'dist/worker.js' | 'dist/migrate.js' | 'dist/queues.js';
   /** `service.name` (docs/api.md "Operations"); one-shot migrations export no telemetry. */
   readonly serviceName?: string;
   readonly http?: HttpSurface;
@@ -81,4 +82,20 @@ export const SERVICE_CONTRACTS: readonly ServiceContract[] = [
   },
   { compose: 'user-migrate', load: loadUserMigrateConfig, image: 'user', entry: 'dist/migrate.js' },
   { compose: 'auth-migrate', load: loadAuthMigrateConfig, image: 'auth', entry: 'dist/migrate.js' },
+];
+
+/**
+ * The `tools` profile's Node service: the queue dashboard alone. Kept apart from SERVICE_CONTRACTS, which
+ * the `npm start` stack and the Kubernetes manifests mirror; it runs in compose only.
+ */
+export const TOOL_CONTRACTS: readonly ServiceContract[] = [
+  {
+    compose: 'queue-dashboard',
+    load: loadQueuesConfig,
+    image: 'user',
+    entry: 'dist/queues.js',
+    http: { portKey: 'ADMIN_PORT', health: '/healthz' },
+    publishedPortKey: 'ADMIN_PORT',
+    redisUser: 'user',
+  },
 ];

@@ -95,6 +95,10 @@ export async function startFuzzStack(): Promise<FuzzStack> {
       // Every fuzzed login comes from 127.0.0.1: keep the back-off from hiding the password check.
       LOGIN_BACKOFF_AFTER: '100',
       LOGIN_BACKOFF_ACCOUNT_AFTER: '1000',
+      // A full `npm run fuzz` on a loaded box runs past the 30 min idle default; a session expiring on its
+      // own would show up as a read that changed state.
+      SESSION_IDLE_TIMEOUT: String(24 * 3_600_000),
+      SESSION_ABSOLUTE_TIMEOUT: String(48 * 3_600_000),
     }),
   );
   const policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuzz-policies-'));
