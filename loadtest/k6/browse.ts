@@ -21,7 +21,8 @@ const browseOptions = {
   accounts: envNumber('USERS', 20, { min: 1, integer: true }),
   pageSize: envNumber('PAGE_SIZE', 20, { min: 1, integer: true }),
 };
-if (browseOptions.pageSize > 100) throw new Error(`PAGE_SIZE=${browseOptions.pageSize}: API.md allows 1–100`);
+if (browseOptions.pageSize > 100)
+  throw new Error(`PAGE_SIZE=${browseOptions.pageSize}: docs/api.md allows 1–100`);
 
 export const options: Options = {
   scenarios: {

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import {
   freePort,
   isPortFree,
@@ -182,6 +184,30 @@ describe('the local stack (npm start)', () => {
     });
     expect(login.status).toBe(401);
     expect(((await login.json()) as { code: string }).code).toBe('E_INVALID_CREDENTIALS');
+  });
+
+  it("when the README's first requests are pasted into sh, then they register, log in, read the profile (MISS, then HIT) and update it", async () => {
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1] ?? '')
+      .find((b) => b.includes('field()'));
+    expect(block, 'the README has a sh block defining field()').toBeDefined();
+    // The README tells a reader who moved the gateway to change this one line, which is what the test does.
+    const script = (block ?? '').replace(
+      /^gw=\S+/m,
+      `gw=http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`,
+    );
+    expect(script).not.toBe(block);
+    const env = {
+      ...process.env,
+      PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+    };
+    const { stdout } = await promisify(execFile)('sh', ['-c', script], { env, timeout: 30_000 });
+    expect(stdout).toMatch(/^\{"user":\{"id":"[0-9a-f-]{36}","email":"ada@example\.com"/);
+    expect([...stdout.matchAll(/^x-cache: (\w+)/gim)].map((m) => m[1])).toEqual(['MISS', 'HIT']);
+    expect(stdout).toMatch(
+      /"bio":"Analytical engines","createdAt":"[^"]+","updatedAt":"[^"]+","version":2\}\s*$/,
+    );
   });
 
   it('when it is ready, then it has created the admin itself, printed its password once, and nobody can claim the address', async () => {

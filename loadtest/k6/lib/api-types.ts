@@ -1,4 +1,4 @@
-// The API.md bodies the scenarios read, with guards: a response that does not match is a failed check,
+// The docs/api.md bodies the scenarios read, with guards: a response that does not match is a failed check,
 // never a crash in the middle of an iteration.
 
 /** `GET /users/:id` (`email` only for self or an admin). */

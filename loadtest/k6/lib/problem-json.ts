@@ -1,6 +1,6 @@
 // Pure parsing (no k6 imports) so the vitest suite can exercise it under Node.
 
-/** An `application/problem+json` body as API.md defines it. */
+/** An `application/problem+json` body as docs/api.md defines it. */
 export interface Problem {
   type: string;
   title: string;
@@ -15,7 +15,7 @@ export interface Problem {
   'violated-policies'?: string[];
 }
 
-/** The problem type API.md assigns to 429 answers. */
+/** The problem type docs/api.md assigns to 429 answers. */
 export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
 
 const isStringArray = (v: unknown): v is string[] =>

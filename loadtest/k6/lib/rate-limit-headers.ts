@@ -163,7 +163,7 @@ export function parseRateLimitStates(value: string | undefined): RateLimitState[
 }
 
 /**
- * Parses `Retry-After` in its delay-seconds form, the only form API.md allows.
+ * Parses `Retry-After` in its delay-seconds form, the only form docs/api.md allows.
  * @returns whole seconds, or `undefined` when absent or not a non-negative integer.
  */
 export function parseRetryAfter(value: string | undefined): number | undefined {

@@ -7,7 +7,7 @@ import { parseRetryAfter } from './rate-limit-headers.ts';
 /** Per-run values: every user a run creates is new, so runs never collide on an email. */
 export interface RunIdentity {
   runId: string;
-  /** One password for the run's users (15–256 chars per API.md); lives only in setup data, never in results. */
+  /** One password for the run's users (15–256 chars per docs/api.md); lives only in setup data, never in results. */
   password: string;
 }
 
@@ -96,7 +96,7 @@ export function registerUsers(api: ApiClient, run: RunIdentity, label: string, c
 }
 
 /**
- * Deletes the run's users (their credentials and sessions go with them, per API.md), so repeated runs do
+ * Deletes the run's users (their credentials and sessions go with them, per docs/api.md), so repeated runs do
  * not grow the database. Best effort: a failure is logged and counted as a failed check, not fatal.
  */
 export function deleteUsers(api: ApiClient, users: TestUser[]): void {

@@ -13,7 +13,7 @@ export const BROWSE = 'browse';
 /** Setup knobs. */
 export interface BrowseOptions {
   /**
-   * Accounts logged into in turn (`USERS`). Keep it well above the logins in flight per account: API.md
+   * Accounts logged into in turn (`USERS`). Keep it well above the logins in flight per account: docs/api.md
    * revokes the oldest of more than 10 live sessions, which would fail an iteration still browsing.
    */
   accounts: number;

@@ -11,7 +11,7 @@ import { type RunIdentity, registerUsers, type TestUser } from '../lib/test-user
 /** The scenario's name in `options.scenarios`, hence its `scenario` tag. */
 export const CACHE_READS = 'cache_reads';
 
-/** `X-Cache` values API.md allows. */
+/** `X-Cache` values docs/api.md allows. */
 const X_CACHE_VALUES = ['HIT', 'MISS', 'STALE', 'BYPASS'];
 
 /** Share of 200 reads answered `X-Cache: HIT` (MISS, STALE and BYPASS count as not hit). */

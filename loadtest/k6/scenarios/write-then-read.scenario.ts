@@ -1,4 +1,4 @@
-// Writes followed by reads: PATCH /users/:id, then GET until the new version shows. DESIGN.md promises
+// Writes followed by reads: PATCH /users/:id, then GET until the new version shows. docs/design.md promises
 // read-your-writes (the user service deletes the cache key after commit, the event path is the backstop),
 // so the first read after a write should already be fresh; the lag Trend measures how long clients
 // actually wait and the stale-read Rate catches any window in which the old version is still served.

@@ -30,7 +30,7 @@ export interface AppDeps extends AuthRoutesDeps {
 }
 
 /**
- * DESIGN.md failure policy: PostgreSQL down → logins and account changes 503; Redis down → 503 (auth fails
+ * docs/design.md failure policy: PostgreSQL down → logins and account changes 503; Redis down → 503 (auth fails
  * closed, it never answers as if a session were valid). Never a 500.
  */
 const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {

@@ -1,7 +1,8 @@
 import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
 import { z } from 'zod';
 
-// The only place the auth service reads the environment (STYLE.md 4).
+// The only place the auth service reads the environment: read once at start-up, validated against one schema
+// (one error lists every bad key), and passed down as a frozen object.
 
 const serviceSchema = z
   .object({

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
 import { z } from 'zod';
 
-// The only place the gateway reads the environment (STYLE.md 4).
+// The only place the gateway reads the environment: read once at start-up, validated against one schema
+// (one error lists every bad key), and passed down as a frozen object.
 
 const NAMESPACE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -50,7 +51,7 @@ const schema = z
     SESSION_CHECK_DEADLINE: env.duration().default(100),
     /**
      * Reuse a successful session validation this long (0–1000 ms; 0 = check every request in Redis). A
-     * revocation still takes effect within 1 s (API.md).
+     * revocation still takes effect within 1 s (docs/api.md).
      */
     SESSION_CACHE_TTL: env
       .duration()

@@ -250,7 +250,7 @@ describe('list', () => {
 });
 
 describe('bad input', () => {
-  it('when any input breaks the rules of API.md, then 4xx problem+json, never 5xx', async () => {
+  it('when any input breaks the rules of docs/api.md, then 4xx problem+json, never 5xx', async () => {
     const id = await createUser(url);
     const me = await asUser(id);
     const service = await asAuthService();

@@ -51,7 +51,7 @@ function simple(code: string, status: number, defaultDetail: string) {
 }
 
 /**
- * Factories for every stable error code of API.md, keyed by code (`throw errors.E_USER_NOT_FOUND()`).
+ * Factories for every stable error code of docs/api.md, keyed by code (`throw errors.E_USER_NOT_FOUND()`).
  * Default details are client-safe; pass a more specific `detail` when it helps the client, never one
  * containing driver output.
  */

@@ -4,7 +4,7 @@ import { ExpiringCache } from './expiring-cache';
 import { IDENTITY_TOKEN_TYPE, type Identity, type ServiceName, serviceIdentity } from './identity.types';
 import { type IdentityKey, importIdentityKey } from './identity-key';
 
-/** Longest lifetime DESIGN.md allows for an identity token. */
+/** Longest lifetime docs/design.md allows for an identity token. */
 export const MAX_IDENTITY_TTL_SECONDS = 30;
 
 /** Options of {@link IdentitySigner}. */

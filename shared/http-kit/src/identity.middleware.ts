@@ -70,7 +70,7 @@ export function requireServiceIdentity(
   };
 }
 
-/** Throws 401 when anonymous and 403 unless the caller is `userId` or an admin (API.md "self or admin"). */
+/** Throws 401 when anonymous and 403 unless the caller is `userId` or an admin (docs/api.md "self or admin"). */
 export function assertSelfOrAdmin(identity: VerifiedIdentity | null, userId: string): void {
   if (!identity) throw errors.E_UNAUTHENTICATED();
   if (identity.role !== 'admin' && !(identity.role !== 'service' && identity.sub === userId)) {

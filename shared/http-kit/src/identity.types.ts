@@ -10,7 +10,7 @@ export const IDENTITY_TOKEN_TYPE = 'redwire-identity+jwt';
 export type ServiceName = 'gateway' | 'user' | 'auth';
 export const SERVICE_NAMES = ['gateway', 'user', 'auth'] as const satisfies readonly ServiceName[];
 
-/** Account tiers (API.md). */
+/** Account tiers (docs/api.md). */
 export type Tier = 'free' | 'pro';
 
 /** A signed-in user, as the gateway established it from the session. */

@@ -2,14 +2,14 @@ import type { Request, RequestHandler } from 'express';
 import express from 'express';
 import { errors } from './errors';
 
-/** API.md's body limit. */
+/** docs/api.md's body limit. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Options of {@link jsonBody}. */
 export interface JsonBodyOptions {
   /**
    * Largest accepted body in bytes; one byte more is a 413.
-   * @default 65536 (64 KiB, API.md)
+   * @default 65536 (64 KiB, docs/api.md)
    */
   readonly limitBytes?: number;
 }
@@ -22,7 +22,7 @@ function hasBody(req: Request): boolean {
 }
 
 /**
- * Parses JSON request bodies per API.md: a body must be `application/json` (UTF-8, not compressed) or the
+ * Parses JSON request bodies per docs/api.md: a body must be `application/json` (UTF-8, not compressed) or the
  * request fails with 415; more than `limitBytes` is a 413; JSON that does not parse, or whose top level is
  * not an object or array, is a 400 `E_MALFORMED_JSON`. Requests without a body pass with `req.body`
  * undefined. Errors go to the error middleware.

@@ -7,7 +7,7 @@ export const ROOT_FIELD = '_root';
 const strictCache = new WeakMap<z.ZodObject, z.ZodObject>();
 
 /**
- * A plain `z.object` silently strips unknown keys; API.md wants them rejected. Top-level objects are made
+ * A plain `z.object` silently strips unknown keys; docs/api.md wants them rejected. Top-level objects are made
  * strict here (cached per schema) unless the schema chose a catch-all (`.loose()`, `.catchall()`).
  * Nested objects must be declared with `z.strictObject` by the caller.
  */

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { AppError } from './app-error';
 import { ensureRequestId } from './request-id.middleware';
 
-/** The RFC 9457 body redwire sends for every error (API.md), plus any extension members. */
+/** The RFC 9457 body redwire sends for every error (docs/api.md), plus any extension members. */
 export interface ProblemBody {
   readonly type: string;
   readonly title: string;

@@ -14,7 +14,7 @@ import express, { type Response as ExpressResponse } from 'express';
 import { describe, expect, it } from 'vitest';
 import { readProblem, recordingLogger, serve } from './helpers';
 
-const API_MD_CODES: Record<ErrorCode, number> = {
+const CONTRACT_CODES: Record<ErrorCode, number> = {
   E_VALIDATION: 400,
   E_MALFORMED_JSON: 400,
   E_MALFORMED_REQUEST: 400,
@@ -104,17 +104,17 @@ async function appWith(logger = recordingLogger()) {
 }
 
 describe('error middleware', () => {
-  it('when the catalogue is listed, then it has exactly the codes of API.md with their statuses', () => {
-    expect([...ERROR_CODES].sort()).toEqual(Object.keys(API_MD_CODES).sort());
+  it('when the catalogue is listed, then it has exactly the codes of docs/api.md with their statuses', () => {
+    expect([...ERROR_CODES].sort()).toEqual(Object.keys(CONTRACT_CODES).sort());
     for (const code of ERROR_CODES) {
       const err = build(code);
       expect(err).toBeInstanceOf(AppError);
       expect(isAppError(err, code)).toBe(true);
-      expect(err.status).toBe(API_MD_CODES[code]);
+      expect(err.status).toBe(CONTRACT_CODES[code]);
     }
   });
 
-  it.each(Object.entries(API_MD_CODES))(
+  it.each(Object.entries(CONTRACT_CODES))(
     'when a route throws %s, then the problem has status %d',
     async (code, status) => {
       const { server, seen } = await appWith();

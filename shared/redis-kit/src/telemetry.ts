@@ -1,6 +1,6 @@
 import { type Tracer, trace } from '@opentelemetry/api';
 
-// Span and attribute names in one place (STYLE.md 9). Messaging names follow the OTel messaging semantic
+// Span and attribute names in one place, so code and dashboards agree on them. Messaging names follow the OTel messaging semantic
 // conventions (still "Development" status); `redwire.*` are ours.
 
 /** The instrumentation scope of every span this package starts. */

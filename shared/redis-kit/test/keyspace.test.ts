@@ -72,7 +72,17 @@ describe('keySlot', () => {
 
     it('when comparing random keys with CLUSTER KEYSLOT, then every slot agrees', async () => {
       const client = await redis.client();
-      const samples = ['', 'x', 'héllo', '{tag}rest', 'a{b}c{d}', '{}x', '🙂', `${redis.namespace}:k`];
+      const samples = [
+        '',
+        'x',
+        'héllo',
+        '{tag}rest',
+        'a{b}c{d}',
+        '{}x',
+        '🙂',
+        '\ud800lone',
+        `${redis.namespace}:k`,
+      ];
       for (let i = 0; i < 40; i++) samples.push(Math.random().toString(36).slice(2));
       for (const key of samples) {
         expect(keySlot(key), key).toBe(Number(await client.call('CLUSTER', 'KEYSLOT', key)));

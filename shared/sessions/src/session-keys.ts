@@ -9,7 +9,7 @@ import { Keyspace } from '@redwire/redis-kit';
  *                                         rising in creation order
  * - `auth:session:{tag}:u`          HASH  account state mirrored from PostgreSQL: uid, av, rev, role, tier
  *
- * The auth service owns these keys (DESIGN.md), hence the `auth` service segment even when the gateway reads.
+ * The auth service owns these keys (docs/design.md), hence the `auth` service segment even when the gateway reads.
  */
 export class SessionKeys {
   private readonly keyspace: Keyspace;

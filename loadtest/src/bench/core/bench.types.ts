@@ -141,7 +141,7 @@ export interface TargetResult {
   readonly verdict: 'met' | 'short' | 'not-measured';
   /** How the number was obtained, or why it is missing; for `short`, by how much. */
   readonly detail: string;
-  /** The anchor ENVIRONMENT.md measured for the baseline library, for context. */
+  /** The anchor docs/measurements.md measured for the baseline library, for context. */
   readonly anchor?: string;
 }
 

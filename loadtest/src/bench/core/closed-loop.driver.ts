@@ -7,7 +7,7 @@ const YIELD_EVERY = 64;
 
 /** Options of {@link runClosedLoop}. */
 export interface ClosedLoopOptions {
-  /** Concurrent callers, each awaiting its previous call before the next (ENVIRONMENT.md anchors: 64). */
+  /** Concurrent callers, each awaiting its previous call before the next (docs/measurements.md anchors: 64). */
   readonly callers: number;
   /** How long to keep calling, in ms. */
   readonly durationMs: number;

@@ -15,7 +15,7 @@ export interface HttpLoadRequest {
 
 /** Options of {@link runHttpLoad}. */
 export interface HttpLoadOptions {
-  /** Concurrent keep-alive connections (ENVIRONMENT.md anchors: 50). */
+  /** Concurrent keep-alive connections (docs/measurements.md anchors: 50). */
   readonly connections: number;
   /** How long to send, in ms. */
   readonly durationMs: number;

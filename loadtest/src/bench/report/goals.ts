@@ -1,7 +1,7 @@
 import type { CaseResult, TargetResult, ThroughputCaseResult } from '../core/bench.types';
 import { pairedRatio } from '../core/stats';
 
-/** A target from the issue, set from ENVIRONMENT.md's anchor ratios. Reported, never asserted. */
+/** A target from the issue, set from docs/measurements.md's anchor ratios. Reported, never asserted. */
 interface Goal {
   readonly id: string;
   readonly description: string;
@@ -23,7 +23,7 @@ export const GOALS: readonly Goal[] = [
     op: '>=',
     threshold: 1.0,
     unit: '×',
-    anchor: 'ENVIRONMENT.md: a GCRA EVALSHA 0.63, rate-limiter-flexible 0.71 of a trivial EVALSHA',
+    anchor: 'docs/measurements.md: a GCRA EVALSHA 0.63, rate-limiter-flexible 0.71 of a trivial EVALSHA',
     source: { kind: 'ratio', caseId: 'limiter-allow', variant: 'redwire-2', against: 'rlf-1' },
   },
   {

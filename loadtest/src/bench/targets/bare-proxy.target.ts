@@ -3,7 +3,7 @@ import { type BuiltTarget, required, type TargetConfig } from './target.types';
 
 /**
  * The floor of any proxy here: plain node:http, a keep-alive agent, headers passed through untouched,
- * bodies piped, no routing, limits, identity, hop-by-hop hygiene or error mapping (ENVIRONMENT.md measured
+ * bodies piped, no routing, limits, identity, hop-by-hop hygiene or error mapping (docs/measurements.md measured
  * 0.65× direct for one). Not something to deploy; it shows how much of the gateway's cost is the extra hop.
  */
 export function bareProxyTarget(config: TargetConfig): BuiltTarget {

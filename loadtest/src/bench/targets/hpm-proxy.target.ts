@@ -5,7 +5,7 @@ import { type BuiltTarget, required, type TargetConfig } from './target.types';
 
 /**
  * http-proxy-middleware in front of the backend with a keep-alive agent (without one it sends
- * `Connection: close` upstream: ENVIRONMENT.md measured 0.22× direct that way). No limiter, no identity:
+ * `Connection: close` upstream: docs/measurements.md measured 0.22× direct that way). No limiter, no identity:
  * the cheapest proxy an Express gateway would start from.
  */
 export function hpmProxyTarget(config: TargetConfig): BuiltTarget {

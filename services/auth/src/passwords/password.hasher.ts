@@ -32,7 +32,7 @@ export interface PasswordHasherOptions {
 }
 
 /**
- * Argon2id hashing through @node-rs/argon2 (prebuilt binaries, no compiler at install; ENVIRONMENT.md).
+ * Argon2id hashing through @node-rs/argon2 (prebuilt binaries, no compiler at install; docs/measurements.md).
  * Parameters live in each PHC string, so raising them upgrades accounts one login at a time. Unknown
  * accounts are verified against a dummy hash with the same parameters: every login costs one verification.
  */

@@ -1,6 +1,6 @@
 import type { SessionInfo } from '@redwire/sessions';
 
-/** `session` in login, password-change and /auth/me responses (API.md). */
+/** `session` in login, password-change and /auth/me responses (docs/api.md). */
 export function sessionView(session: SessionInfo) {
   return {
     id: session.sessionId,
@@ -10,7 +10,7 @@ export function sessionView(session: SessionInfo) {
   };
 }
 
-/** One entry of GET /auth/sessions (API.md). Never the secret or its digest. */
+/** One entry of GET /auth/sessions (docs/api.md). Never the secret or its digest. */
 export function sessionListItem(session: SessionInfo, currentSessionId: string) {
   return {
     id: session.sessionId,

@@ -8,7 +8,7 @@ export interface Route {
   readonly label: string;
   /**
    * An invalid, expired or revoked token proceeds as anonymous instead of 401: logging out must clear a
-   * stale cookie, and a stale cookie must not block logging in again (API.md).
+   * stale cookie, and a stale cookie must not block logging in again (docs/api.md).
    */
   readonly anonymousOnInvalidToken: boolean;
 }

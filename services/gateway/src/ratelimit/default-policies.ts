@@ -1,7 +1,7 @@
 import type { PolicyInput } from './policy.schema';
 
 /**
- * The policies used when no RATE_LIMIT_POLICIES_FILE is given (API.md): anonymous traffic per IP, signed-in
+ * The policies used when no RATE_LIMIT_POLICIES_FILE is given (docs/api.md): anonymous traffic per IP, signed-in
  * traffic per user by tier, a generous per-IP ceiling for everyone (many sessions behind one address),
  * and strict per-IP limits on the credential endpoints, which refuse rather than guess when Redis is down.
  * `policies.example.json` holds the same set in the file format.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { UserEvent } from '../users/user.model';
 
-/** Name of the stream (DESIGN.md "Events"); its key comes from the service keyspace: `user:stream:{user-events}`. */
+/** Name of the stream (docs/design.md, "Events and jobs"); its key comes from the service keyspace: `user:stream:{user-events}`. */
 export const USER_EVENTS_STREAM = 'user-events';
 
 /** Consumer group of the user service's own cache invalidator. */

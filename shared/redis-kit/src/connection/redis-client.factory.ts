@@ -5,7 +5,7 @@ import { backoffDelay } from '../internal/backoff';
 import { backoffSchema, functionSchema, positiveInt, resolveOptions } from '../internal/options';
 import { type RedisTarget, resolveTarget } from './redis-target';
 
-/** The two Redis deployments of DESIGN.md: `state` (REDIS_URL, noeviction) and `cache` (CACHE_REDIS_URL, evictable). */
+/** The two Redis roles of docs/design.md ("Redis roles and key ownership"): `state` (REDIS_URL, noeviction) and `cache` (CACHE_REDIS_URL, evictable). */
 export type RedisRole = 'state' | 'cache';
 
 /**
@@ -117,7 +117,7 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
     username: settings.username ?? target.username,
     password: settings.password ?? target.password,
     ...(target.tls ? { tls: {} } : {}),
-    // Pipelining many callers' commands into one write measured slower here (ENVIRONMENT.md).
+    // Pipelining many callers' commands into one write measured slower here (docs/measurements.md).
     enableAutoPipelining: false,
     reconnectOnError: null,
   };

@@ -1,21 +1,6 @@
+/// <reference path="./cluster-key-slot.d.ts" />
+import calculateSlot from 'cluster-key-slot';
 import { CrossSlotError } from '../errors';
-
-const CRC16_TABLE = (() => {
-  const table = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    let crc = i << 8;
-    for (let bit = 0; bit < 8; bit++)
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-    table[i] = crc;
-  }
-  return table;
-})();
-
-function crc16(bytes: Uint8Array): number {
-  let crc = 0;
-  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0);
-  return crc;
-}
 
 /** The part of a key Redis Cluster hashes: the first non-empty `{...}` section, else the whole key. */
 export function hashTagOf(key: string): string {
@@ -26,9 +11,13 @@ export function hashTagOf(key: string): string {
   return key.slice(open + 1, close);
 }
 
-/** The Redis Cluster hash slot (0–16383) of a key, computed exactly as the server does (CRC16 mod 16384). */
+/**
+ * The Redis Cluster hash slot (0–16383) of a key, computed exactly as the server does (CRC16 of the hash
+ * tag, mod 16384). The CRC is `cluster-key-slot`, the function ioredis routes Cluster commands with; it gets
+ * the key's UTF-8 bytes, which are what the server hashes even for a string with a lone surrogate.
+ */
 export function keySlot(key: string): number {
-  return crc16(Buffer.from(hashTagOf(key), 'utf8')) % 16384;
+  return calculateSlot(Buffer.from(key, 'utf8'));
 }
 
 /** Throws CrossSlotError unless every key maps to the same hash slot (what a Cluster script requires). */
