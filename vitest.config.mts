@@ -22,6 +22,8 @@ const testGlobs = [
   'infra/*/test/**/*.test.ts',
   'loadtest/test/**/*.test.ts',
   'examples/*/test/**/*.test.ts',
+  // Checks of the repository as a whole (package boundaries).
+  'test/**/*.test.ts',
 ];
 
 export default defineConfig({
