@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { authEventsKey, encodeAuthEvent } from '@redwire/contracts';
 import { IdentityVerifier } from '@redwire/http-kit';
 import { createRedisClient, type RedisClient } from '@redwire/redis-kit';
 import { freeze, type RedisServer, startRedisServer, thaw } from '@redwire/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/identity/session-cache';
+import { announceRevoked } from '../support/auth-events';
 import { type GatewayStack, SIGNING_KEY, startGatewayStack } from '../support/gateway-stack';
 
 // Degraded sessions against the gateway's own state Redis, frozen (SIGSTOP) or killed and restarted with
@@ -167,13 +166,7 @@ describe('degraded sessions (own state Redis)', () => {
     const { token, account } = await validated();
     await stack.sessions.revokeAll(account.tag);
     const sessionId = token.split('.')[0] as string;
-    const revoked = {
-      type: 'session.revoked',
-      sessionId,
-      eventId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-    } as const;
-    await auth.xadd(authEventsKey(stack.namespace), '*', ...Object.entries(encodeAuthEvent(revoked)).flat());
+    await announceRevoked(auth, stack.namespace, sessionId);
     const key = SessionCache.keyOf(token);
     for (let i = 0; i < 100 && stack.runtime.authenticator.lastKnown?.get(key); i++) await sleep(10);
     expect(stack.runtime.authenticator.lastKnown?.get(key)).toBeUndefined();

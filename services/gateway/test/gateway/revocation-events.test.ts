@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { authEventsKey, encodeAuthEvent } from '@redwire/contracts';
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { sharedServers } from '@redwire/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announceRevoked } from '../support/auth-events';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
 let stack: GatewayStack;
@@ -32,13 +31,7 @@ describe('session cache and auth-events', () => {
 
     const sessionId = token.split('.')[0] as string;
     const published = performance.now();
-    const revoked = {
-      type: 'session.revoked',
-      sessionId,
-      eventId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-    } as const;
-    await redis.xadd(authEventsKey(stack.namespace), '*', ...Object.entries(encodeAuthEvent(revoked)).flat());
+    await announceRevoked(redis, stack.namespace, sessionId);
     let status = 200;
     while (status === 200 && performance.now() - published < 2000) {
       await new Promise((r) => setTimeout(r, 20));
