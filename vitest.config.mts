@@ -22,7 +22,7 @@ const testGlobs = [
   'infra/*/test/**/*.test.ts',
   'loadtest/test/**/*.test.ts',
   'examples/*/test/**/*.test.ts',
-  // Checks of the repository as a whole: references, dependencies.
+  // Checks of the repository as a whole: references, dependencies, package boundaries.
   'test/**/*.test.ts',
 ];
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { runMigrations as migrateAuth } from '@redwire/auth';
 import { type PostgresServer, startPostgresServer } from '@redwire/launchers';
 import { runMigrations as migrateUser } from '@redwire/user';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations as migrateAuth } from '../../../services/auth/src/db/migrator';
 import { loadCompose } from './support/compose-model';
 import { envExampleValue, repoPath } from './support/repo';
 

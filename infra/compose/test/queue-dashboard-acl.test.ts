@@ -1,9 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createRedisClient, Keyspace } from '@redwire/redis-kit';
-import { CACHE_INVALIDATION_QUEUE, queuePrefix } from '@redwire/user';
+import {
+  CACHE_INVALIDATION_QUEUE,
+  createQueueDashboard,
+  QUEUE_DASHBOARD_PATH,
+  queuePrefix,
+} from '@redwire/user';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueueDashboard, QUEUE_DASHBOARD_PATH } from '../../../services/user/src/queue-dashboard';
 import { type AclRedis, startAclRedis, until } from './support/acl-redis';
 
 // The `tools` profile's queue-dashboard authenticates as the user service's ACL user (retrying and

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { USER_CACHE_GROUP, USER_EVENTS_STREAM, userEventsKey } from '@redwire/contracts';
 import { IdentitySigner, serviceIdentity, startHttpServer } from '@redwire/http-kit';
 import { createLogger, createMetrics } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamConsumer, StreamPublisher } from '@redwire/redis-kit';
@@ -12,8 +13,6 @@ import {
   loadServiceConfig,
   loadWorkerConfig,
   runMigrations,
-  USER_CACHE_GROUP,
-  USER_EVENTS_STREAM,
   UserCacheKeys,
 } from '@redwire/user';
 import type { Redis } from 'ioredis';
@@ -25,7 +24,7 @@ import { type AclRedis, NOPERM, startAclRedis, until } from './support/acl-redis
 // service boundaries is refused.
 
 const SIGNING_KEY = 'acl-test-identity-signing-key-0123456789';
-const userEvents = new Keyspace({ service: 'user' }).stream(USER_EVENTS_STREAM);
+const userEvents = userEventsKey();
 const sessionKey = (tag: string, part: string) => `auth:session:{${tag}}:${part}`;
 const cacheEntryOf = (userId: string) =>
   new UserCacheKeys(new Keyspace({ service: 'user' })).forUser(userId).entry;

@@ -1,3 +1,5 @@
+import { createAuthRuntime, loadAuthConfig, runMigrations as migrateAuth } from '@redwire/auth';
+import { createGatewayRuntime, loadGatewayConfig } from '@redwire/gateway';
 import { type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
 import { createLogger } from '@redwire/observability';
 import { waitForReady } from '@redwire/redis-kit';
@@ -10,11 +12,6 @@ import {
   runMigrations as migrateUser,
 } from '@redwire/user';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthRuntime } from '../../../services/auth/src/auth.runtime';
-import { loadAuthConfig } from '../../../services/auth/src/config';
-import { runMigrations as migrateAuth } from '../../../services/auth/src/db/migrator';
-import { loadGatewayConfig } from '../../../services/gateway/src/config';
-import { createGatewayRuntime } from '../../../services/gateway/src/gateway.runtime';
 import { type AclRedis, startAclRedis } from './support/acl-redis';
 import { registerAndLogin } from './support/local-stack';
 

@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { RevocationPublisher } from '@redwire/auth';
+import { authEventsKey, userEventsKey } from '@redwire/contracts';
 import { createGatewayRateLimiter, DEFAULT_POLICIES, PolicySet } from '@redwire/gateway';
 import { createLogger } from '@redwire/observability';
 import { createRedisClient, Keyspace, StreamFanoutReader, StreamPublisher } from '@redwire/redis-kit';
 import { newRoutingTag, SessionReader, SessionStore } from '@redwire/sessions';
-import { USER_EVENTS_STREAM, UserCacheKeys } from '@redwire/user';
+import { UserCacheKeys } from '@redwire/user';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AUTH_EVENTS_STREAM,
-  RevocationPublisher,
-} from '../../../services/auth/src/events/revocation.publisher';
 import { type AclRedis, NOPERM, passwordOf, startAclRedis, until } from './support/acl-redis';
 import { repoPath } from './support/repo';
 
@@ -19,8 +17,8 @@ import { repoPath } from './support/repo';
 // real code paths (session reader, limiter store, fan-out reader) run as its ACL user.
 // redis-acl-services.test.ts does the same for the user service, its worker and auth.
 
-const userEvents = new Keyspace({ service: 'user' }).stream(USER_EVENTS_STREAM);
-const authEvents = new Keyspace({ service: 'auth' }).stream(AUTH_EVENTS_STREAM);
+const userEvents = userEventsKey();
+const authEvents = authEventsKey();
 const sessionKey = (tag: string, part: string) => `auth:session:{${tag}}:${part}`;
 const cacheEntryOf = (userId: string) =>
   new UserCacheKeys(new Keyspace({ service: 'user' })).forUser(userId).entry;

@@ -1,5 +1,6 @@
+import { DEGRADED_HEADER, DEGRADED_SESSIONS } from '@redwire/contracts';
 import type { HttpOutcome } from './loopback-client';
-import { DEGRADED_HEADER, DEGRADED_SESSIONS, type RequestRecord } from './request-record';
+import type { RequestRecord } from './request-record';
 
 /** The parts of an answer the checks need: version of a profile, problem code, degraded markers. */
 export function describeAnswer(outcome: HttpOutcome): Partial<RequestRecord> {

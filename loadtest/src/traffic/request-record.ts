@@ -18,11 +18,6 @@ export type RequestKind =
   | 'login'
   | 'logout';
 
-/** The response header the gateway sets on answers given from its degraded session mode (state Redis down). */
-export const DEGRADED_HEADER = 'Redwire-Degraded';
-/** Its value when the session was taken from the gateway's recent validations. */
-export const DEGRADED_SESSIONS = 'sessions';
-
 /** One request as the client saw it. Times are ms since the run's start (monotonic clock). */
 export interface RequestRecord {
   readonly kind: RequestKind;

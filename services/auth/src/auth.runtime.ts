@@ -1,3 +1,10 @@
+import {
+  AUTH_CONSUMER_GROUP,
+  AUTH_EVENTS_STREAM,
+  authEventsKey,
+  USER_EVENTS_STREAM,
+  userEventsKey,
+} from '@redwire/contracts';
 import { deriveKey, IdentitySigner, IdentityVerifier, KEY_LABELS } from '@redwire/http-kit';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
 import { Database } from '@redwire/postgres-kit';
@@ -20,8 +27,7 @@ import { createApp } from './app';
 import { AuthService } from './auth/auth.service';
 import { createAuthMetrics } from './auth.metrics';
 import type { AuthConfig } from './config';
-import { AUTH_EVENTS_STREAM, RevocationPublisher } from './events/revocation.publisher';
-import { AUTH_CONSUMER_GROUP, USER_EVENTS_STREAM } from './events/user-events';
+import { RevocationPublisher } from './events/revocation.publisher';
 import { userEventsHandler } from './events/user-events.handler';
 import { PasswordHasher } from './passwords/password.hasher';
 import { PendingRegistrationReaper } from './registration/pending-registration.reaper';
@@ -126,7 +132,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
   const revocations = new RevocationPublisher(
     new StreamPublisher({
       client: state,
-      stream: authKeys.stream(AUTH_EVENTS_STREAM),
+      stream: authEventsKey(config.REDIS_NAMESPACE),
       destinationName: AUTH_EVENTS_STREAM,
       maxLen: 10_000,
     }),
@@ -170,7 +176,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
 
   const consumer = new StreamConsumer({
     connection: redis.blocking('user-events'),
-    stream: new Keyspace({ service: 'user', ...namespace }).stream(USER_EVENTS_STREAM),
+    stream: userEventsKey(config.REDIS_NAMESPACE),
     group: AUTH_CONSUMER_GROUP,
     destinationName: USER_EVENTS_STREAM,
     // A group created after events were published must still see every deletion.

@@ -1,11 +1,10 @@
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
+import { runMigrations as runUserMigrations, type WorkerRuntime } from '@redwire/user';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations as runUserMigrations } from '../../user/src/db/migrator';
-import type { WorkerRuntime } from '../../user/src/worker.runtime';
 import {
   asAuthService,
   asUser,

@@ -1,3 +1,4 @@
+import { USER_CACHE_GROUP, userEventsKey } from '@redwire/contracts';
 import { IdentityVerifier } from '@redwire/http-kit';
 import {
   createLogger,
@@ -20,7 +21,6 @@ import type pg from 'pg';
 import { createApp } from './app';
 import { createUserCache, type UserCache } from './cache/user-cache';
 import type { ServiceConfig } from './config';
-import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { createUserMetrics, registerBacklogGauges, type UserMetrics } from './user.metrics';
 import { type RepositoryHooks, UserRepository } from './users/user.repository';
 import { UserService, type UserServiceHooks } from './users/user.service';
@@ -87,7 +87,7 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     service: 'user',
     ...(config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {}),
   });
-  const stream = keyspace.stream(USER_EVENTS_STREAM);
+  const stream = userEventsKey(config.REDIS_NAMESPACE);
   const cache = createUserCache(config, {
     redis: cacheClient,
     keyspace,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { USER_CACHE_GROUP, USER_EVENTS_STREAM, userEventsKey } from '@redwire/contracts';
 import { healthzHandler } from '@redwire/http-kit';
 import {
   bullmqTelemetry,
@@ -23,7 +24,6 @@ import { Counter, Histogram } from 'prom-client';
 import { createUserCacheInvalidator } from './cache/user-cache';
 import type { WorkerConfig } from './config';
 import { cacheInvalidationHandler } from './events/cache-invalidation.consumer';
-import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from './events/user-events';
 import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidate-user.job';
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
 import { CACHE_INVALIDATION_QUEUE, OUTBOX_MAINTENANCE_QUEUE, queuePrefix } from './jobs/queues';
@@ -94,7 +94,7 @@ export function createWorkerRuntime(
     service: 'user',
     ...(config.REDIS_NAMESPACE ? { namespace: config.REDIS_NAMESPACE } : {}),
   });
-  const stream = keyspace.stream(USER_EVENTS_STREAM);
+  const stream = userEventsKey(config.REDIS_NAMESPACE);
   const telemetry = bullmqTelemetry('redwire-user-worker');
   const prefix = queuePrefix(keyspace);
 

@@ -1,3 +1,4 @@
+import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from '@redwire/contracts';
 import { startHttpServer } from '@redwire/http-kit';
 import { Keyspace } from '@redwire/redis-kit';
 import { testPool } from '@redwire/testing';
@@ -7,7 +8,6 @@ import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserCacheKeys } from '../src/cache/user-cache.keys';
-import { USER_CACHE_GROUP, USER_EVENTS_STREAM } from '../src/events/user-events';
 import {
   enqueueInvalidateUser,
   INVALIDATE_USER_JOB,

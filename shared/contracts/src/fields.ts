@@ -49,16 +49,17 @@ export const LIMITS = {
 /** A user id: a UUID (any version; servers generate v7), normalised to lower case. */
 export const userIdSchema = z.uuid({ error: 'must be a user id (UUID)' }).transform((id) => id.toLowerCase());
 
-/** `email`: trimmed, lower-cased, a valid address of at most 254 characters. */
+/** An email address as stored and answered: valid, at most 254 characters (no transform: responses use it). */
+export const emailAddressSchema = z
+  .email({ error: 'must be a valid email address' })
+  .max(LIMITS.email, `must be at most ${LIMITS.email} characters`);
+
+/** `email` as a client sends it: trimmed, lower-cased, then an {@link emailAddressSchema}. */
 export const emailSchema = z
   .string({ error: 'must be a string' })
   .trim()
   .toLowerCase()
-  .pipe(
-    z
-      .email({ error: 'must be a valid email address' })
-      .max(LIMITS.email, `must be at most ${LIMITS.email} characters`),
-  );
+  .pipe(emailAddressSchema);
 
 /** The key every per-account rule uses (back-off, uniqueness): what {@link emailSchema} outputs. */
 export function normaliseEmail(email: string): string {

@@ -1,10 +1,34 @@
 export {
+  AUTH_EVENTS_STREAM,
+  AUTH_EVENTS_VERSION,
+  type AuthEvent,
+  authEventEntrySchema,
+  authEventsKey,
+  encodeAuthEvent,
+  parseAuthEvent,
+  type SessionRevokedEvent,
+} from './events/auth-events';
+export {
+  AUTH_CONSUMER_GROUP,
+  encodeUserEvent,
+  parseUserEvent,
+  USER_CACHE_GROUP,
+  USER_EVENT_TYPES,
+  USER_EVENTS_STREAM,
+  USER_EVENTS_VERSION,
+  type UserEventMessage,
+  type UserEventType,
+  userEventEntrySchema,
+  userEventsKey,
+} from './events/user-events';
+export {
   ACCOUNT_STATUSES,
   accountStatusSchema,
   bioSchema,
   codePoints,
   cursorSchema,
   decodeCursor,
+  emailAddressSchema,
   emailSchema,
   encodeCursor,
   LIMITS,
@@ -22,6 +46,7 @@ export {
   tierSchema,
   userIdSchema,
 } from './fields';
+export { DEGRADED_HEADER, DEGRADED_SESSIONS } from './headers';
 export {
   buildOpenApiDocument,
   CONTRACT_VERSION,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCOUNT_STATUSES, LIMITS, ROLES, TIERS } from './fields';
+import { ACCOUNT_STATUSES, emailAddressSchema, LIMITS, ROLES, TIERS } from './fields';
 import type { RouteId } from './route-catalogue';
 
 // Response schemas of every public route, as the services send them. They are output schemas: objects are
@@ -16,7 +16,7 @@ const ADA_ID = '0193a0c2-7c2e-7d4a-9f3b-2b1e8c9d0a11';
 export const userProfileSchema = z
   .object({
     id: z.uuid(),
-    email: z.email().optional().meta({ description: 'Only for the user themself or an admin.' }),
+    email: emailAddressSchema.optional().meta({ description: 'Only for the user themself or an admin.' }),
     name: z.string(),
     bio: z.string(),
     createdAt: timestamp,
@@ -53,7 +53,7 @@ export const userPageSchema = z.object({
 /** The account as auth shows it to its owner (`user` of login and `/auth/me`). */
 export const accountUserSchema = z.object({
   id: z.uuid(),
-  email: z.email(),
+  email: emailAddressSchema,
   role: z.enum(ROLES),
   tier: z.enum(TIERS),
 });

@@ -1,15 +1,12 @@
+import { loadAuthConfig, loadMigrateConfig as loadAuthMigrateConfig } from '@redwire/auth';
 import type { Env } from '@redwire/config';
+import { loadGatewayConfig } from '@redwire/gateway';
 import {
   loadQueuesConfig,
   loadServiceConfig,
   loadMigrateConfig as loadUserMigrateConfig,
   loadWorkerConfig,
 } from '@redwire/user';
-import {
-  loadAuthConfig,
-  loadMigrateConfig as loadAuthMigrateConfig,
-} from '../../../../services/auth/src/config';
-import { loadGatewayConfig } from '../../../../services/gateway/src/config';
 
 /** Where compose probes a service's health and Prometheus scrapes it: a config key naming the port, and paths. */
 export interface HttpSurface {

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { encodeAuthEvent } from '@redwire/contracts';
 import type { Logger } from '@redwire/http-kit';
 import type { StreamPublisher } from '@redwire/redis-kit';
-
-/** Auth's own stream (state Redis): `[<namespace>:]auth:stream:{auth-events}`. */
-export const AUTH_EVENTS_STREAM = 'auth-events';
 
 /**
  * Publishes `session.revoked` on `auth-events` for every session auth ends (logout, revoke one, revoke all,
  * eviction over the cap, password change, disable, user deletion), so a gateway that caches validations
  * (≤ 1 s) can evict them at once. Best effort: the revocation already happened in Redis and the cache
  * lifetime bounds the delay, so a failed publish is logged, never surfaced to the client.
- *
- * Fields: `type` = `session.revoked`, `sessionId` (public id), `userId` (when known), `eventId`, `occurredAt`.
+ * The entry format is @redwire/contracts' `encodeAuthEvent`.
  */
 export class RevocationPublisher {
   constructor(
@@ -22,13 +19,15 @@ export class RevocationPublisher {
   async revoked(sessionIds: readonly string[], userId?: string): Promise<void> {
     for (const sessionId of sessionIds) {
       try {
-        await this.publisher.publish({
-          type: 'session.revoked',
-          sessionId,
-          ...(userId ? { userId } : {}),
-          eventId: randomUUID(),
-          occurredAt: new Date().toISOString(),
-        });
+        await this.publisher.publish(
+          encodeAuthEvent({
+            type: 'session.revoked',
+            sessionId,
+            userId,
+            eventId: randomUUID(),
+            occurredAt: new Date().toISOString(),
+          }),
+        );
       } catch (error) {
         this.logger.warn(
           { err: error, userId },

@@ -1,3 +1,4 @@
+import { parseUserEvent } from '@redwire/contracts';
 import type { Logger } from '@redwire/http-kit';
 import type { StreamHandler } from '@redwire/redis-kit';
 import type { SessionStore } from '@redwire/sessions';
@@ -5,7 +6,6 @@ import { toSessionAccount } from '../accounts/account.model';
 import type { AccountRepository } from '../accounts/account.repository';
 import type { UserServiceClient } from '../registration/user-service.client';
 import type { RevocationPublisher } from './revocation.publisher';
-import { parseUserEvent } from './user-events';
 
 /** Dependencies of {@link userEventsHandler}. */
 export interface UserEventsHandlerDeps {

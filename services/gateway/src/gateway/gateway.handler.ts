@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { DEGRADED_HEADER, DEGRADED_SESSIONS } from '@redwire/contracts';
 import {
   type AppError,
   errors,
@@ -46,9 +47,6 @@ export interface GatewayHandlerDeps {
   /** Receives every 5xx answer's error, when no access log records it. @default ignore */
   readonly onServerError?: (error: AppError) => void;
 }
-
-/** Marks answers served in a degraded mode; `sessions`: the identity is a last-known-good one. */
-export const DEGRADED_HEADER = 'Redwire-Degraded';
 
 type Res = ServerResponse & { locals?: Record<string, unknown>; err?: unknown };
 
@@ -134,7 +132,7 @@ async function handle(
   const user = principal.kind === 'user' ? principal.identity : undefined;
   // Every answer to a request served on a last-known-good session says so (README "Degraded sessions").
   const degraded = principal.kind === 'user' && principal.degraded === true;
-  if (degraded) res.setHeader(DEGRADED_HEADER, 'sessions');
+  if (degraded) res.setHeader(DEGRADED_HEADER, DEGRADED_SESSIONS);
 
   const decision = await deps.limiter.limit(
     deps.policies.keysFor({
@@ -188,7 +186,7 @@ async function handle(
     responseHeaders: {
       'X-Request-Id': requestId,
       ...limitHeaders,
-      ...(degraded ? { [DEGRADED_HEADER]: 'sessions' } : {}),
+      ...(degraded ? { [DEGRADED_HEADER]: DEGRADED_SESSIONS } : {}),
     },
     onError: (error) => {
       res.err = error;

@@ -1,14 +1,7 @@
+import { AUTH_EVENTS_STREAM, authEventsKey, parseAuthEvent } from '@redwire/contracts';
 import type { Logger } from '@redwire/http-kit';
-import { Keyspace, type RedisClient, StreamFanoutReader } from '@redwire/redis-kit';
+import { type RedisClient, StreamFanoutReader } from '@redwire/redis-kit';
 import type { Authenticator } from './authenticate';
-
-/** Auth's stream of session events (auth's `RevocationPublisher`); read-only for the gateway. */
-export const AUTH_EVENTS_STREAM = 'auth-events';
-
-/** The key auth publishes under: `[<namespace>:]auth:stream:{auth-events}`. */
-export function authEventsKey(namespace: string | undefined): string {
-  return new Keyspace({ service: 'auth', namespace }).stream(AUTH_EVENTS_STREAM);
-}
 
 /** Options of {@link createRevocationListener}. */
 export interface RevocationListenerOptions {
@@ -35,7 +28,8 @@ export function createRevocationListener(options: RevocationListenerOptions): St
     connection: options.connection,
     stream: authEventsKey(options.namespace),
     handler: ({ fields }) => {
-      if (fields.type === 'session.revoked' && fields.sessionId) authenticator.evictSession(fields.sessionId);
+      const event = parseAuthEvent(fields);
+      if (event?.type === 'session.revoked') authenticator.evictSession(event.sessionId);
     },
     onSubscriptionChange: (state) => {
       authenticator.cache?.clear();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { grantAdmin } from '@redwire/auth';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantAdmin } from '../../../auth/src/accounts/admin-commands';
 import type { PolicyInput } from '../../src/ratelimit';
 import { type RealStack, roomyPolicies, startRealStack } from '../adversarial/support/real-stack';
 import { PASSWORD } from '../adversarial/support/registration';

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { freeze, thaw, uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
+import { runMigrations } from '@redwire/user';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../../user/src/db/migrator';
 import { startInstance, testConfig, type UserInstance } from '../../../user/test/support/user-stack';
 import { type GatewayStack, SIGNING_KEY, startGatewayStack } from '../support/gateway-stack';
 

@@ -6,8 +6,8 @@ import { type RedisServer, startRedisServer } from '@redwire/launchers';
 import { createRedisClient, type RedisClient } from '@redwire/redis-kit';
 import { freeze, thaw } from '@redwire/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { authEventsKey } from '../../src/identity/revocation.listener';
 import { SessionCache } from '../../src/identity/session-cache';
+import { announceRevoked } from '../support/auth-events';
 import { type GatewayStack, SIGNING_KEY, startGatewayStack } from '../support/gateway-stack';
 
 // Degraded sessions against the gateway's own state Redis, frozen (SIGSTOP) or killed and restarted with
@@ -167,7 +167,7 @@ describe('degraded sessions (own state Redis)', () => {
     const { token, account } = await validated();
     await stack.sessions.revokeAll(account.tag);
     const sessionId = token.split('.')[0] as string;
-    await auth.xadd(authEventsKey(stack.namespace), '*', 'type', 'session.revoked', 'sessionId', sessionId);
+    await announceRevoked(auth, stack.namespace, sessionId);
     const key = SessionCache.keyOf(token);
     for (let i = 0; i < 100 && stack.runtime.authenticator.lastKnown?.get(key); i++) await sleep(10);
     expect(stack.runtime.authenticator.lastKnown?.get(key)).toBeUndefined();

@@ -1,7 +1,7 @@
 import { createRedisClient, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { sharedServers } from '@redwire/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authEventsKey } from '../../src/identity/revocation.listener';
+import { announceRevoked } from '../support/auth-events';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
 let stack: GatewayStack;
@@ -31,7 +31,7 @@ describe('session cache and auth-events', () => {
 
     const sessionId = token.split('.')[0] as string;
     const published = performance.now();
-    await redis.xadd(authEventsKey(stack.namespace), '*', 'type', 'session.revoked', 'sessionId', sessionId);
+    await announceRevoked(redis, stack.namespace, sessionId);
     let status = 200;
     while (status === 200 && performance.now() - published < 2000) {
       await new Promise((r) => setTimeout(r, 20));

@@ -1,9 +1,9 @@
 import { CacheInvalidator, type CacheMetrics, createCacheMetrics, EntityCache } from '@redwire/cache';
+import { parseUserEvent } from '@redwire/contracts';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
 import type { Keyspace, RedisClient } from '@redwire/redis-kit';
 import type { Registry } from 'prom-client';
 import type { ServiceConfig, WorkerConfig } from '../config';
-import { parseUserEvent } from '../events/user-events';
 import type { User } from '../users/user.model';
 import type { UserRepository } from '../users/user.repository';
 import { isCachedUser } from './cached-user.guard';

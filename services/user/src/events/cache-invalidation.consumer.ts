@@ -1,7 +1,7 @@
 import type { CacheInvalidator } from '@redwire/cache';
+import { parseUserEvent } from '@redwire/contracts';
 import type { StreamHandler } from '@redwire/redis-kit';
 import type { InvalidateUserData } from '../jobs/invalidate-user.job';
-import { parseUserEvent } from './user-events';
 
 /** Dependencies of {@link cacheInvalidationHandler}. */
 export interface CacheInvalidationHandlerDeps {

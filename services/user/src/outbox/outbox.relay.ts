@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeUserEvent } from '@redwire/contracts';
 import type { StreamPublisher } from '@redwire/redis-kit';
 import pg from 'pg';
-import { toStreamFields } from '../events/user-events';
 import type { UserEvent } from '../users/user.model';
 
 /** Transaction-scoped advisory lock: one relay publishes at a time, which keeps per-user order. */
@@ -180,7 +180,7 @@ export class OutboxRelay {
       for (const row of rows) {
         const event = toEvent(row);
         try {
-          await this.#o.publisher.publish(toStreamFields(event), {
+          await this.#o.publisher.publish(encodeUserEvent(event), {
             ...(event.traceparent ? { traceparent: event.traceparent } : {}),
             ...(event.tracestate ? { tracestate: event.tracestate } : {}),
           });

@@ -1,3 +1,5 @@
+import type { UserEventType } from '@redwire/contracts';
+
 /** A user profile as the service stores, caches and serves it (email included; callers decide who sees it). */
 export interface User {
   readonly id: string;
@@ -12,8 +14,7 @@ export interface User {
   readonly version: number;
 }
 
-/** The event types the user service emits on `user-events`. */
-export type UserEventType = 'user.created' | 'user.updated' | 'user.deleted';
+export type { UserEventType };
 
 /** One outbox row, i.e. one event as it will be published. */
 export interface UserEvent {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEGRADED_HEADER } from '../headers';
 import {
   accountResponseSchema,
   accountSchema,
@@ -42,7 +43,7 @@ export type OpenApiDocument = Record<string, unknown> & {
 };
 
 /** The version of the contract: bump with any change clients can see. */
-export const CONTRACT_VERSION = '1.0.0';
+export const CONTRACT_VERSION = '1.0.1';
 
 type Json = Record<string, unknown>;
 
@@ -185,7 +186,7 @@ const COMMON_HEADERS: Json = {
   'RateLimit-Policy': ref('headers', 'RateLimitPolicy'),
   RateLimit: ref('headers', 'RateLimit'),
   'RateLimit-Mode': ref('headers', 'RateLimitMode'),
-  'Redwire-Degraded': ref('headers', 'RedwireDegraded'),
+  [DEGRADED_HEADER]: ref('headers', 'RedwireDegraded'),
 };
 
 /** The header component of each named success header (`Cache-Control` depends on the route). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEGRADED_SESSIONS } from '../headers';
 
 /** One response header of the contract: its schema (a string schema: header values are text) and meaning. */
 export interface HeaderContract {
@@ -43,7 +44,7 @@ export const HEADER_CONTRACTS = {
   RedwireDegraded: {
     description:
       'Served while the state Redis is unreachable, on a session the gateway validated within its degraded window (safe methods only).',
-    schema: z.enum(['sessions']),
+    schema: z.enum([DEGRADED_SESSIONS]),
   },
   RetryAfter: {
     description: 'Whole seconds to wait before retrying, at least 1.',

@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const kit = require('../../dist/index.js');
-const { startRedisServer } = require('../../../testing/dist/index.js');
+const kit = require('@redwire/redis-kit');
+const { startRedisServer } = require('@redwire/testing');
 const { z } = require('zod');
 
 const CALLERS = 64;

@@ -1,19 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { grantAdmin, runMigrations as migrateAuth } from '@redwire/auth';
 import { IdentitySigner, type RunningHttpServer, type ServiceName, startHttpServer } from '@redwire/http-kit';
 import { createLogger } from '@redwire/observability';
 import { Keyspace } from '@redwire/redis-kit';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
-import { grantAdmin } from '../../../../auth/src/accounts/admin-commands';
-import { runMigrations as migrateAuth } from '../../../../auth/src/db/migrator';
+import { runMigrations as migrateUser } from '@redwire/user';
 import {
   type AuthInstance,
   testConfig as authConfig,
   startAuth,
 } from '../../../../auth/test/support/auth-stack';
-import { runMigrations as migrateUser } from '../../../../user/src/db/migrator';
 import {
   startInstance as startUser,
   type UserInstance,

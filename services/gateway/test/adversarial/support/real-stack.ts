@@ -2,17 +2,18 @@ import fs from 'node:fs';
 import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  type AuthRuntime,
+  createAuthRuntime,
+  loadAuthConfig,
+  runMigrations as migrateAuth,
+} from '@redwire/auth';
 import { type RunningHttpServer, startHttpServer } from '@redwire/http-kit';
 import { createLogger } from '@redwire/observability';
 import { waitForReady } from '@redwire/redis-kit';
 import { uniquePrefix } from '@redwire/testing';
 import { freshDatabase, sharedServers } from '@redwire/testing/vitest';
-import { type AuthRuntime, createAuthRuntime } from '../../../../auth/src/auth.runtime';
-import { loadAuthConfig } from '../../../../auth/src/config';
-import { runMigrations as migrateAuth } from '../../../../auth/src/db/migrator';
-import { loadServiceConfig } from '../../../../user/src/config';
-import { runMigrations as migrateUser } from '../../../../user/src/db/migrator';
-import { createUserRuntime } from '../../../../user/src/user.runtime';
+import { createUserRuntime, loadServiceConfig, runMigrations as migrateUser } from '@redwire/user';
 import { loadGatewayConfig } from '../../../src/config';
 import { createGatewayRuntime, type GatewayRuntime } from '../../../src/gateway.runtime';
 import type { PolicyInput } from '../../../src/ratelimit';
