@@ -100,10 +100,14 @@ export function createGatewayRuntime(
     registry: metrics.registry,
     clock: overrides.clock,
   });
+  // The package's breaker (its defaults) sits in front of Redis; while it is open a check fails at once
+  // and the authenticator answers as for any unreachable Redis (503, or degraded service).
   const sessions = new SessionReader({
     redis,
     namespace: config.REDIS_NAMESPACE,
     touchIntervalMs: config.SESSION_TOUCH_INTERVAL,
+    deadlineMs: config.SESSION_CHECK_DEADLINE,
+    registry: metrics.registry,
   });
   const proxy = new ReverseProxy({
     responseTimeoutMs: config.UPSTREAM_TIMEOUT,
@@ -115,7 +119,6 @@ export function createGatewayRuntime(
   const authenticator = new Authenticator({
     sessions,
     cookieName,
-    deadlineMs: config.SESSION_CHECK_DEADLINE,
     cacheTtlMs: config.SESSION_CACHE_TTL,
     degradedWindowMs: config.SESSION_DEGRADED_WINDOW,
     degradedMaxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
@@ -219,6 +222,7 @@ export function createGatewayRuntime(
       if (revocations) await withDeadline(revocations.close(), 1000).catch(() => {});
       proxy.close();
       limiter.close();
+      sessions.close();
       await connections.close();
     },
   };

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type UserIdentity } from '@redwire/http-kit';
-import { isRedisUnreachableError, withDeadline } from '@redwire/redis-kit';
+import { isRedisUnreachableError } from '@redwire/redis-kit';
 import { type SessionReader, tokenFromHeaders, type ValidationResult } from '@redwire/sessions';
 import type { DegradedOutcome } from './session.metrics';
 import { SessionCache } from './session-cache';
@@ -10,8 +10,6 @@ export interface AuthenticatorOptions {
   readonly sessions: Pick<SessionReader, 'validate'>;
   /** The session cookie's name (`__Host-sid`, or `sid` when Secure is switched off). */
   readonly cookieName: string;
-  /** Deadline of one validation; past it the request gets 503 (or degraded service), never anonymous. @default 100 */
-  readonly deadlineMs?: number;
   /** Reuse successful validations this long (≤ 1000 ms); 0 checks every request in Redis. @default 0 */
   readonly cacheTtlMs?: number;
   /**
@@ -59,7 +57,6 @@ const CANNOT_CHECK = 'The session could not be checked; retry shortly.';
 export class Authenticator {
   readonly #sessions: Pick<SessionReader, 'validate'>;
   readonly #cookieName: string;
-  readonly #deadlineMs: number;
   readonly #onDegraded: (outcome: DegradedOutcome) => void;
   readonly #onModeChange: (degraded: boolean) => void;
   #degraded = false;
@@ -83,9 +80,6 @@ export class Authenticator {
         ? new SessionCache({ ttlMs: windowMs, maxEntries: options.degradedMaxEntries ?? 10_000 })
         : undefined;
     this.#cookieName = options.cookieName;
-    this.#deadlineMs = options.deadlineMs ?? 100;
-    if (!Number.isInteger(this.#deadlineMs) || this.#deadlineMs < 1)
-      throw new Error('deadlineMs must be a positive integer');
     this.#onDegraded = options.onDegraded ?? (() => {});
     this.#onModeChange = options.onModeChange ?? (() => {});
   }
@@ -117,7 +111,8 @@ export class Authenticator {
     const sentAt = performance.now();
     let result: ValidationResult;
     try {
-      result = await withDeadline(this.#sessions.validate(found.token), this.#deadlineMs);
+      // The reader bounds the call (its `deadlineMs`) and fails fast while its breaker is open.
+      result = await this.#sessions.validate(found.token);
     } catch (cause) {
       return this.#unverified(cause, key, found.source, method);
     }
