@@ -1,5 +1,5 @@
 import { buildOpenApiDocument } from '@redwire/contracts';
-import { IdentitySigner } from '@redwire/http-kit';
+import { IdentitySigner, waitForDependencies } from '@redwire/http-kit';
 import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import type { RateLimiter } from '@redwire/ratelimit';
 import {
@@ -8,6 +8,7 @@ import {
   type RedisClient,
   RedisConnections,
   type StreamFanoutReader,
+  waitForReady,
   withDeadline,
 } from '@redwire/redis-kit';
 import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from '@redwire/sessions';
@@ -49,9 +50,9 @@ export interface GatewayRuntime {
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
   /**
-   * Starts following auth's revocation events (when validations are cached or remembered for degraded
-   * mode). Resolves once reading, or after `timeoutMs` if Redis is not there yet (the reader keeps trying;
-   * the cache TTL and the degraded window bound staleness).
+   * Waits up to `timeoutMs` for Redis, then starts following auth's revocation events (when validations are
+   * cached or remembered for degraded mode). Resolves once reading, or after `timeoutMs` if Redis is not
+   * there yet (the reader keeps trying; the cache TTL and the degraded window bound staleness).
    */
   start(timeoutMs?: number): Promise<void>;
   /** Closes upstream sockets, the limiter and Redis (after the servers drained). */
@@ -206,6 +207,18 @@ export function createGatewayRuntime(
       isShuttingDown = check;
     },
     async start(timeoutMs = 5000) {
+      // Serving without Redis is allowed (failure modes), but start-up waits briefly so the first requests
+      // are not all degraded.
+      await waitForDependencies(
+        [
+          {
+            name: 'Redis',
+            ready: (ms) => waitForReady(redis, ms),
+            meanwhile: 'rate-limit failure modes apply and token-bearing requests get 503',
+          },
+        ],
+        { timeoutMs, logger },
+      );
       if ((!authenticator.cache && !authenticator.lastKnown) || revocations) return;
       revocations = createRevocationListener({
         connection: connections.blocking('auth-events'),
