@@ -18,11 +18,12 @@ import { type GatewayConfig, readPolicyFile } from './config';
 import { ApiDocs } from './docs/api-docs';
 import { ClientBounds } from './gateway/client-bounds';
 import { RouteTable } from './gateway/routes';
-import { Authenticator } from './identity/authenticate';
-import { ClientIpResolver } from './identity/client-ip';
-import { SameOriginCheck } from './identity/csrf';
+import { Authenticator } from './identity/authenticator';
+import { ClientIpResolver } from './identity/client-ip-resolver';
 import { createRevocationListener } from './identity/revocation.listener';
-import { SessionMetrics } from './identity/session.metrics';
+import { SameOriginCheck } from './identity/same-origin-check';
+import { SessionCache } from './identity/session-cache';
+import { SessionMetrics } from './identity/session-metrics';
 import { ReverseProxy } from './proxy/reverse-proxy';
 import { createGatewayRateLimiter, PolicySet } from './ratelimit';
 import { DEFAULT_POLICIES } from './ratelimit/default-policies';
@@ -120,9 +121,16 @@ export function createGatewayRuntime(
   const authenticator = new Authenticator({
     sessions,
     cookieName,
-    cacheTtlMs: config.SESSION_CACHE_TTL,
-    degradedWindowMs: config.SESSION_DEGRADED_WINDOW,
-    degradedMaxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
+    // Injected here, where their sizes are configured; the revocation listener evicts from both.
+    ...(config.SESSION_CACHE_TTL > 0 ? { cache: new SessionCache({ ttlMs: config.SESSION_CACHE_TTL }) } : {}),
+    ...(config.SESSION_DEGRADED_WINDOW > 0
+      ? {
+          lastKnown: new SessionCache({
+            ttlMs: config.SESSION_DEGRADED_WINDOW,
+            maxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
+          }),
+        }
+      : {}),
     onDegraded: (outcome) => sessionMetrics.degraded(outcome),
     onModeChange: (degraded) => {
       sessionMetrics.mode(degraded);

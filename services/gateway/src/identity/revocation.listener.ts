@@ -1,6 +1,6 @@
 import type { Logger } from '@redwire/http-kit';
 import { Keyspace, type RedisClient, StreamFanoutReader } from '@redwire/redis-kit';
-import type { Authenticator } from './authenticate';
+import type { Authenticator } from './authenticator';
 
 /** Auth's stream of session events (auth's `RevocationPublisher`); read-only for the gateway. */
 export const AUTH_EVENTS_STREAM = 'auth-events';
