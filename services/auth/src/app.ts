@@ -1,7 +1,7 @@
 import { createServiceApp, errors, type ReadinessCheck } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
-import { isRedisUnreachableError } from '@redwire/redis-kit';
+import { isRedisUnavailableError } from '@redwire/redis-kit';
 import type { Express } from 'express';
 import { type AuthRoutesDeps, authRoutes } from './routes/auth.routes';
 
@@ -24,7 +24,7 @@ export interface AppDeps extends AuthRoutesDeps {
  * fails closed, it never answers as if a session were valid). Never a 500.
  */
 function dependencyError(err: unknown) {
-  return err instanceof DatabaseUnavailableError || isRedisUnreachableError(err)
+  return err instanceof DatabaseUnavailableError || isRedisUnavailableError(err)
     ? errors.E_UNAVAILABLE(undefined, { cause: err, retryAfterSeconds: 1 })
     : undefined;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { healthzHandler } from '@redwire/http-kit';
+import { healthzHandler, waitForDependencies } from '@redwire/http-kit';
 import {
   bullmqTelemetry,
   createLogger,
@@ -14,6 +14,7 @@ import {
   RedisConnections,
   StreamConsumer,
   StreamPublisher,
+  waitForReady,
   withDeadline,
 } from '@redwire/redis-kit';
 import { Queue, Worker } from 'bullmq';
@@ -172,6 +173,16 @@ export function createWorkerRuntime(
     metrics,
     app,
     async start() {
+      await waitForDependencies(
+        [
+          {
+            name: 'state Redis',
+            ready: (ms) => waitForReady(redis.request('state'), ms),
+            meanwhile: 'the relay and the consumer retry',
+          },
+        ],
+        { logger },
+      );
       // The group first, so events the relay publishes from now on are all delivered to it.
       await consumer.start();
       relay.start();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidOptionsError, isRedisUnreachableError } from '@redwire/redis-kit';
+import { InvalidOptionsError, isRedisUnavailableError } from '@redwire/redis-kit';
 import { SESSION_COOKIE_NAME, tokenFromHeaders } from './request-token';
 import type { SessionReader } from './session.reader';
 import type { InvalidReason, ValidSession } from './session-types';
@@ -101,7 +101,7 @@ export function httpSession<Req extends IncomingMessage = IncomingMessage>(
     try {
       result = await reader.validate(found.token);
     } catch (cause) {
-      if (!isRedisUnreachableError(cause)) throw cause;
+      if (!isRedisUnavailableError(cause)) throw cause;
       return refuse(req, res, { status: 503, reason: 'unavailable', cause });
     }
     if (result.valid) {

@@ -118,7 +118,7 @@ export class SessionReader {
   /**
    * Validates `token` (`<session id>.<secret>`) and touches the session at most once per interval.
    * Rejects when Redis cannot answer within the deadline (or the breaker is open): redis-kit's
-   * `isRedisUnreachableError` is true for exactly those rejections.
+   * `isRedisUnavailableError` is true for exactly those rejections.
    */
   async validate(token: string): Promise<ValidationResult> {
     const parsed = parseToken(token);

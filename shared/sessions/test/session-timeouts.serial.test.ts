@@ -1,4 +1,4 @@
-import { DeadlineExceededError, isRedisUnreachableError, type RedisClient } from '@redwire/redis-kit';
+import { DeadlineExceededError, isRedisUnavailableError, type RedisClient } from '@redwire/redis-kit';
 import { pauseRedis, startRedisServer } from '@redwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,7 +111,7 @@ describe('the reader deadline', () => {
       const error = await reader.validate(token).catch((e: unknown) => e);
       const took = performance.now() - started;
       expect(error).toBeInstanceOf(DeadlineExceededError);
-      expect(isRedisUnreachableError(error)).toBe(true);
+      expect(isRedisUnavailableError(error)).toBe(true);
       expect(took).toBeGreaterThanOrEqual(95);
       expect(took).toBeLessThan(1000);
       await sleep(1600);

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors } from '@redwire/http-kit';
-import { isRedisUnreachableError } from '@redwire/redis-kit';
+import { isRedisUnavailableError } from '@redwire/redis-kit';
 import { type SessionReader, tokenFromHeaders, type ValidationResult } from '@redwire/sessions';
 import type { Principal, UserPrincipal } from './principal';
 import { SessionCache } from './session-cache';
@@ -40,7 +40,7 @@ const CANNOT_CHECK = 'The session could not be checked; retry shortly.';
  *
  * "Cannot be checked" is exactly: the validation failed because Redis did not answer — its deadline
  * passed, the command timed out, the connection is down, refused or closed, or Redis replied that it
- * cannot serve now (LOADING, BUSY, failover, auth) — redis-kit's `isRedisUnreachableError`. Any other
+ * cannot serve now (LOADING, BUSY, failover, auth) — redis-kit's `isRedisUnavailableError`. Any other
  * failure (an unexpected reply: a bug) is a 503 without degraded mode.
  */
 export class Authenticator {
@@ -124,7 +124,7 @@ export class Authenticator {
     source: 'cookie' | 'bearer',
     method: string,
   ): UserPrincipal {
-    if (!isRedisUnreachableError(cause)) throw unavailable(cause);
+    if (!isRedisUnavailableError(cause)) throw unavailable(cause);
     this.#setMode(true);
     if (!this.lastKnown) throw unavailable(cause);
     if (!SAFE_METHODS.has(method)) {
