@@ -39,7 +39,7 @@ export interface CheckResult {
   readonly [detail: string]: unknown;
 }
 
-/** The `/readyz` body of API.md. */
+/** The `/readyz` body of docs/api.md. */
 export interface ReadinessBody {
   readonly status: HealthStatus;
   /** Present (true) once shutdown started: the process finishes its in-flight requests and takes no new ones. */
@@ -122,7 +122,7 @@ export async function runReadiness(options: ReadinessOptions): Promise<Readiness
 }
 
 /**
- * `/readyz` per API.md: 200 with `{status: "ok" | "degraded", checks}` when the service can serve, 503 with
+ * `/readyz` per docs/api.md: 200 with `{status: "ok" | "degraded", checks}` when the service can serve, 503 with
  * the same body (`status: "down"`) when it cannot or is shutting down. Concurrent probes share one run, so
  * a burst of probes cannot multiply the load on a struggling dependency.
  */

@@ -49,7 +49,7 @@ function clientOf(req: Request) {
   return { userAgent: req.get('user-agent') ?? '', ip: req.ip ?? '' };
 }
 
-/** The `/auth/*` routes of API.md. */
+/** The `/auth/*` routes of docs/api.md. */
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const { auth, cookie } = deps;
   const router = strictRouter();

@@ -9,7 +9,7 @@ export interface SameOriginOptions {
 }
 
 /**
- * API.md's CSRF rule for cookie-authenticated unsafe requests: `Sec-Fetch-Site: same-origin`, or else an
+ * docs/api.md's CSRF rule for cookie-authenticated unsafe requests: `Sec-Fetch-Site: same-origin`, or else an
  * `Origin` equal to the gateway's own origin (or an allowed one). A `Sec-Fetch-Site` other than
  * same-origin refuses even when `Origin` matches, and a request with neither header is refused. Bearer
  * requests are exempt (a browser never attaches them on its own).
