@@ -1,18 +1,8 @@
-import {
-  errorHandler,
-  errors,
-  healthzHandler,
-  notFoundHandler,
-  type ReadinessCheck,
-  readinessHandler,
-  requestDeadline,
-  requestId,
-  useStrictRouting,
-} from '@redwire/http-kit';
+import { createServiceApp, errors, type ReadinessCheck } from '@redwire/http-kit';
 import { httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import { DatabaseUnavailableError } from '@redwire/postgres-kit';
-import { isRedisUnreachableError } from '@redwire/redis-kit';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import { isRedisUnavailableError } from '@redwire/redis-kit';
+import type { Express } from 'express';
 import { type AuthRoutesDeps, authRoutes } from './routes/auth.routes';
 
 /** Everything the HTTP app needs, built by the runtime (or a test) and injected. */
@@ -25,55 +15,38 @@ export interface AppDeps extends AuthRoutesDeps {
   trustProxy: string;
   /** REQUEST_BUDGET: each API request's deadline for its dependency work (hashing included). */
   requestBudgetMs: number;
-  /** Reports not-ready while draining. @default () => false */
-  isShuttingDown?: () => boolean;
+  /** True once shutdown started (the shutdown handle's): `/readyz` answers 503 draining. */
+  isShuttingDown: () => boolean;
 }
 
 /**
  * docs/design.md failure policy: PostgreSQL down → logins and account changes 503; Redis down → 503 (auth fails
  * closed, it never answers as if a session were valid). Never a 500.
  */
-const dependencyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
-  if (err instanceof DatabaseUnavailableError || isRedisUnreachableError(err)) {
-    next(errors.E_UNAVAILABLE(undefined, { cause: err, retryAfterSeconds: 1 }));
-    return;
-  }
-  next(err);
-};
+function dependencyError(err: unknown) {
+  return err instanceof DatabaseUnavailableError || isRedisUnavailableError(err)
+    ? errors.E_UNAVAILABLE(undefined, { cause: err, retryAfterSeconds: 1 })
+    : undefined;
+}
 
 /** Builds the auth service's Express app. */
 export function createApp(deps: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  useStrictRouting(app);
-  app.set('etag', false);
-  app.set('trust proxy', deps.trustProxy);
-
-  app.use(deps.metrics.httpMetrics);
-  app.use(requestId());
-  app.use(httpLogger({ logger: deps.logger }));
-
-  app.get('/healthz', healthzHandler());
-  app.get(
-    '/readyz',
-    readinessHandler({
-      checks: deps.readiness,
-      logger: deps.logger,
-      ...(deps.isShuttingDown ? { isShuttingDown: deps.isShuttingDown } : {}),
-    }),
-  );
-  app.get('/metrics', deps.metrics.metricsHandler);
-
-  app.use(requestDeadline({ budgetMs: deps.requestBudgetMs, logger: deps.logger }));
-  // Auth responses may carry a token or say who is signed in: never stored by any cache (OWASP SM).
-  app.use('/auth', (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
+  return createServiceApp({
+    logger: deps.logger,
+    readiness: deps.readiness,
+    isShuttingDown: deps.isShuttingDown,
+    metrics: deps.metrics,
+    middleware: [httpLogger({ logger: deps.logger })],
+    configure: (app) => app.set('trust proxy', deps.trustProxy),
+    requestBudgetMs: deps.requestBudgetMs,
+    routes: (app) => {
+      // Auth responses may carry a token or say who is signed in: never stored by any cache (OWASP SM).
+      app.use('/auth', (_req, res, next) => {
+        res.set('Cache-Control', 'no-store');
+        next();
+      });
+      app.use(authRoutes(deps));
+    },
+    mapError: dependencyError,
   });
-  app.use(authRoutes(deps));
-
-  app.use(notFoundHandler());
-  app.use(dependencyErrors);
-  app.use(errorHandler({ logger: deps.logger }));
-  return app;
 }

@@ -5,7 +5,13 @@ import {
   USER_EVENTS_STREAM,
   userEventsKey,
 } from '@redwire/contracts';
-import { deriveKey, IdentitySigner, IdentityVerifier, KEY_LABELS } from '@redwire/http-kit';
+import {
+  deriveKey,
+  IdentitySigner,
+  IdentityVerifier,
+  KEY_LABELS,
+  waitForDependencies,
+} from '@redwire/http-kit';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@redwire/observability';
 import { Database } from '@redwire/postgres-kit';
 import {
@@ -17,7 +23,7 @@ import {
   StreamPublisher,
   waitForReady,
 } from '@redwire/redis-kit';
-import { SessionStore } from '@redwire/sessions';
+import { SessionCookie, SessionStore } from '@redwire/sessions';
 import type { Express } from 'express';
 import type pg from 'pg';
 import { AccountRepository, type AccountRepositoryHooks } from './accounts/account.repository';
@@ -33,7 +39,7 @@ import { PasswordHasher } from './passwords/password.hasher';
 import { PendingRegistrationReaper } from './registration/pending-registration.reaper';
 import { RegistrationService } from './registration/registration.service';
 import { UserServiceClient } from './registration/user-service.client';
-import { SessionCookie } from './sessions/session-cookie';
+
 import { LoginThrottle } from './throttle/login-throttle';
 
 /** Test seams of {@link createAuthRuntime}; production passes none. */
@@ -62,6 +68,8 @@ export interface AuthRuntime {
   readonly reaper: PendingRegistrationReaper;
   readonly sync: AccountSync;
   readonly metrics: Metrics;
+  /** Wire to the shutdown handle (`() => shutdown.isShuttingDown()`) so /readyz reports draining. */
+  setShuttingDown(check: () => boolean): void;
   /** Connects Redis, warms the dummy hash, starts the user-events consumer, the reaper and the sync reconciler. */
   start(): Promise<void>;
   /** Stops background work and closes Redis and PostgreSQL (after the HTTP server drained). */
@@ -195,7 +203,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
   });
 
   const admin = new AccountAdminService(accounts, sync);
-  let closing = false;
+  let isShuttingDown = () => false;
   const app = createApp({
     auth,
     registration,
@@ -206,7 +214,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     metrics,
     trustProxy: config.TRUST_PROXY,
     requestBudgetMs: config.REQUEST_BUDGET,
-    isShuttingDown: () => closing,
+    isShuttingDown: () => isShuttingDown(),
     readiness: {
       postgres: {
         run: async () => {
@@ -238,10 +246,14 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
     reaper,
     sync,
     metrics,
+    setShuttingDown(check) {
+      isShuttingDown = check;
+    },
     async start() {
       await Promise.all([
-        waitForReady(state, 5000).catch((error: unknown) =>
-          logger.warn({ err: error }, 'state Redis not ready at start-up; auth answers 503 until it is'),
+        waitForDependencies(
+          [{ name: 'state Redis', ready: (ms) => waitForReady(state, ms), meanwhile: 'auth answers 503' }],
+          { logger },
         ),
         hasher.warmUp(),
       ]);
@@ -251,7 +263,6 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
       sync.start();
     },
     async close() {
-      closing = true;
       await Promise.all([reaper.stop(), sync.stop(), consumer.close()]);
       await redis.close();
       await pool.end();

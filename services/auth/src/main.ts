@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const runtime = createAuthRuntime(config);
   const { logger } = runtime;
   const shutdown = createShutdown({ logger });
+  runtime.setShuttingDown(() => shutdown.isShuttingDown());
   shutdown.register('auth runtime', () => runtime.close());
   shutdown.register('telemetry', () => shutdownTelemetry());
 

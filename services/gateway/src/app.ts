@@ -1,14 +1,11 @@
 import type { RequestListener } from 'node:http';
 import {
-  errorHandler,
-  healthzHandler,
+  createServiceApp,
   type Logger,
-  notFoundHandler,
   type ReadinessCheck,
-  readinessHandler,
   type StartHttpServerOptions,
 } from '@redwire/http-kit';
-import express, { type Express, type RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway.handler';
 
 /** What {@link createGatewayApp} needs besides the public handler's dependencies. */
@@ -18,8 +15,8 @@ export interface GatewayAppDeps extends GatewayHandlerDeps {
   /** `/readyz` checks (redis). */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly logger: Logger;
-  /** Wired to the shutdown so `/readyz` turns 503 while draining. @default () => false */
-  readonly isShuttingDown?: () => boolean;
+  /** Wired to the shutdown handle so `/readyz` answers 503 draining once shutdown started. */
+  readonly isShuttingDown: () => boolean;
   /** How the public server is started: its timeouts and header limits (see config.ts). */
   readonly publicServer: PublicServerOptions;
 }
@@ -50,15 +47,13 @@ export interface GatewayApp {
 
 /** Builds both listeners from injected dependencies; main.ts and the tests call it the same way. */
 export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
-  const admin = express();
-  admin.disable('x-powered-by');
-  admin.get('/healthz', healthzHandler());
-  admin.get(
-    '/readyz',
-    readinessHandler({ checks: deps.readiness, isShuttingDown: deps.isShuttingDown, logger: deps.logger }),
-  );
-  admin.get('/metrics', deps.metricsHandler);
-  admin.use(notFoundHandler());
-  admin.use(errorHandler({ logger: deps.logger }));
+  // The admin port is a service app like the others, with only the probes and /metrics as routes.
+  const admin = createServiceApp({
+    logger: deps.logger,
+    readiness: deps.readiness,
+    isShuttingDown: deps.isShuttingDown,
+    metrics: { metricsHandler: deps.metricsHandler },
+    routes: () => {},
+  });
   return { handler: createGatewayHandler(deps), admin, publicServer: deps.publicServer };
 }

@@ -1,5 +1,5 @@
 import { buildOpenApiDocument } from '@redwire/contracts';
-import { IdentitySigner } from '@redwire/http-kit';
+import { IdentitySigner, waitForDependencies } from '@redwire/http-kit';
 import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
 import type { RateLimiter } from '@redwire/ratelimit';
 import {
@@ -8,6 +8,7 @@ import {
   type RedisClient,
   RedisConnections,
   type StreamFanoutReader,
+  waitForReady,
   withDeadline,
 } from '@redwire/redis-kit';
 import { INSECURE_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, SessionReader } from '@redwire/sessions';
@@ -17,11 +18,12 @@ import { type GatewayConfig, readPolicyFile } from './config';
 import { ApiDocs } from './docs/api-docs';
 import { ClientBounds } from './gateway/client-bounds';
 import { RouteTable } from './gateway/routes';
-import { Authenticator } from './identity/authenticate';
-import { ClientIpResolver } from './identity/client-ip';
-import { SameOriginCheck } from './identity/csrf';
+import { Authenticator } from './identity/authenticator';
+import { ClientIpResolver } from './identity/client-ip-resolver';
 import { createRevocationListener } from './identity/revocation.listener';
-import { SessionMetrics } from './identity/session.metrics';
+import { SameOriginCheck } from './identity/same-origin-check';
+import { SessionCache } from './identity/session-cache';
+import { SessionMetrics } from './identity/session-metrics';
 import { ReverseProxy } from './proxy/reverse-proxy';
 import { createGatewayRateLimiter, PolicySet } from './ratelimit';
 import { DEFAULT_POLICIES } from './ratelimit/default-policies';
@@ -49,9 +51,9 @@ export interface GatewayRuntime {
   /** Wire to the shutdown so /readyz reports draining. */
   setShuttingDown(check: () => boolean): void;
   /**
-   * Starts following auth's revocation events (when validations are cached or remembered for degraded
-   * mode). Resolves once reading, or after `timeoutMs` if Redis is not there yet (the reader keeps trying;
-   * the cache TTL and the degraded window bound staleness).
+   * Waits up to `timeoutMs` for Redis, then starts following auth's revocation events (when validations are
+   * cached or remembered for degraded mode). Resolves once reading, or after `timeoutMs` if Redis is not
+   * there yet (the reader keeps trying; the cache TTL and the degraded window bound staleness).
    */
   start(timeoutMs?: number): Promise<void>;
   /** Closes upstream sockets, the limiter and Redis (after the servers drained). */
@@ -100,10 +102,14 @@ export function createGatewayRuntime(
     registry: metrics.registry,
     clock: overrides.clock,
   });
+  // The package's breaker (its defaults) sits in front of Redis; while it is open a check fails at once
+  // and the authenticator answers as for any unreachable Redis (503, or degraded service).
   const sessions = new SessionReader({
     redis,
     namespace: config.REDIS_NAMESPACE,
     touchIntervalMs: config.SESSION_TOUCH_INTERVAL,
+    deadlineMs: config.SESSION_CHECK_DEADLINE,
+    registry: metrics.registry,
   });
   const proxy = new ReverseProxy({
     responseTimeoutMs: config.UPSTREAM_TIMEOUT,
@@ -115,10 +121,16 @@ export function createGatewayRuntime(
   const authenticator = new Authenticator({
     sessions,
     cookieName,
-    deadlineMs: config.SESSION_CHECK_DEADLINE,
-    cacheTtlMs: config.SESSION_CACHE_TTL,
-    degradedWindowMs: config.SESSION_DEGRADED_WINDOW,
-    degradedMaxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
+    // Injected here, where their sizes are configured; the revocation listener evicts from both.
+    ...(config.SESSION_CACHE_TTL > 0 ? { cache: new SessionCache({ ttlMs: config.SESSION_CACHE_TTL }) } : {}),
+    ...(config.SESSION_DEGRADED_WINDOW > 0
+      ? {
+          lastKnown: new SessionCache({
+            ttlMs: config.SESSION_DEGRADED_WINDOW,
+            maxEntries: config.SESSION_DEGRADED_MAX_ENTRIES,
+          }),
+        }
+      : {}),
     onDegraded: (outcome) => sessionMetrics.degraded(outcome),
     onModeChange: (degraded) => {
       sessionMetrics.mode(degraded);
@@ -203,6 +215,18 @@ export function createGatewayRuntime(
       isShuttingDown = check;
     },
     async start(timeoutMs = 5000) {
+      // Serving without Redis is allowed (failure modes), but start-up waits briefly so the first requests
+      // are not all degraded.
+      await waitForDependencies(
+        [
+          {
+            name: 'Redis',
+            ready: (ms) => waitForReady(redis, ms),
+            meanwhile: 'rate-limit failure modes apply and token-bearing requests get 503',
+          },
+        ],
+        { timeoutMs, logger },
+      );
       if ((!authenticator.cache && !authenticator.lastKnown) || revocations) return;
       revocations = createRevocationListener({
         connection: connections.blocking('auth-events'),
@@ -219,6 +243,7 @@ export function createGatewayRuntime(
       if (revocations) await withDeadline(revocations.close(), 1000).catch(() => {});
       proxy.close();
       limiter.close();
+      sessions.close();
       await connections.close();
     },
   };

@@ -1,7 +1,6 @@
 // The gateway's composition root: config → runtime → public and admin servers → graceful shutdown.
-import { createShutdown, startHttpServer } from '@redwire/http-kit';
+import { createShutdown, ServerDrainer, startHttpServer } from '@redwire/http-kit';
 import { shutdownTelemetry } from '@redwire/observability';
-import { waitForReady } from '@redwire/redis-kit';
 import { loadGatewayConfig } from './config';
 import { createGatewayRuntime } from './gateway.runtime';
 
@@ -11,20 +10,14 @@ async function main(): Promise<void> {
   const { logger } = runtime;
   const shutdown = createShutdown({ logger });
   runtime.setShuttingDown(() => shutdown.isShuttingDown());
-  shutdown.register('gateway runtime', () => runtime.close());
-  shutdown.register('telemetry', () => shutdownTelemetry());
 
-  // Serving without Redis is allowed (failure modes), but start-up waits briefly so the first requests
-  // are not all degraded.
-  await waitForReady(runtime.redis, 5000).catch((error: unknown) =>
-    logger.warn({ err: error }, 'Redis not ready at start-up; rate-limit failure modes apply until it is'),
-  );
   await runtime.start();
   const admin = await startHttpServer(runtime.app.admin, {
     port: config.ADMIN_PORT,
     host: config.HOST,
     logger,
   });
+  const adminDrainer = ServerDrainer.for(admin.server);
   const server = await startHttpServer(runtime.app.handler, {
     ...runtime.app.publicServer,
     port: config.PORT,
@@ -32,7 +25,11 @@ async function main(): Promise<void> {
     logger,
   });
   shutdown.addServer(server.server);
-  shutdown.addServer(admin.server);
+  // The admin port (/readyz) closes after the public one drained, so a probe sees 503 draining meanwhile
+  // instead of a refused connection; it is drained before the runtime closes Redis under it.
+  shutdown.register('admin server', () => adminDrainer.drain(1000, logger));
+  shutdown.register('gateway runtime', () => runtime.close());
+  shutdown.register('telemetry', () => shutdownTelemetry());
   logger.info(
     { url: server.url, admin: admin.url, policies: runtime.policies.policies.map((p) => p.name) },
     'gateway listening',

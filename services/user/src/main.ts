@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const runtime = createUserRuntime(config);
   const { logger } = runtime;
   const shutdown = createShutdown({ logger });
+  runtime.setShuttingDown(() => shutdown.isShuttingDown());
   shutdown.register('user runtime', () => runtime.close());
   shutdown.register('telemetry', () => shutdownTelemetry());
 

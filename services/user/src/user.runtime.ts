@@ -1,5 +1,5 @@
 import { USER_CACHE_GROUP, userEventsKey } from '@redwire/contracts';
-import { IdentityVerifier } from '@redwire/http-kit';
+import { IdentityVerifier, waitForDependencies } from '@redwire/http-kit';
 import {
   createLogger,
   createMetrics,
@@ -49,6 +49,8 @@ export interface UserRuntime {
   readonly service: UserService;
   readonly metrics: Metrics;
   readonly userMetrics: UserMetrics;
+  /** Wire to the shutdown handle (`() => shutdown.isShuttingDown()`) so /readyz reports draining. */
+  setShuttingDown(check: () => boolean): void;
   /** Starts background work (the cache's gate probe and start-up sweep, its L1 fan-out). */
   start(): Promise<void>;
   /** Stops background work and closes Redis and PostgreSQL connections (after the HTTP server drained). */
@@ -117,14 +119,14 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
   });
 
   const verifier = new IdentityVerifier({ key: config.IDENTITY_SIGNING_KEY, audience: 'user' });
-  let closing = false;
+  let isShuttingDown = () => false;
   const app = createApp({
     service,
     verifier,
     logger,
     metrics,
     requestBudgetMs: config.REQUEST_BUDGET,
-    isShuttingDown: () => closing,
+    isShuttingDown: () => isShuttingDown(),
     readiness: {
       postgres: {
         run: async () => {
@@ -158,15 +160,24 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     service,
     metrics,
     userMetrics,
+    setShuttingDown(check) {
+      isShuttingDown = check;
+    },
     async start() {
       // Not fatal: with Redis down the service starts degraded and the gate keeps probing.
-      await waitForReady(cacheClient, 5000).catch((error: unknown) =>
-        logger.warn({ err: error }, 'cache Redis not ready at start-up; serving from PostgreSQL'),
+      await waitForDependencies(
+        [
+          {
+            name: 'cache Redis',
+            ready: (ms) => waitForReady(cacheClient, ms),
+            meanwhile: 'serving from PostgreSQL',
+          },
+        ],
+        { logger },
       );
       await cache.start();
     },
     async close() {
-      closing = true;
       await cache.close();
       await redis.close();
       await pool.end();

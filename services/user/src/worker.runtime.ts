@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM, userEventsKey } from '@redwire/contracts';
-import { healthzHandler } from '@redwire/http-kit';
+import { healthzHandler, waitForDependencies } from '@redwire/http-kit';
 import {
   bullmqTelemetry,
   createLogger,
@@ -15,6 +15,7 @@ import {
   RedisConnections,
   StreamConsumer,
   StreamPublisher,
+  waitForReady,
   withDeadline,
 } from '@redwire/redis-kit';
 import { Queue, Worker } from 'bullmq';
@@ -181,6 +182,16 @@ export function createWorkerRuntime(
     app,
     adminApp,
     async start() {
+      await waitForDependencies(
+        [
+          {
+            name: 'state Redis',
+            ready: (ms) => waitForReady(redis.request('state'), ms),
+            meanwhile: 'the relay and the consumer retry',
+          },
+        ],
+        { logger },
+      );
       // The group first, so events the relay publishes from now on are all delivered to it.
       await consumer.start();
       relay.start();

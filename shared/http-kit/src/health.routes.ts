@@ -42,6 +42,8 @@ export interface CheckResult {
 /** The `/readyz` body of docs/api.md. */
 export interface ReadinessBody {
   readonly status: HealthStatus;
+  /** Present (true) once shutdown started: the process finishes its in-flight requests and takes no new ones. */
+  readonly draining?: true;
   readonly checks: Record<string, CheckResult>;
 }
 
@@ -134,7 +136,7 @@ export function readinessHandler(options: ReadinessOptions): RequestHandler {
   return async (_req, res) => {
     let body: ReadinessBody;
     if (isShuttingDown()) {
-      body = { status: 'down', checks: {} };
+      body = { status: 'down', draining: true, checks: {} };
     } else {
       inFlight ??= runReadiness(options).finally(() => {
         inFlight = undefined;

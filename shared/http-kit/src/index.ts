@@ -63,5 +63,11 @@ export {
   requestId,
 } from './request-id.middleware';
 export { ServerDrainer } from './server-drain';
+export { createServiceApp, type ServiceAppOptions } from './service-app';
 export { createShutdown, type Shutdown, type ShutdownOptions, type SignalSource } from './shutdown';
 export { STRICT_ROUTING, strictRouter, useStrictRouting } from './strict-routing';
+export {
+  type Dependency,
+  type WaitForDependenciesOptions,
+  waitForDependencies,
+} from './wait-for-dependencies';

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { withDeadline } from '@redwire/deadline';
 import { type Logger, silentLogger } from './logger';
 import { ServerDrainer } from './server-drain';
 
@@ -58,20 +59,6 @@ export interface Shutdown {
   dispose(): void;
 }
 
-async function withDeadline(work: () => Promise<unknown> | unknown, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      Promise.resolve().then(work),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`did not close within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Graceful shutdown: on the first SIGTERM/SIGINT, stop accepting connections and let in-flight requests
  * finish (bounded by `timeoutMs`), then close registered resources in order (each bounded), then exit.
@@ -98,7 +85,7 @@ export function createShutdown(options: ShutdownOptions = {}): Shutdown {
     let code = 0;
     for (const { name, close } of resources) {
       try {
-        await withDeadline(close, resourceTimeoutMs);
+        await withDeadline(Promise.resolve().then(close), resourceTimeoutMs);
         logger.info({ resource: name }, `closed ${name}`);
       } catch (err) {
         code = 1;

@@ -124,7 +124,7 @@ describe('health', () => {
     expect(runs).toBe(2);
   });
 
-  it('when the service is shutting down, then 503 without running checks', async () => {
+  it('when the service is shutting down, then 503 draining without running checks', async () => {
     let runs = 0;
     const server = await start({
       isShuttingDown: () => true,
@@ -139,7 +139,7 @@ describe('health', () => {
     });
     const res = await fetch(`${server.url}/readyz`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'down', checks: {} });
+    expect(await res.json()).toEqual({ status: 'down', draining: true, checks: {} });
     expect(runs).toBe(0);
   });
 

@@ -6,12 +6,7 @@ export type { Cluster, Redis } from 'ioredis';
 // Keys
 export { Coalescer, type CoalescerOptions } from './batching/coalescer';
 // Circuit breaker
-export {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  type CircuitState,
-  isRedisUnavailableError,
-} from './breaker/circuit-breaker';
+export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './breaker/circuit-breaker';
 // Codec
 export {
   type CodecOptions,
@@ -38,7 +33,7 @@ export {
   waitForReady,
 } from './connection/redis-health';
 export { type RedisNodeAddress, type RedisTarget, redactTarget } from './connection/redis-target';
-export { isRedisUnreachableError } from './connection/redis-unreachable';
+export { isRedisUnavailableError } from './connection/redis-unavailable';
 // Errors and telemetry names
 export {
   CircuitOpenError,

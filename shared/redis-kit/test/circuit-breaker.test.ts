@@ -5,6 +5,7 @@ import {
   CircuitBreaker,
   type CircuitBreakerOptions,
   CircuitOpenError,
+  DeadlineExceededError,
   InvalidOptionsError,
   isRedisUnavailableError,
   ValueTooLargeError,
@@ -119,6 +120,14 @@ describe('CircuitBreaker', () => {
     expect(isRedisUnavailableError(new ReplyError('CLUSTERDOWN The cluster is down'))).toBe(true);
     expect(isRedisUnavailableError(new ReplyError('WRONGTYPE Operation against a key'))).toBe(false);
     expect(isRedisUnavailableError(new ValueTooLargeError(10, 5))).toBe(false);
+    // One classification for breakers and request paths: a deadline or an open breaker is an outage, a bug is not.
+    expect(isRedisUnavailableError(new DeadlineExceededError(50))).toBe(true);
+    expect(isRedisUnavailableError(new CircuitOpenError('x'))).toBe(true);
+    expect(isRedisUnavailableError(new ReplyError('OOM command not allowed'))).toBe(true);
+    expect(isRedisUnavailableError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(
+      false,
+    );
+    expect(isRedisUnavailableError('not an error')).toBe(false);
   });
 
   it('when two breakers share a registry, then each has its own label', async () => {

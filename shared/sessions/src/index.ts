@@ -1,11 +1,19 @@
 export {
+  expressSession,
+  httpSession,
+  type SessionHttpOptions,
+  type SessionRefusal,
+  sendSessionProblem,
+  sessionOf,
+} from './http-session';
+export {
   INSECURE_SESSION_COOKIE_NAME,
   type RequestToken,
   SESSION_COOKIE_NAME,
   type TokenHeaders,
   tokenFromHeaders,
 } from './request-token';
-export { SessionReader, type SessionReaderOptions } from './session.reader';
+export { type SessionBreakerOptions, SessionReader, type SessionReaderOptions } from './session.reader';
 export {
   type CreateSessionResult,
   type RevokeResult,
@@ -15,6 +23,7 @@ export {
   SessionStore,
   type SessionStoreOptions,
 } from './session.store';
+export { SessionCookie, type SessionCookieOptions } from './session-cookie';
 export {
   isRoutingTag,
   newRoutingTag,

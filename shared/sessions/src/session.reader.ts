@@ -1,4 +1,5 @@
-import { Coalescer, type RedisClient, runScript } from '@redwire/redis-kit';
+import { CircuitBreaker, Coalescer, type RedisClient, runScript, withDeadline } from '@redwire/redis-kit';
+import type { Registry } from 'prom-client';
 import { SessionKeys } from './session-keys';
 import { sessionScripts as scripts } from './session-scripts';
 import { parseToken } from './session-token';
@@ -12,13 +13,42 @@ import {
   type ValidationResult,
 } from './session-types';
 
-/** Options of {@link SessionReader}. */
+/** Settings of the circuit breaker in front of Redis (redis-kit's `CircuitBreaker`). */
+export interface SessionBreakerOptions {
+  /** The `name` label of `redwire_circuit_breaker_state` (with `registry`). @default 'sessions' */
+  name?: string;
+  /** Open when more than this percentage of the calls in the window failed... @default 50 */
+  failureThresholdPercentage?: number;
+  /** ...and at least this many calls were made in the window. @default 20 */
+  minimumCalls?: number;
+  /** The rolling window over which calls and failures are counted, in ms. @default 5000 */
+  windowMs?: number;
+  /** Slices of the window (`windowMs` must be a multiple). @default 5 */
+  windowBuckets?: number;
+  /** How long it stays open before one probe call goes through, in ms. @default 1000 */
+  openDurationMs?: number;
+}
+
+/** Options of {@link SessionReader}: everything but `redis` has a default. */
 export interface SessionReaderOptions extends SessionKeyOptions {
   /**
-   * The state-role Redis client (standalone or Cluster). Its command timeout is the validation deadline;
-   * use a request-path client that fails fast rather than queueing while disconnected.
+   * The Redis client holding the sessions (ioredis `Redis` or `Cluster`). Prefer one that fails fast
+   * while disconnected (`enableOfflineQueue: false`) over one that queues until the deadline passes.
+   * The caller owns (and closes) it.
    */
   redis: RedisClient;
+  /**
+   * Deadline of one validation in Redis, in ms. Past it `validate` rejects with redis-kit's
+   * `DeadlineExceededError` (the token could not be checked: answer 503, never anonymous). @default 100
+   */
+  deadlineMs?: number;
+  /**
+   * The breaker that stops asking Redis while it keeps failing, so validations fail at once (with
+   * redis-kit's `CircuitOpenError`) instead of each paying the deadline; false: none. @default {}
+   */
+  breaker?: SessionBreakerOptions | false;
+  /** A prom-client `Registry` for the breaker's state gauge. @default none */
+  registry?: Registry;
   /**
    * A validation slides the idle expiry only when the last slide is at least this old, so a busy session
    * costs one write per interval, not one per request. Capped at half the session's idle timeout.
@@ -32,6 +62,16 @@ export interface SessionReaderOptions extends SessionKeyOptions {
    */
   maxBatch?: number;
 }
+
+/** What the gateway measured and runs with: open after > 50 % of ≥ 20 calls in 5 s failed, probe after 1 s. */
+const BREAKER_DEFAULTS = {
+  name: 'sessions',
+  failureThresholdPercentage: 50,
+  minimumCalls: 20,
+  windowMs: 5000,
+  windowBuckets: 5,
+  openDurationMs: 1000,
+};
 
 /** Coalesced calls hold several sessions' keys; only a single node takes them (a cluster never batches). */
 const CROSS_SLOT = { crossSlot: 'single-node' } as const;
@@ -56,11 +96,18 @@ export class SessionReader {
   private readonly keys: SessionKeys;
   private readonly touchIntervalMs: number;
   private readonly batches: Coalescer<PendingValidation, unknown[]> | undefined;
+  private readonly deadlineMs: number;
+  private readonly breaker: CircuitBreaker | undefined;
 
   constructor(options: SessionReaderOptions) {
     this.redis = options.redis;
     this.keys = new SessionKeys(options.namespace);
     this.touchIntervalMs = checkInteger('touchIntervalMs', options.touchIntervalMs ?? 60_000, 0, 86_400_000);
+    this.deadlineMs = checkInteger('deadlineMs', options.deadlineMs ?? 100, 1, 60_000);
+    this.breaker =
+      options.breaker === false
+        ? undefined
+        : new CircuitBreaker({ ...BREAKER_DEFAULTS, ...options.breaker, registry: options.registry });
     const maxBatch = checkInteger('maxBatch', options.maxBatch ?? 16, 1, 1024);
     this.batches =
       this.redis.isCluster || maxBatch === 1
@@ -68,15 +115,18 @@ export class SessionReader {
         : new Coalescer({ maxBatch, send: (batch) => this.run(batch) });
   }
 
-  /** Validates `token` (`<session id>.<secret>`) and touches the session at most once per interval. */
+  /**
+   * Validates `token` (`<session id>.<secret>`) and touches the session at most once per interval.
+   * Rejects when Redis cannot answer within the deadline (or the breaker is open): redis-kit's
+   * `isRedisUnavailableError` is true for exactly those rejections.
+   */
   async validate(token: string): Promise<ValidationResult> {
     const parsed = parseToken(token);
     if (!parsed) return { valid: false, reason: 'malformed' };
     const { tag, member, sessionId, secretHash } = parsed;
     const pending = { tag, member, secretHash };
-    const reply = this.batches
-      ? await this.batches.submit(pending)
-      : ((await this.run([pending]))[0] as unknown[]);
+    const call = () => withDeadline(this.send(pending), this.deadlineMs);
+    const reply = await (this.breaker ? this.breaker.run(call) : call());
     switch (reply[0]) {
       case 0:
         return { valid: false, reason: 'unknown' };
@@ -111,6 +161,15 @@ export class SessionReader {
         touched: touched === 1,
       },
     };
+  }
+
+  /** Stops the breaker's timer. The Redis client is the caller's to close. */
+  close(): void {
+    this.breaker?.shutdown();
+  }
+
+  private async send(pending: PendingValidation): Promise<unknown[]> {
+    return this.batches ? this.batches.submit(pending) : ((await this.run([pending]))[0] as unknown[]);
   }
 
   /** One validate-N.lua call for `batch`; one reply per session, in order. */

@@ -1,6 +1,9 @@
-import type { RedisClient } from '@redwire/redis-kit';
+import { startRedisServer } from '@redwire/launchers';
+import { DeadlineExceededError, isRedisUnavailableError, type RedisClient } from '@redwire/redis-kit';
+import { pauseRedis } from '@redwire/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseToken } from '../src';
+import { parseToken, SessionReader, SessionStore } from '../src';
 import { anAccount, backends, connect, created, keysUnder, sessionsOn } from './support/backends';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,5 +94,33 @@ describe.each(backends)('session timeouts on %s', (backend) => {
     await sleep(1100);
     expect(await keysUnder(redis, `${keyPrefix}{${account.tag}}:s:`)).toEqual([]);
     expect(await redis.exists(index)).toBe(0);
+  });
+});
+
+describe('the reader deadline', () => {
+  it('when Redis is paused, then a validation rejects with DeadlineExceededError after about the deadline and works again after', async () => {
+    const server = await startRedisServer();
+    const redis = new Redis(server.url, { lazyConnect: true, enableOfflineQueue: false });
+    await redis.connect();
+    const store = new SessionStore({ redis });
+    const reader = new SessionReader({ redis, deadlineMs: 100, breaker: false });
+    try {
+      const { token } = await created(store, anAccount());
+      expect((await reader.validate(token)).valid).toBe(true);
+      await pauseRedis(server.url, 1500);
+      const started = performance.now();
+      const error = await reader.validate(token).catch((e: unknown) => e);
+      const took = performance.now() - started;
+      expect(error).toBeInstanceOf(DeadlineExceededError);
+      expect(isRedisUnavailableError(error)).toBe(true);
+      expect(took).toBeGreaterThanOrEqual(95);
+      expect(took).toBeLessThan(1000);
+      await sleep(1600);
+      expect((await reader.validate(token)).valid).toBe(true);
+    } finally {
+      reader.close();
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });

@@ -15,7 +15,7 @@ export const sessionCase: ThroughputCase = {
   baseline: 'bare',
   notes: [
     'Every request carries a valid session cookie and gets 200 with the user id, role and tier.',
-    'redwire: SessionReader.validate() (one EVALSHA: digest check in constant time, account version fence, throttled touch) on a redis-kit request client, the way the gateway calls it.',
+    'redwire: expressSession(reader) from @redwire/sessions, its public API with the default 100 ms deadline and breaker: SessionReader.validate() (one EVALSHA: digest check in constant time, account version fence, throttled touch) on a redis-kit request client.',
     'express-session + connect-redis 9 (node-redis 6): cookie signature check, GET + JSON.parse, and a touch (EXPIRE) per request because the cookie has a maxAge.',
   ],
   variants: [

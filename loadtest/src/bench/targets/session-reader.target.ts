@@ -1,11 +1,12 @@
-import { SessionReader, tokenFromHeaders } from '@redwire/sessions';
+import { expressSession, SessionReader, sessionOf } from '@redwire/sessions';
 import express from 'express';
 import { readyRequestClient } from '../parts/request-client';
 import { type BuiltTarget, required, type TargetConfig } from './target.types';
 
 /**
- * redwire's session validation through Express, the way the gateway uses it: token from the Authorization
- * header (or cookie), one EVALSHA through SessionReader on a request-path client, 401 when invalid.
+ * redwire's session validation through Express with the package's public API: `expressSession(reader)` in
+ * front of the route (token from the Authorization header or the cookie, one EVALSHA through SessionReader
+ * with its default deadline and breaker, on a request-path client; 401 problem+json when invalid).
  */
 export async function sessionReaderTarget(config: TargetConfig): Promise<BuiltTarget> {
   const redis = await readyRequestClient(required(config.redisUrl, 'redisUrl'), 'bench');
@@ -19,15 +20,15 @@ export async function sessionReaderTarget(config: TargetConfig): Promise<BuiltTa
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/me', async (req, res) => {
-    const found = tokenFromHeaders(req.headers);
-    const result = found ? await reader.validate(found.token) : undefined;
-    if (!result?.valid) {
-      res.status(401).json({ code: 'E_UNAUTHENTICATED' });
-      return;
-    }
-    const { session } = result;
-    res.json({ userId: session.userId, role: session.role, tier: session.tier });
+  app.get('/me', expressSession(reader), (req, res) => {
+    const session = sessionOf(req);
+    res.json({ userId: session?.userId, role: session?.role, tier: session?.tier });
   });
-  return { app, close: async () => void (await redis.quit()) };
+  return {
+    app,
+    close: async () => {
+      reader.close();
+      await redis.quit();
+    },
+  };
 }

@@ -16,13 +16,13 @@ import {
   strictRouter,
   type UserIdentity,
 } from '@redwire/http-kit';
-import { tokenFromHeaders } from '@redwire/sessions';
+import { type SessionCookie, tokenFromHeaders } from '@redwire/sessions';
 import type { Request, Response, Router } from 'express';
 import { accountView, userView } from '../accounts/account.model';
 import type { AccountAdminService } from '../accounts/account-admin.service';
 import type { AuthService } from '../auth/auth.service';
 import type { RegistrationService } from '../registration/registration.service';
-import type { SessionCookie } from '../sessions/session-cookie';
+
 import { sessionListItem, sessionView } from '../sessions/session-views';
 
 /** What the `/auth/*` routes need. */

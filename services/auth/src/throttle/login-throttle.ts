@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
-import path from 'node:path';
-import { defineScript, type Keyspace, type RedisClient, runScript } from '@redwire/redis-kit';
+import { type Keyspace, type RedisClient, runScript } from '@redwire/redis-kit';
 import { addressSubject } from './address-subject';
-
-const scripts = {
-  lockedFor: defineScript({ file: path.join(__dirname, 'locked-for-3.lua') }),
-  recordFailure: defineScript({ file: path.join(__dirname, 'record-failure-2.lua') }),
-  recordSuccess: defineScript({ file: path.join(__dirname, 'record-success-2.lua') }),
-};
+import {
+  decodeFailureRecord,
+  decodeLockState,
+  decodeSuccess,
+  type FailureRecord,
+  type LockState,
+  throttleScripts as scripts,
+} from './throttle-scripts';
 
 /** Options of {@link LoginThrottle}. */
 export interface LoginThrottleOptions {
@@ -40,12 +41,6 @@ export interface LoginThrottleOptions {
   knownAddressTtlMs?: number;
   /** IPv6 addresses are keyed by this prefix. @default 56 (as the gateway keys anonymous clients) */
   ipv6PrefixLength?: number;
-}
-
-/** Whether an attempt may proceed, and if not, which back-off holds it. */
-export interface LockState {
-  readonly remainingMs: number;
-  readonly scope: 'pair' | 'account' | 'none';
 }
 
 /**
@@ -115,21 +110,15 @@ export class LoginThrottle {
   /** How long a login of `email` from `address` must still wait (0: it may be attempted). */
   async lockedFor(email: string, address: string | undefined): Promise<LockState> {
     const keys = this.keys(email, address);
-    const [remainingMs, scope] = (await runScript(this.redis, scripts.lockedFor, [
-      keys.pair,
-      keys.account,
-      keys.known,
-    ])) as [number, LockState['scope']];
-    return { remainingMs: Number(remainingMs), scope };
+    return decodeLockState(
+      await runScript(this.redis, scripts.lockedFor, [keys.pair, keys.account, keys.known]),
+    );
   }
 
   /** Counts a failure for the pair and the account; returns when each back-off (if any) ends. */
-  async recordFailure(
-    email: string,
-    address: string | undefined,
-  ): Promise<{ pairFailures: number; pairUntilMs: number; accountFailures: number; accountUntilMs: number }> {
+  async recordFailure(email: string, address: string | undefined): Promise<FailureRecord> {
     const keys = this.keys(email, address);
-    const [pairFailures, pairUntilMs, accountFailures, accountUntilMs] = (await runScript(
+    const reply = await runScript(
       this.redis,
       scripts.recordFailure,
       [keys.pair, keys.account],
@@ -141,14 +130,16 @@ export class LoginThrottle {
         this.accountCeilingMs,
         this.windowMs,
       ],
-    )) as [number, number, number, number];
-    return { pairFailures, pairUntilMs, accountFailures, accountUntilMs };
+    );
+    return decodeFailureRecord(reply);
   }
 
   /** After a successful login: the pair's failures are forgotten and the address becomes known. */
   async recordSuccess(email: string, address: string | undefined): Promise<void> {
     const keys = this.keys(email, address);
-    await runScript(this.redis, scripts.recordSuccess, [keys.pair, keys.known], [this.knownAddressTtlMs]);
+    decodeSuccess(
+      await runScript(this.redis, scripts.recordSuccess, [keys.pair, keys.known], [this.knownAddressTtlMs]),
+    );
   }
 
   private hmac(...parts: string[]): string {

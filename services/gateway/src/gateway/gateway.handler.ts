@@ -12,9 +12,9 @@ import {
 import { type RateLimiter, rateLimitHeaders } from '@redwire/ratelimit';
 import type { Request, RequestHandler, Response } from 'express';
 import type { ApiDocs } from '../docs/api-docs';
-import type { Authenticator } from '../identity/authenticate';
-import type { ClientIpResolver } from '../identity/client-ip';
-import type { SameOriginCheck } from '../identity/csrf';
+import type { Authenticator } from '../identity/authenticator';
+import type { ClientIpResolver } from '../identity/client-ip-resolver';
+import type { SameOriginCheck } from '../identity/same-origin-check';
 import { readRequestBody } from '../proxy/request-body';
 import { type FramingOptions, inspectFraming } from '../proxy/request-framing';
 import type { ReverseProxy } from '../proxy/reverse-proxy';

@@ -1,7 +1,7 @@
 import { AUTH_EVENTS_STREAM, authEventsKey, parseAuthEvent } from '@redwire/contracts';
 import type { Logger } from '@redwire/http-kit';
 import { type RedisClient, StreamFanoutReader } from '@redwire/redis-kit';
-import type { Authenticator } from './authenticate';
+import type { Authenticator } from './authenticator';
 
 /** Options of {@link createRevocationListener}. */
 export interface RevocationListenerOptions {

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Principal } from './authenticate';
-
-type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+import type { UserPrincipal } from './principal';
 
 /** Options of {@link SessionCache}. */
 export interface SessionCacheOptions {
@@ -25,10 +23,14 @@ export class SessionCache {
   readonly #entries: LRUCache<string, UserPrincipal>;
   readonly #bySession = new Map<string, string>();
 
+  /** How long after its validation an entry is kept. */
+  readonly ttlMs: number;
+
   constructor(options: SessionCacheOptions) {
     if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1) {
       throw new Error('ttlMs must be a positive integer');
     }
+    this.ttlMs = options.ttlMs;
     this.#entries = new LRUCache({
       max: options.maxEntries ?? 10_000,
       ttl: options.ttlMs,

@@ -74,7 +74,6 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     logger: createLogger({ service: 'redwire-gateway', level: 'silent' }),
     ...options.overrides,
   });
-  await waitForReady(runtime.redis, 5000).catch(() => {});
   await runtime.start();
   const servers: RunningHttpServer[] = [
     await startHttpServer(runtime.app.handler, { ...runtime.app.publicServer, port: 0 }),

@@ -1,8 +1,8 @@
 import { isRequestDeadlineExceeded } from '@redwire/deadline';
-import { ReplyError } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { CircuitOpenError, RedisKitError } from '../errors';
+import { isRedisUnavailableError } from '../connection/redis-unavailable';
+import { CircuitOpenError } from '../errors';
 import { gauge } from '../internal/metrics';
 import { functionSchema, positiveInt, registrySchema, resolveOptions } from '../internal/options';
 import { RollingWindow } from './rolling-window';
@@ -34,21 +34,6 @@ export interface CircuitBreakerOptions {
   isFailure?: (error: unknown) => boolean;
   /** Registers `redwire_circuit_breaker_state{name}` (0 closed, 1 half-open, 2 open) here. @default none */
   registry?: Registry;
-}
-
-const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READONLY|OOM|NOAUTH|WRONGPASS)\b/;
-
-/**
- * True for errors that mean Redis could not serve the call (the default `isFailure`). A request whose own
- * deadline ran out (`@redwire/deadline`) says nothing about Redis: false.
- */
-export function isRedisUnavailableError(error: unknown): boolean {
-  if (error instanceof RedisKitError || isRequestDeadlineExceeded(error)) return false;
-  // By name too: another copy of ioredis in the tree has its own ReplyError class.
-  if (error instanceof ReplyError || (error instanceof Error && error.name === 'ReplyError')) {
-    return UNAVAILABLE_REPLIES.test((error as Error).message);
-  }
-  return true;
 }
 
 const schema = z

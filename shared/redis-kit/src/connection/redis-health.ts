@@ -1,3 +1,4 @@
+import { withDeadline } from '@redwire/deadline';
 import { isCluster, type RedisClient } from './redis-client.factory';
 
 /** The outcome of a readiness check, shaped for a /readyz body. */
@@ -15,14 +16,6 @@ export interface RedisHealthOptions {
   timeoutMs?: number;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * PINGs the server (every master, on Cluster) with a deadline: what a /readyz handler needs. Never throws.
  */
@@ -35,7 +28,7 @@ export async function checkRedis(
   try {
     const targets = isCluster(client) ? client.nodes('master') : [client];
     if (targets.length === 0) throw new Error('no cluster masters known');
-    await withTimeout(Promise.all(targets.map((node) => node.ping())), timeoutMs);
+    await withDeadline(Promise.all(targets.map((node) => node.ping())), timeoutMs);
     return { ok: true, latencyMs: performance.now() - started };
   } catch (error) {
     return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClientIpResolver } from '../../src/identity/client-ip';
+import { ClientIpResolver } from '../../src/identity/client-ip-resolver';
 
 describe('ClientIpResolver', () => {
   it('when an untrusted peer sends X-Forwarded-For, then the header is ignored', () => {

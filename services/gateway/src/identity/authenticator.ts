@@ -1,44 +1,31 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { errors, type UserIdentity } from '@redwire/http-kit';
-import { isRedisUnreachableError, withDeadline } from '@redwire/redis-kit';
+import { errors } from '@redwire/http-kit';
+import { isRedisUnavailableError } from '@redwire/redis-kit';
 import { type SessionReader, tokenFromHeaders, type ValidationResult } from '@redwire/sessions';
-import type { DegradedOutcome } from './session.metrics';
+import type { Principal, UserPrincipal } from './principal';
 import { SessionCache } from './session-cache';
+import type { DegradedOutcome } from './session-metrics';
 
 /** Options of {@link Authenticator}. */
 export interface AuthenticatorOptions {
   readonly sessions: Pick<SessionReader, 'validate'>;
   /** The session cookie's name (`__Host-sid`, or `sid` when Secure is switched off). */
   readonly cookieName: string;
-  /** Deadline of one validation; past it the request gets 503 (or degraded service), never anonymous. @default 100 */
-  readonly deadlineMs?: number;
-  /** Reuse successful validations this long (≤ 1000 ms); 0 checks every request in Redis. @default 0 */
-  readonly cacheTtlMs?: number;
+  /**
+   * Recent successful validations, reused while Redis is up (its `ttlMs` ≤ 1000, so a revocation takes
+   * effect within 1 s). None: every request is checked in Redis. @default none
+   */
+  readonly cache?: SessionCache;
   /**
    * Degraded mode: while the state Redis is unreachable, a safe request (GET, HEAD, OPTIONS) whose token
-   * this instance validated successfully at most this long ago is served with the identity validated then.
-   * 0 turns it off (every unverifiable token gets 503). @default 0
+   * this instance validated successfully within this cache's `ttlMs` (the degraded window) is served with
+   * the identity validated then. None: every unverifiable token gets 503. @default none
    */
-  readonly degradedWindowMs?: number;
-  /** Last-known-good records kept for degraded mode (LRU). @default 10000 */
-  readonly degradedMaxEntries?: number;
+  readonly lastKnown?: SessionCache;
   /** Told about degraded-mode answers and mode changes (metrics). @default nothing */
   readonly onDegraded?: (outcome: DegradedOutcome) => void;
   readonly onModeChange?: (degraded: boolean) => void;
 }
-
-/** Who sent a request, once its token (if any) was checked. */
-export type Principal =
-  | { readonly kind: 'anonymous'; readonly tokenSource?: 'cookie' | 'bearer'; readonly rejected?: boolean }
-  | {
-      readonly kind: 'user';
-      readonly identity: UserIdentity;
-      readonly tokenSource: 'cookie' | 'bearer';
-      /** Served from the last-known-good record because the state Redis could not be reached. */
-      readonly degraded?: true;
-    };
-
-type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 /** Methods that read only (RFC 9110 safe methods): the only ones degraded mode serves. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -49,17 +36,16 @@ const CANNOT_CHECK = 'The session could not be checked; retry shortly.';
  * Checks the request's session token (bearer first, then the cookie) with the shared session reader: one
  * Redis round trip. A token that is invalid is reported as `rejected` and the caller decides between 401
  * and anonymous. A token that cannot be checked is never served as anonymous: it gets 503, except in
- * degraded mode (see {@link AuthenticatorOptions.degradedWindowMs} and the README's "Degraded sessions").
+ * degraded mode (see {@link AuthenticatorOptions.lastKnown} and the README's "Degraded sessions").
  *
  * "Cannot be checked" is exactly: the validation failed because Redis did not answer — its deadline
  * passed, the command timed out, the connection is down, refused or closed, or Redis replied that it
- * cannot serve now (LOADING, BUSY, failover, auth) — redis-kit's `isRedisUnreachableError`. Any other
+ * cannot serve now (LOADING, BUSY, failover, auth) — redis-kit's `isRedisUnavailableError`. Any other
  * failure (an unexpected reply: a bug) is a 503 without degraded mode.
  */
 export class Authenticator {
   readonly #sessions: Pick<SessionReader, 'validate'>;
   readonly #cookieName: string;
-  readonly #deadlineMs: number;
   readonly #onDegraded: (outcome: DegradedOutcome) => void;
   readonly #onModeChange: (degraded: boolean) => void;
   #degraded = false;
@@ -70,22 +56,12 @@ export class Authenticator {
 
   constructor(options: AuthenticatorOptions) {
     this.#sessions = options.sessions;
-    const cacheTtlMs = options.cacheTtlMs ?? 0;
-    if (!Number.isInteger(cacheTtlMs) || cacheTtlMs < 0 || cacheTtlMs > 1000) {
-      throw new Error('cacheTtlMs must be an integer from 0 to 1000 (revocations take effect within 1 s)');
+    if (options.cache && options.cache.ttlMs > 1000) {
+      throw new Error('the validation cache keeps entries ≤ 1000 ms (revocations take effect within 1 s)');
     }
-    this.cache = cacheTtlMs > 0 ? new SessionCache({ ttlMs: cacheTtlMs }) : undefined;
-    const windowMs = options.degradedWindowMs ?? 0;
-    if (!Number.isInteger(windowMs) || windowMs < 0)
-      throw new Error('degradedWindowMs must be an integer ≥ 0');
-    this.lastKnown =
-      windowMs > 0
-        ? new SessionCache({ ttlMs: windowMs, maxEntries: options.degradedMaxEntries ?? 10_000 })
-        : undefined;
+    this.cache = options.cache;
+    this.lastKnown = options.lastKnown;
     this.#cookieName = options.cookieName;
-    this.#deadlineMs = options.deadlineMs ?? 100;
-    if (!Number.isInteger(this.#deadlineMs) || this.#deadlineMs < 1)
-      throw new Error('deadlineMs must be a positive integer');
     this.#onDegraded = options.onDegraded ?? (() => {});
     this.#onModeChange = options.onModeChange ?? (() => {});
   }
@@ -117,7 +93,8 @@ export class Authenticator {
     const sentAt = performance.now();
     let result: ValidationResult;
     try {
-      result = await withDeadline(this.#sessions.validate(found.token), this.#deadlineMs);
+      // The reader bounds the call (its `deadlineMs`) and fails fast while its breaker is open.
+      result = await this.#sessions.validate(found.token);
     } catch (cause) {
       return this.#unverified(cause, key, found.source, method);
     }
@@ -147,7 +124,7 @@ export class Authenticator {
     source: 'cookie' | 'bearer',
     method: string,
   ): UserPrincipal {
-    if (!isRedisUnreachableError(cause)) throw unavailable(cause);
+    if (!isRedisUnavailableError(cause)) throw unavailable(cause);
     this.#setMode(true);
     if (!this.lastKnown) throw unavailable(cause);
     if (!SAFE_METHODS.has(method)) {
