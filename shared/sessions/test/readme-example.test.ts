@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type RedisServer, startRedisServer } from '@redwire/launchers';
+import { firstCodeBlock, runExample } from '@redwire/testing';
 import ts from 'typescript';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The README opens with an example that must run as written: this takes its first ```ts block verbatim,
 // type-checks it against the package's source, and runs it against a Redis of its own. The scratch file
@@ -20,11 +21,7 @@ afterAll(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-function firstBlock(): string {
-  const block = /```ts\n([\s\S]*?)```/.exec(fs.readFileSync(README, 'utf8'))?.[1];
-  if (block === undefined) throw new Error('the README has no ```ts block');
-  return block;
-}
+const firstBlock = () => firstCodeBlock(README);
 
 /** The diagnostics of `file` compiled with the repository's settings, `@redwire/*` taken from source. */
 function typeErrors(file: string): string[] {
@@ -71,20 +68,7 @@ describe('the README example', () => {
   }, 120_000);
 
   it('when the first code block of the README runs against a real Redis, then it signs in, is valid, signs out and is refused', async () => {
-    fs.mkdirSync(scratch, { recursive: true });
-    const file = path.join(scratch, `readme-run-${Date.now()}.mts`);
-    fs.writeFileSync(file, firstBlock());
-    const lines: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-      lines.push(args.join(' '));
-    });
-    vi.stubEnv('REDIS_URL', server.url);
-    try {
-      await import(file);
-    } finally {
-      log.mockRestore();
-      vi.unstubAllEnvs();
-    }
+    const lines = await runExample(firstBlock(), scratch, { REDIS_URL: server.url });
     expect(lines).toEqual(['user-42 signed in as user', 'refused: unknown']);
     // Nothing else was printed by accident, and the README shows what the block prints.
     expect(fs.readFileSync(README, 'utf8')).toContain(`\`\`\`\n${lines.join('\n')}\n\`\`\``);

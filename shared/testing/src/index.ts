@@ -19,4 +19,5 @@ export {
   rawExchange,
   rawRequest,
 } from './raw-http';
+export { firstCodeBlock, runExample } from './readme-example';
 export { type ServerTiming, trackResponseTimes } from './response-times';
