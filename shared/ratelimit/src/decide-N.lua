@@ -8,6 +8,9 @@
 
   KEYS      every request's state keys, request after request (one key per policy and identity)
   ARGV[1]   the number of requests R in the batch
+  ARGV[2]   not-after: the Redis time (µs) past which the caller no longer waits for this call, 0 for none.
+            A call that reaches Redis later (it sat in the socket while Redis was frozen or paused) decides
+            nothing and spends nothing: its requests were already answered by their failure mode.
   ARGV      then per request: its policy count n, then 5 values per policy i:
     algorithm (1 gcra, 2 sliding window, 3 fixed window)
     p1 (gcra: emission interval us; windows: window us)
@@ -15,9 +18,10 @@
     cost (integer >= 0; 0 only reads)
     shadow ('1' counts but never blocks)
 
-  Output: { seconds, microseconds, then per request: admitted, status_1, remaining_1, wait_1, ..., status_n,
+  Output: { seconds, microseconds, expired, then per request: admitted, status_1, remaining_1, wait_1, ..., status_n,
             remaining_n, wait_n }
     seconds, microseconds  the Redis TIME every decision of the batch used (strings)
+    expired                1 when the call arrived past its not-after (and the output ends there), else 0
     admitted               1 if every non-shadow policy allowed and state was written, else 0
     status_i               0 allowed, 1 denied, 2 unsatisfiable (cost above burst/limit)
     remaining_i, wait_i    see algorithms/gcra.lua; when the request is not admitted, a policy that allowed
@@ -27,7 +31,9 @@ local ALGORITHMS = { gcra, sliding_window, fixed_window }
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local out = { time[1], time[2] }
+local not_after = tonumber(ARGV[2])
+if not_after > 0 and now > not_after then return { time[1], time[2], 1 } end
+local out = { time[1], time[2], 0 }
 
 -- Decides one request whose keys start after KEYS[k] and whose policy values start after ARGV[a].
 local function decide(k, a, n)
@@ -60,7 +66,7 @@ local function decide(k, a, n)
   if not admitted then out[head] = 0 end
 end
 
-local k, a = 0, 1
+local k, a = 0, 2
 for _ = 1, tonumber(ARGV[1]) do
   local n = tonumber(ARGV[a + 1])
   decide(k, a + 1, n)

@@ -1,6 +1,7 @@
 import {
   Coalescer,
   DeadlineExceededError,
+  keySlot,
   type RedisClient,
   runScript,
   type ScriptDefinition,
@@ -10,6 +11,7 @@ import type { CheckResult, CheckStatus } from './algorithms';
 import { decideScript, refundScript } from './limiter-scripts';
 import type { PolicyCheck } from './policy';
 import type { RateLimitKeys } from './rate-limit-keys';
+import { localClockUs, RedisClockEstimate } from './redis-clock';
 
 /** Options of {@link RateLimitStore}. */
 export interface RateLimitStoreOptions {
@@ -71,6 +73,9 @@ export class RateLimitStore {
   readonly #keys: RateLimitKeys;
   readonly #redis: RedisClient;
   readonly #batches: Coalescer<readonly PolicyCheck[], StoreDecision> | undefined;
+  /** The server's clock (single node), or each slot's node's clock (cluster), for the calls' not-after bound. */
+  readonly #clock = new RedisClockEstimate();
+  readonly #slotClocks = new Map<number, RedisClockEstimate>();
 
   constructor(options: RateLimitStoreOptions) {
     this.#redis = options.redis;
@@ -116,13 +121,39 @@ export class RateLimitStore {
   /** Single node: every call of the batch in one script call. */
   async #decideBatch(batch: readonly (readonly PolicyCheck[])[]): Promise<StoreDecision[]> {
     const keys: string[] = [];
-    const args: (string | number)[] = [batch.length];
+    const args: (string | number)[] = [batch.length, 0];
     for (const checks of batch) this.#encode(checks, keys, args);
-    const reply = await this.#eval(decideScript, keys, args);
-    return parseDecide(
-      reply,
+    return this.#decideCall(
+      this.#clock,
+      keys,
+      args,
       batch.map((checks) => checks.length),
     );
+  }
+
+  /**
+   * One decide-N.lua call bounded by its not-after time (`args[1]`, filled in here), so that Redis spends
+   * nothing for it once this store has stopped waiting. A reply that says "expired" yet came back within the
+   * deadline means the clock estimate was off (a failover to another server, a clock step): the estimate
+   * is corrected from that reply and this one call is answered by the failure modes.
+   */
+  async #decideCall(
+    clock: RedisClockEstimate,
+    keys: string[],
+    args: (string | number)[],
+    counts: readonly number[],
+  ): Promise<StoreDecision[]> {
+    const sentUs = localClockUs();
+    args[1] = clock.notAfterUs(sentUs, this.deadlineMs);
+    const reply = await this.#eval(decideScript, keys, args);
+    const receivedUs = localClockUs();
+    const parsed = parseDecide(reply, counts);
+    // Only a reply within the deadline teaches the clock: a late one's round trip is mostly the stall.
+    if (receivedUs - sentUs <= this.deadlineMs * 1000) clock.observe(sentUs, receivedUs, parsed.timeUs);
+    if (parsed.expired) {
+      throw new RateLimitStoreError('rate-limit decision reached Redis after its deadline', 'timeout');
+    }
+    return parsed.decisions;
   }
 
   /** Cluster: one script call per identity (slot), in parallel; a deny anywhere refunds the others. */
@@ -131,13 +162,15 @@ export class RateLimitStore {
     const parsed = await Promise.all(
       groups.map(async (group) => {
         const keys: string[] = [];
-        const args: (string | number)[] = [1];
+        const args: (string | number)[] = [1, 0];
         this.#encode(
           group.indexes.map((i) => checks[i] as PolicyCheck),
           keys,
           args,
         );
-        const [decision] = parseDecide(await this.#eval(decideScript, keys, args), [group.indexes.length]);
+        const [decision] = await this.#decideCall(this.#clockOfSlot(keys[0] as string), keys, args, [
+          group.indexes.length,
+        ]);
         return decision as StoreDecision;
       }),
     );
@@ -157,6 +190,17 @@ export class RateLimitStore {
       await Promise.all(refunds);
     }
     return { admitted, timeUs: parsed[0]?.timeUs ?? 0, results, calls };
+  }
+
+  /** Cluster: slots live on different nodes, whose clocks may differ, so each slot's clock is learnt apart. */
+  #clockOfSlot(key: string): RedisClockEstimate {
+    const slot = keySlot(key);
+    let clock = this.#slotClocks.get(slot);
+    if (!clock) {
+      clock = new RedisClockEstimate();
+      this.#slotClocks.set(slot, clock);
+    }
+    return clock;
   }
 
   #groups(checks: readonly PolicyCheck[]): Group[] {
@@ -210,15 +254,26 @@ export class RateLimitStore {
   }
 }
 
+/** decide-N.lua's reply: the Redis time it read, and one decision per request unless the call had expired. */
+interface ParsedDecide {
+  readonly timeUs: number;
+  readonly expired: boolean;
+  readonly decisions: StoreDecision[];
+}
+
 /** Turns decide-N.lua's reply into one decision per request of the call (`counts[r]` policies each). */
-function parseDecide(reply: unknown, counts: readonly number[]): StoreDecision[] {
-  const expected = counts.reduce((sum, n) => sum + 1 + n * 3, 2);
-  if (!Array.isArray(reply) || reply.length !== expected) {
+function parseDecide(reply: unknown, counts: readonly number[]): ParsedDecide {
+  if (!Array.isArray(reply) || reply.length < 3) {
     throw new RateLimitStoreError('malformed reply from decide-N.lua', 'error');
   }
   const timeUs = Number(reply[0]) * 1_000_000 + Number(reply[1]);
-  let at = 2;
-  return counts.map((count) => {
+  if (reply[2] === 1 && reply.length === 3) return { timeUs, expired: true, decisions: [] };
+  const expected = counts.reduce((sum, n) => sum + 1 + n * 3, 3);
+  if (reply[2] !== 0 || reply.length !== expected) {
+    throw new RateLimitStoreError('malformed reply from decide-N.lua', 'error');
+  }
+  let at = 3;
+  const decisions = counts.map((count) => {
     const admitted = reply[at] === 1;
     const results: CheckResult[] = [];
     for (let j = 0; j < count; j++) {
@@ -232,4 +287,5 @@ function parseDecide(reply: unknown, counts: readonly number[]): StoreDecision[]
     at += 1 + count * 3;
     return { admitted, timeUs, results, calls: 1 };
   });
+  return { timeUs, expired: false, decisions };
 }

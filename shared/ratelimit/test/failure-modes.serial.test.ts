@@ -108,6 +108,33 @@ describe('failure modes while Redis is paused', () => {
     expect(decision).toMatchObject({ outcome: 'allowed', source: 'redis' });
   });
 
+  it('when decisions time out while Redis is paused, then Redis spends no quota for them when it resumes', async () => {
+    const l = limiterFor([{ name: 'u-late', limit: 5, period: 60, onRedisError: 'open' }]);
+    const remaining = (d: Awaited<ReturnType<typeof call>>) => d.policies[0]?.remaining;
+    // One answered decision teaches the store the server's clock.
+    const first = await call(l);
+    expect(first).toMatchObject({ source: 'redis', outcome: 'allowed' });
+    expect(remaining(first)).toBe(4);
+
+    await pauseRedis(server.url, 1000);
+    // Eight calls while Redis is paused: answered by the failure mode; their scripts wait in the socket.
+    for (let i = 0; i < 8; i++) expect((await call(l)).source).toBe('degraded-open');
+
+    // Once Redis resumes it runs the eight scripts; unbounded, they would spend the remaining 4 units and
+    // the next call would be limited for a minute. A poll that itself misses the deadline while the
+    // backlog drains may or may not have spent its unit, so it is allowed for.
+    await new Promise((r) => setTimeout(r, 1100));
+    let missed = 0;
+    let after = await call(l);
+    while (after.source !== 'redis' && missed < 20) {
+      missed += 1;
+      await new Promise((r) => setTimeout(r, 100));
+      after = await call(l);
+    }
+    expect(after).toMatchObject({ source: 'redis', outcome: 'allowed' });
+    expect(remaining(after)).toBeGreaterThanOrEqual(3 - missed);
+  });
+
   it('when Redis is stopped, then decisions fail fast into the failure mode and recover after a restart', async () => {
     const l = limiterFor([{ name: 'u-down', limit: 5, period: 60, onRedisError: 'open' }]);
     await server.stop();

@@ -1,7 +1,8 @@
+import { runScript } from '@redwire/redis-kit';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideScript, refundScript } from '../src/limiter-scripts';
-import type { PolicyOptions } from '../src/policy';
+import type { PolicyCheck, PolicyOptions } from '../src/policy';
 import { redisTargets } from './support/redis-targets';
 import { peek, TestPolicies, testStore } from './support/test-policies';
 
@@ -48,6 +49,26 @@ describe.each(redisTargets())('rate-limit store on $name Redis', (target) => {
       expect(two.results[0]).toMatchObject({ status: 'allowed', remaining: 0 });
     },
   );
+
+  it('when a call reaches Redis after its not-after time, then it decides nothing and spends nothing', async () => {
+    const { store, set } = storeWith([{ name: 'late', limit: 3, period: 3600 }]);
+    const [check] = set.checks('alice', 1) as [PolicyCheck];
+    const [code, p1, p2] = check.policy.scriptArgs;
+    // decide-N.lua's arguments for one request of one policy, as the store encodes them.
+    const call = (notAfterUs: number) =>
+      runScript(redis, decideScript, [store.key(check)], [1, notAfterUs, 1, code, p1, p2, 1, '0']);
+
+    const late = (await call(1)) as unknown[];
+    expect(late).toHaveLength(3);
+    expect(late[2]).toBe(1);
+    expect((await store.decide(peek(set.checks('alice')))).results[0]?.remaining).toBe(3);
+
+    // A bound still ahead of the server's clock decides as usual and spends.
+    const redisUs = Number(late[0]) * 1_000_000 + Number(late[1]);
+    const inTime = (await call(redisUs + 60_000_000)) as unknown[];
+    expect(inTime.slice(2, 4)).toEqual([0, 1]);
+    expect((await store.decide(peek(set.checks('alice')))).results[0]?.remaining).toBe(2);
+  });
 
   it('when a request costs more than the burst, then it is unsatisfiable, spends nothing and has no wait', async () => {
     const { store, set } = storeWith([{ name: 'b', limit: 10, period: 60, burst: 4 }]);
