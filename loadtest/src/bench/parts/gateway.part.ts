@@ -27,6 +27,8 @@ const BENCH_POLICIES = {
 export interface RunningGateway {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** The gateway process's pid (for CPU accounting). */
+  readonly pid: number | undefined;
   /** Rate-limit decisions made without Redis so far (deadline missed, breaker open): read from /metrics. */
   degradedDecisions(): Promise<number>;
 }
@@ -42,7 +44,7 @@ export async function startGateway(stack: BenchStack, backendUrl: string): Promi
   stack.onClose(async () => fs.rmSync(dir, { recursive: true, force: true }));
 
   const adminPort = await freePort();
-  const { url } = await stack.startService('gateway', main, (port) => ({
+  const { url, service } = await stack.startService('gateway', main, (port) => ({
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -78,6 +80,7 @@ export async function startGateway(stack: BenchStack, backendUrl: string): Promi
     if (!created.created) throw new Error(`session not created: ${created.reason}`);
     return {
       url,
+      pid: service.pid,
       headers: { cookie: `${SESSION_COOKIE_NAME}=${created.token}` },
       async degradedDecisions() {
         const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();

@@ -122,6 +122,11 @@ export class BenchStack {
     }));
   }
 
+  /** The postmaster's pid (its backends are its children), for CPU accounting; undefined when stopped. */
+  get postgresPid(): number | undefined {
+    return this.#postgres.pid;
+  }
+
   /** Throws when the suite's own Redis or PostgreSQL process is gone (killed from outside), so a run stops. */
   checkAlive(): void {
     const dead = [
