@@ -70,17 +70,23 @@ describe('npm run scaling --smoke', () => {
   });
 
   it('when Redis counted the commands, then they have the shape of each operation', () => {
+    // About once per operation: a decision past its deadline on a busy machine still reaches Redis but is
+    // not counted as done, and a write of the warm-up may be relayed inside the window.
+    const aboutOnce = (calls: number | undefined, what: string) => {
+      expect(calls, what).toBeGreaterThan(0.8);
+      expect(calls, what).toBeLessThan(1.3);
+    };
     // One EVALSHA per decision and per check without coalescing; fewer with it (batches of one turn).
-    expect(op('limiter-unbatched').redis.byCommand.evalsha?.calls).toBeCloseTo(1, 1);
-    expect(op('session-unbatched').redis.byCommand.evalsha?.calls).toBeCloseTo(1, 1);
+    aboutOnce(op('limiter-unbatched').redis.byCommand.evalsha?.calls, 'limiter EVALSHA');
+    aboutOnce(op('session-unbatched').redis.byCommand.evalsha?.calls, 'session EVALSHA');
     expect(op('limiter').redis.byCommand.evalsha?.calls).toBeLessThan(0.9);
     // A hit is one GET, or a share of one MGET; never a script.
-    expect(op('cache-hit-unbatched').redis.byCommand.get?.calls).toBeCloseTo(1, 1);
+    aboutOnce(op('cache-hit-unbatched').redis.byCommand.get?.calls, 'cache GET');
     expect(op('cache-hit').redis.byCommand.mget?.calls).toBeLessThan(1);
     expect(op('cache-hit').redis.byCommand.evalsha).toBeUndefined();
     // A write reaches the stream once and is acknowledged once by the consumer.
-    expect(op('write').redis.byCommand.xadd?.calls).toBeCloseTo(1, 1);
-    expect(op('write').redis.byCommand.xack?.calls).toBeCloseTo(1, 1);
+    aboutOnce(op('write').redis.byCommand.xadd?.calls, 'XADD');
+    aboutOnce(op('write').redis.byCommand.xack?.calls, 'XACK');
     // The gateway pays scripts (session, limiter) on every signed-in request.
     const gateway = report.requests.find((r) => r.id === 'gateway');
     expect(gateway?.redis.scriptUsec).toBeGreaterThan(0);

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import { processTree } from '@redwire/launchers';
 
-/** Linux reports /proc/<pid>/stat times in USER_HZ ticks, 100 per second on every mainstream build. */
+/**
+ * Linux reports /proc/<pid>/stat times in USER_HZ ticks, 100 per second on every mainstream build: a
+ * measured window must hold far more than 10 ms of a process's CPU to be read to a few per cent.
+ */
 const TICKS_PER_SECOND = 100;
 
 /**
