@@ -35,7 +35,7 @@ export interface StoreDecision {
   readonly timeUs: number;
   /** One result per check, in the order of the checks. */
   readonly results: readonly CheckResult[];
-  /** Script calls this decision took part in: 1 on a single node (shared with its batch); one per slot group (+ refunds) on a cluster. */
+  /** Script calls this decision took part in: 1 on a single node, one per identity group (+ refunds) on a cluster; each shared with its batch. */
   readonly calls: number;
 }
 
