@@ -30,7 +30,7 @@ function runSmoke(): Promise<void> {
     execFile(
       process.execPath,
       [entry, '--smoke', '--out', outDir],
-      { cwd: repoRoot, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: repoRoot, timeout: 230_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         output = `${stdout}${stderr}`;
         if (error) reject(new Error(`bench --smoke failed: ${error.message}\n${output}`));
@@ -46,7 +46,7 @@ describe('npm run bench --smoke', () => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-bench-smoke-'));
     await runSmoke();
     results = JSON.parse(fs.readFileSync(path.join(outDir, 'latest.json'), 'utf8')) as BenchResults;
-  }, 180_000);
+  }, 240_000);
 
   afterAll(() => {
     if (outDir) fs.rmSync(outDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
-// `npm run bench`: starts its own Redis and PostgreSQL, measures redwire's parts side by side with named
-// baselines (interleaved rounds), and writes loadtest/results/latest.{json,md,html}.
+// `npm run bench`: starts its own Redis (a single node and a 3-master cluster) and PostgreSQL, measures
+// redwire's parts side by side with named baselines (interleaved rounds), and writes
+// loadtest/results/latest.{json,md,html}.
 import os from 'node:os';
 import { gitCommit, stampedLog } from '../cli-support';
 import { parseBenchOptions } from './bench.options';

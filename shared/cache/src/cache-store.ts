@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { Coalescer, compareAndDelete, defineScript, type RedisClient, runScript } from '@redwire/redis-kit';
+import {
+  Coalescer,
+  compareAndDelete,
+  defineScript,
+  keySlot,
+  type RedisClient,
+  runScript,
+} from '@redwire/redis-kit';
 import type { CacheKeys } from './cache-keys';
 
 const scripts = {
@@ -50,9 +57,9 @@ export class CacheStore {
   readonly #reads: Coalescer<string, string | null> | undefined;
 
   /**
-   * `maxReadBatch`: on a single node, the GETs of one event-loop turn leave as one MGET of at most this
-   * many keys (redis-kit's Coalescer); 1 sends one GET per read. A cluster always sends GETs, since the
-   * entries of different ids live in different slots.
+   * `maxReadBatch`: the GETs of one event-loop turn leave as one MGET of at most this many keys (redis-kit's
+   * Coalescer); 1 sends one GET per read. On a cluster an MGET holds one hash slot's keys only: the reads
+   * of the same id (each id is its own hash tag).
    */
   constructor(client: RedisClient, keys: CacheKeys, options: { maxReadBatch: number }) {
     this.#client = client;
@@ -61,10 +68,11 @@ export class CacheStore {
     // A read is queued after its request arrived and sent at the end of the turn: it can only see a newer
     // entry than a GET sent at once, never an older one, so the read path's guarantees hold.
     this.#reads =
-      client.isCluster || maxBatch === 1
+      maxBatch === 1
         ? undefined
         : new Coalescer({
             maxBatch,
+            ...(client.isCluster ? { groupOf: keySlot } : {}),
             // A lone read stays a plain GET: an idle service's hit path is exactly one GET.
             send: async (entryKeys) =>
               entryKeys.length === 1 ? [await client.get(entryKeys[0] as string)] : client.mget(...entryKeys),

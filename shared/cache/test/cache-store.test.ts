@@ -1,5 +1,5 @@
-import { type RedisServer, startRedisServer } from '@redwire/launchers';
-import { Keyspace, type RedisClient } from '@redwire/redis-kit';
+import { type RedisCluster, type RedisServer, startRedisCluster, startRedisServer } from '@redwire/launchers';
+import { Keyspace, keySlot, type RedisClient, waitForReady } from '@redwire/redis-kit';
 import { uniquePrefix } from '@redwire/testing';
 import { sharedServers } from '@redwire/testing/vitest';
 import { Cluster, Redis } from 'ioredis';
@@ -231,5 +231,67 @@ describe('CacheStore read coalescing on a single node', () => {
     await client.config('RESETSTAT');
     await Promise.all(Array.from({ length: 5 }, () => store.get(newId())));
     expect(await commandCalls()).toEqual({ get: 5, mget: 0 });
+  });
+});
+
+// A cluster of its own: the assertions count its masters' commands.
+describe('CacheStore read coalescing on a cluster', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+  const keys = new CacheKeys({
+    name: 'item',
+    keyspace: new Keyspace({ service: 'shop', namespace: 'coalesce' }),
+  });
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+    client = new Cluster([...cluster.nodes]);
+    await waitForReady(client, 10_000);
+  }, 60000);
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+
+  async function commandCalls(): Promise<Record<string, number>> {
+    const total = { get: 0, mget: 0 };
+    for (const node of client.nodes('master')) {
+      const stats = await node.info('commandstats');
+      const calls = (name: string) =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      total.get += calls('get');
+      total.mget += calls('mget');
+    }
+    return total;
+  }
+  const resetStats = () => Promise.all(client.nodes('master').map((node) => node.config('RESETSTAT')));
+
+  it('when 20 reads of 2 hot ids arrive in one turn, then each id slot gets one MGET and every read its own entry', async () => {
+    const store = new CacheStore(client as RedisClient, keys, { maxReadBatch: 16 });
+    const hot = [newId(), newId()];
+    if (keySlot(keys.entry(hot[0] as string)) === keySlot(keys.entry(hot[1] as string)))
+      hot[1] = `${hot[1]}x`;
+    await Promise.all(hot.map((id, i) => client.set(keys.for(id).entry, `entry-${i}`)));
+    await resetStats();
+    const raws = await Promise.all(Array.from({ length: 20 }, (_, i) => store.get(hot[i % 2] as string)));
+    expect(raws).toEqual(Array.from({ length: 20 }, (_, i) => `entry-${i % 2}`));
+    expect(await commandCalls()).toEqual({ get: 0, mget: 2 });
+  });
+
+  it('when reads of distinct ids arrive in one turn, then no MGET mixes slots: a lone read per slot stays a GET', async () => {
+    const store = new CacheStore(client as RedisClient, keys, { maxReadBatch: 16 });
+    const ids = Array.from({ length: 12 }, newId);
+    await Promise.all(ids.map((id, i) => client.set(keys.for(id).entry, `entry-${i}`)));
+    await resetStats();
+    expect(await Promise.all(ids.map((id) => store.get(id)))).toEqual(ids.map((_, i) => `entry-${i}`));
+    const perSlot = new Map<number, number>();
+    for (const id of ids) {
+      const slot = keySlot(keys.entry(id));
+      perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
+    }
+    const counts = [...perSlot.values()];
+    expect(await commandCalls()).toEqual({
+      get: counts.filter((n) => n === 1).length,
+      mget: counts.filter((n) => n > 1).length,
+    });
   });
 });

@@ -21,9 +21,8 @@ export interface RateLimitStoreOptions {
   /** Deadline of one decision, in ms, from the moment its script call is sent (cluster: including a rollback). */
   readonly deadlineMs: number;
   /**
-   * Single node: most decisions sent in one script call (those arriving within one event-loop turn are
-   * coalesced); 1 sends each decision alone. Ignored on a cluster, where each identity's slot gets its own
-   * call.
+   * Most decisions sent in one script call (those arriving within one event-loop turn are coalesced); 1
+   * sends each decision alone. On a cluster a call holds one hash slot's identity groups only.
    */
   readonly maxBatch: number;
 }
@@ -36,7 +35,7 @@ export interface StoreDecision {
   readonly timeUs: number;
   /** One result per check, in the order of the checks. */
   readonly results: readonly CheckResult[];
-  /** Script calls this decision took part in: 1 on a single node (shared with its batch); one per slot group (+ refunds) on a cluster. */
+  /** Script calls this decision took part in: 1 on a single node, one per identity group (+ refunds) on a cluster; each shared with its batch. */
   readonly calls: number;
 }
 
@@ -58,6 +57,12 @@ interface Group {
   readonly indexes: number[];
 }
 
+/** Cluster: one identity's checks of one call, waiting for its slot's script call. */
+interface SlotGroup {
+  readonly slot: number;
+  readonly checks: readonly PolicyCheck[];
+}
+
 /**
  * Evaluates a call's policies in Redis (internal; `RateLimiter` is the public face). On a single node (or
  * Sentinel) a call is decided by one EVALSHA of decide-N.lua, atomic and all-or-nothing; the calls that
@@ -66,13 +71,15 @@ interface Group {
  * key), which cannot share a slot without funnelling every identity into one slot; keys of one identity do
  * share a slot (`{identity}` hash tag), each identity's group is decided atomically and in parallel, and
  * the groups that admitted are refunded when another group denied (reserve-then-rollback; see the README
- * for what that does and does not guarantee).
+ * for what that does and does not guarantee). The identity groups of one turn that fall in the same slot
+ * (the same identity, a global key) share one script call, as on a single node.
  */
 export class RateLimitStore {
   readonly deadlineMs: number;
   readonly #keys: RateLimitKeys;
   readonly #redis: RedisClient;
   readonly #batches: Coalescer<readonly PolicyCheck[], StoreDecision> | undefined;
+  readonly #slotBatches: Coalescer<SlotGroup, StoreDecision> | undefined;
   /** The server's clock (single node), or each slot's node's clock (cluster), for the calls' not-after bound. */
   readonly #clock = new RedisClockEstimate();
   readonly #slotClocks = new Map<number, RedisClockEstimate>();
@@ -87,6 +94,14 @@ export class RateLimitStore {
           maxBatch: options.maxBatch,
           send: (batch) => this.#withDeadline(() => this.#decideBatch(batch)),
         });
+    // Under the deadline of each call that waits for it (decide), as the uncoalesced cluster path was.
+    this.#slotBatches = options.redis.isCluster
+      ? new Coalescer({
+          maxBatch: options.maxBatch,
+          groupOf: (group) => group.slot,
+          send: (batch) => this.#decideSlotBatch(batch),
+        })
+      : undefined;
   }
 
   /** The state key of one policy for one identity: no timestamp, and the identity is the hash tag. */
@@ -131,6 +146,19 @@ export class RateLimitStore {
     );
   }
 
+  /** Cluster: the identity groups of one slot, each decided on its own, in one script call. */
+  #decideSlotBatch(batch: readonly SlotGroup[]): Promise<StoreDecision[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [batch.length, 0];
+    for (const group of batch) this.#encode(group.checks, keys, args);
+    return this.#decideCall(
+      this.#clockOfSlot((batch[0] as SlotGroup).slot),
+      keys,
+      args,
+      batch.map((group) => group.checks.length),
+    );
+  }
+
   /**
    * One decide-N.lua call bounded by its not-after time (`args[1]`, filled in here), so that Redis spends
    * nothing for it once this store has stopped waiting. A reply that says "expired" yet came back within the
@@ -156,22 +184,17 @@ export class RateLimitStore {
     return parsed.decisions;
   }
 
-  /** Cluster: one script call per identity (slot), in parallel; a deny anywhere refunds the others. */
+  /**
+   * Cluster: one decision per identity (slot), in parallel, each sharing its slot's script call of this
+   * turn; a deny anywhere refunds the others.
+   */
   async #decideByIdentity(checks: readonly PolicyCheck[], expired: () => boolean): Promise<StoreDecision> {
     const groups = this.#groups(checks);
+    const slotBatches = this.#slotBatches as Coalescer<SlotGroup, StoreDecision>;
     const parsed = await Promise.all(
-      groups.map(async (group) => {
-        const keys: string[] = [];
-        const args: (string | number)[] = [1, 0];
-        this.#encode(
-          group.indexes.map((i) => checks[i] as PolicyCheck),
-          keys,
-          args,
-        );
-        const [decision] = await this.#decideCall(this.#clockOfSlot(keys[0] as string), keys, args, [
-          group.indexes.length,
-        ]);
-        return decision as StoreDecision;
+      groups.map((group) => {
+        const own = group.indexes.map((i) => checks[i] as PolicyCheck);
+        return slotBatches.submit({ slot: keySlot(this.key(own[0] as PolicyCheck)), checks: own });
       }),
     );
     const results: CheckResult[] = new Array(checks.length);
@@ -193,8 +216,7 @@ export class RateLimitStore {
   }
 
   /** Cluster: slots live on different nodes, whose clocks may differ, so each slot's clock is learnt apart. */
-  #clockOfSlot(key: string): RedisClockEstimate {
-    const slot = keySlot(key);
+  #clockOfSlot(slot: number): RedisClockEstimate {
     let clock = this.#slotClocks.get(slot);
     if (!clock) {
       clock = new RedisClockEstimate();
@@ -248,7 +270,10 @@ export class RateLimitStore {
     });
   }
 
-  /** EVALSHA (EVAL only on NOSCRIPT, never a replay). A single node's batch spans many identities' slots. */
+  /**
+   * EVALSHA (EVAL only on NOSCRIPT, never a replay). A single node's batch spans many identities' slots; a
+   * cluster's keeps to one, which runScript checks.
+   */
   #eval(script: ScriptDefinition, keys: string[], args: (string | number)[]): Promise<unknown> {
     return runScript(this.#redis, script, keys, args, this.#batches ? { crossSlot: 'single-node' } : {});
   }

@@ -47,8 +47,9 @@ export interface RateLimiterOptions {
    */
   readonly deadlineMs?: number;
   /**
-   * Single node: most decisions sent in one script call (the calls arriving within one event-loop turn are
-   * coalesced, each still decided on its own); 1 turns coalescing off. A cluster never coalesces. @default 16
+   * Most decisions sent in one script call (the calls arriving within one event-loop turn are coalesced,
+   * each still decided on its own); 1 turns coalescing off. On a cluster one call holds one hash slot's
+   * identities only (the same user, address or global key). @default 16
    */
   readonly maxBatch?: number;
   /** The breaker that skips Redis while it keeps failing, so calls stop paying the deadline; false: none. @default {} */

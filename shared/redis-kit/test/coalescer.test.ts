@@ -29,6 +29,23 @@ describe('Coalescer', () => {
     expect(sizes).toEqual([1, 1, 1]);
   });
 
+  it('when items of 3 groups arrive in one turn, then each batch holds one group only, filled and sent apart', async () => {
+    const batches: number[][] = [];
+    const coalescer = new Coalescer<number, number>({
+      maxBatch: 4,
+      groupOf: (n) => n % 3,
+      send: async (items) => {
+        batches.push([...items]);
+        return items.map((n) => n * 10);
+      },
+    });
+    const results = await Promise.all(Array.from({ length: 15 }, (_, i) => coalescer.submit(i)));
+    expect(results).toEqual(Array.from({ length: 15 }, (_, i) => i * 10));
+    for (const batch of batches) expect(new Set(batch.map((n) => n % 3)).size).toBe(1);
+    // 5 items per group, at most 4 per batch: one full batch and one of 1 for each group.
+    expect(batches.map((b) => b.length).sort()).toEqual([1, 1, 1, 4, 4, 4]);
+  });
+
   it('when maxBatch is not a positive integer, then it refuses to start', () => {
     expect(() => new Coalescer({ maxBatch: 0, send: async () => [] })).toThrow(/maxBatch/);
   });

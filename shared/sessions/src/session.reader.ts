@@ -1,4 +1,11 @@
-import { CircuitBreaker, Coalescer, type RedisClient, runScript, withDeadline } from '@redwire/redis-kit';
+import {
+  CircuitBreaker,
+  Coalescer,
+  keySlot,
+  type RedisClient,
+  runScript,
+  withDeadline,
+} from '@redwire/redis-kit';
 import type { Registry } from 'prom-client';
 import { SessionKeys } from './session-keys';
 import { sessionScripts as scripts } from './session-scripts';
@@ -56,9 +63,9 @@ export interface SessionReaderOptions extends SessionKeyOptions {
    */
   touchIntervalMs?: number;
   /**
-   * Single node: most validations sent in one script call (those that arrive within one event-loop turn
-   * are coalesced, see redis-kit's Coalescer); 1 sends each alone. A cluster always sends one session per
-   * call. @default 16
+   * Most validations sent in one script call (those that arrive within one event-loop turn are coalesced,
+   * see redis-kit's Coalescer); 1 sends each alone. On a cluster one call holds one hash slot's sessions
+   * only (one user's, whose keys share its routing tag). @default 16
    */
   maxBatch?: number;
 }
@@ -73,7 +80,7 @@ const BREAKER_DEFAULTS = {
   openDurationMs: 1000,
 };
 
-/** Coalesced calls hold several sessions' keys; only a single node takes them (a cluster never batches). */
+/** A single node's coalesced calls hold several users' keys; a cluster's keep to one slot (checked by runScript). */
 const CROSS_SLOT = { crossSlot: 'single-node' } as const;
 
 /** One validation waiting for its script call. */
@@ -85,8 +92,9 @@ interface PendingValidation {
 
 /**
  * Validates session tokens in one Redis round trip (one EVALSHA): existence, secret digest (constant
- * time), account version fence, current role and tier, and the throttled touch. On a single node the
- * validations of one event-loop turn share that call (each session still decided on its own).
+ * time), account version fence, current role and tier, and the throttled touch. The validations of one
+ * event-loop turn share that call (each session still decided on its own); on a cluster, those of one hash
+ * slot (the same user's sessions, or users whose tags share a slot).
  *
  * Redis errors propagate: an unverifiable token must be refused by the caller (fail closed), never
  * served as anonymous.
@@ -110,9 +118,16 @@ export class SessionReader {
         : new CircuitBreaker({ ...BREAKER_DEFAULTS, ...options.breaker, registry: options.registry });
     const maxBatch = checkInteger('maxBatch', options.maxBatch ?? 16, 1, 1024);
     this.batches =
-      this.redis.isCluster || maxBatch === 1
+      maxBatch === 1
         ? undefined
-        : new Coalescer({ maxBatch, send: (batch) => this.run(batch) });
+        : new Coalescer({
+            maxBatch,
+            // A session's three keys carry the user's `{tag}`: the account key's slot is theirs.
+            ...(this.redis.isCluster
+              ? { groupOf: (p: PendingValidation) => keySlot(this.keys.account(p.tag)) }
+              : {}),
+            send: (batch) => this.run(batch),
+          });
   }
 
   /**
@@ -180,7 +195,8 @@ export class SessionReader {
       keys.push(this.keys.session(tag, member), this.keys.account(tag), this.keys.index(tag));
       args.push(secretHash, member);
     }
-    const reply = await runScript(this.redis, scripts.validate, keys, args, this.batches ? CROSS_SLOT : {});
+    const crossSlot = this.batches && !this.redis.isCluster;
+    const reply = await runScript(this.redis, scripts.validate, keys, args, crossSlot ? CROSS_SLOT : {});
     if (!Array.isArray(reply) || reply.length !== batch.length || !reply.every(Array.isArray)) {
       throw new Error('sessions: malformed validate reply');
     }

@@ -3,6 +3,7 @@ import { runClosedLoop } from '../core/closed-loop.driver';
 import { createBento } from '../parts/bentocache.part';
 import { startProfileCache } from '../parts/cache.part';
 import { seedUsers, sharedUserRuntime, userEntries } from '../parts/user.part';
+import type { BenchTopology } from '../stack/bench-stack';
 
 const RAW_PREFIX = 'bench:raw:user:';
 
@@ -18,6 +19,7 @@ export const cacheHitCase: ThroughputCase = {
     'Reads cycle over 100 users whose entries are all present (every read is a hit); values are the same user profiles for every variant.',
     "redwire reads through @redwire/cache's EntityCache built from its public entry (circuit breaker and gate, envelope freshness check, the user service's guard of a cached User, Prometheus metrics included); L1+L2 is the same with its L1 on (1 s, invalidated by the stream fan-out).",
     "bentocache runs with its defaults (L1: memory driver, no bus); its L1 keeps entries for their full TTL, redwire's L1 for at most 1 s.",
+    'Cluster variants read from a 3-master Redis Cluster on the same machine (no replicas). Each id is its own hash tag, so an MGET can only group the reads of one id: 16 reads of one turn over 100 ids rarely share a slot.',
   ],
   variants: [
     {
@@ -56,6 +58,25 @@ export const cacheHitCase: ThroughputCase = {
       label: 'redwire EntityCache L1+L2',
       role: 'redwire',
       description: 'EntityCache.get() with the in-process L1 in front.',
+    },
+    {
+      id: 'raw-get-cluster',
+      label: 'raw GET + JSON.parse, cluster',
+      role: 'baseline',
+      description: 'ioredis Cluster GET of the profile JSON, then JSON.parse, on the 3-master cluster.',
+    },
+    {
+      id: 'redwire-l2-cluster',
+      label: 'redwire EntityCache L2, cluster',
+      role: 'redwire',
+      description:
+        'EntityCache.get() on the 3-master cluster: the reads of one turn that share a hash slot (the same id) share one MGET.',
+    },
+    {
+      id: 'redwire-l2-cluster-unbatched',
+      label: 'redwire EntityCache L2, cluster, no coalescing',
+      role: 'redwire',
+      description: 'The same with maxReadBatch 1: one GET per read (for reference).',
     },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
@@ -99,7 +120,10 @@ export const cacheHitCase: ThroughputCase = {
         if ((await cache.get(`${prefix}${nextId()}`)) === undefined) throw new Error('bentocache miss');
       });
     };
-    const redwireRunner = async (namespace: string, options: { l1: boolean; maxReadBatch?: number }) => {
+    const redwireRunner = async (
+      namespace: string,
+      options: { l1: boolean; maxReadBatch?: number; topology?: BenchTopology },
+    ) => {
       const cache = await startProfileCache(stack, { ...options, namespace });
       for (const id of ids) await cache.get(id);
       return loop(async () => {
@@ -124,6 +148,20 @@ export const cacheHitCase: ThroughputCase = {
           redwireRunner('l2-unbatched', { l1: false, maxReadBatch: 1 }),
         ),
         'redwire-l1l2': await prepare(() => redwireRunner('l1l2', { l1: true })),
+        'raw-get-cluster': await prepare(async () => {
+          const cluster = await stack.plainCluster();
+          for (const [id, user] of profiles)
+            await cluster.set(`${RAW_PREFIX}{${id}}`, JSON.stringify(user), 'EX', 3600);
+          return loop(async () => {
+            const raw = await cluster.get(`${RAW_PREFIX}{${nextId()}}`);
+            if (raw === null) throw new Error('raw miss');
+            JSON.parse(raw);
+          });
+        }),
+        'redwire-l2-cluster': await prepare(() => redwireRunner('l2c', { l1: false, topology: 'cluster' })),
+        'redwire-l2-cluster-unbatched': await prepare(() =>
+          redwireRunner('l2c-unbatched', { l1: false, maxReadBatch: 1, topology: 'cluster' }),
+        ),
       },
       close: async () => {},
     };

@@ -2,6 +2,7 @@ import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { type CaseSession, prepare, type ThroughputCase, type ThroughputRunner } from '../core/case.types';
 import { runClosedLoop } from '../core/closed-loop.driver';
 import { createLimiter } from '../parts/limiter.part';
+import type { BenchTopology } from '../stack/bench-stack';
 
 /** Identities the allow path cycles through, so keys are many and cold-ish like real traffic. */
 const IDENTITIES = 10_000;
@@ -21,6 +22,7 @@ export const limiterAllowCase: ThroughputCase = {
     'Each decision is a signed-in request: a per-user and a per-IP GCRA policy, quotas never reached; identities cycle over 10 000.',
     'redwire decides both policies in one EVALSHA (all-or-nothing); rate-limiter-flexible needs one call per policy (run concurrently here, its best case) and is not all-or-nothing.',
     'The floor is `EVALSHA` of `return 1`: no limiter can be cheaper than one script round trip.',
+    "Cluster variants run against a 3-master Redis Cluster on the same machine (no replicas). A decision's two policies belong to two identities in two slots: two EVALSHAs in parallel. The identities of one turn's decisions (16 of 10 000) almost never share a slot, so slot coalescing rarely has anything to group here (see the ratelimit README's numbers for a global key).",
   ],
   variants: [
     {
@@ -55,6 +57,26 @@ export const limiterAllowCase: ThroughputCase = {
       description:
         "The same with `maxBatch: 1` (the gateway's RATE_LIMIT_MAX_BATCH=1): one EVALSHA per decision (for reference).",
     },
+    {
+      id: 'evalsha-floor-cluster',
+      label: 'trivial EVALSHA (floor), cluster',
+      role: 'baseline',
+      description:
+        'EVALSHA of `return 1` with one key, plain ioredis Cluster client, on the 3-master cluster.',
+    },
+    {
+      id: 'redwire-2-cluster',
+      label: 'redwire limiter, 2 policies, cluster',
+      role: 'redwire',
+      description:
+        'The redwire limiter with its defaults on the 3-master cluster: one decide-N.lua per identity (slot), in parallel; the decisions of one turn whose identities share a slot share one EVALSHA (at most 16).',
+    },
+    {
+      id: 'redwire-2-cluster-unbatched',
+      label: 'redwire limiter, 2 policies, cluster, no coalescing',
+      role: 'redwire',
+      description: 'The same with `maxBatch: 1`: one EVALSHA per identity per decision (for reference).',
+    },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
     const plain = stack.plainRedis();
@@ -74,12 +96,13 @@ export const limiterAllowCase: ThroughputCase = {
     const rlfUser = rlf('bench-rlf-user');
     const rlfIp = rlf('bench-rlf-ip');
 
-    const redwire = async (namespace: string, maxBatch: number) => {
+    const redwire = async (namespace: string, maxBatch: number, topology: BenchTopology = 'single') => {
       const limiter = await createLimiter(stack, {
         namespace,
         limit: QUOTA_PER_MINUTE,
         period: 60,
         maxBatch,
+        topology,
       });
       return loop(async () => {
         const { outcome, source } = await limiter.decide(identity());
@@ -105,6 +128,16 @@ export const limiterAllowCase: ThroughputCase = {
         ),
         'redwire-2': await prepare(() => redwire('bench-allow', 16)),
         'redwire-2-unbatched': await prepare(() => redwire('bench-allow-1', 1)),
+        'evalsha-floor-cluster': await prepare(async () => {
+          const cluster = await stack.plainCluster();
+          for (const node of cluster.nodes('master')) await node.script('LOAD', 'return 1');
+          return loop(async () => {
+            if ((await cluster.evalsha(floorSha, 1, `bench:floor:${identity()}`)) !== 1)
+              throw new Error('bad reply');
+          });
+        }),
+        'redwire-2-cluster': await prepare(() => redwire('bench-allow-c', 16, 'cluster')),
+        'redwire-2-cluster-unbatched': await prepare(() => redwire('bench-allow-c1', 1, 'cluster')),
       },
       close: async () => {},
     };
@@ -143,6 +176,12 @@ export const limiterDenyCase: ThroughputCase = {
       description:
         '@redwire/ratelimit `RateLimiter.limit()` over 2 policies, one exhausted: after the first Redis deny, its in-process deny cache answers until Redis said quota returns.',
     },
+    {
+      id: 'redwire-2-cluster',
+      label: 'redwire limiter, 2 policies, cluster',
+      role: 'redwire',
+      description: 'The same on the 3-master cluster.',
+    },
   ],
   async setup({ stack, settings }): Promise<CaseSession<ThroughputRunner>> {
     const plain = stack.plainRedis();
@@ -179,21 +218,23 @@ export const limiterDenyCase: ThroughputCase = {
       await rlf.consume(`u${caller}`).catch(() => {});
       await rlfBlock.consume(`u${caller}`).catch(() => {});
     }
+    const redwireDeny = async (namespace: string, topology: BenchTopology) => {
+      const limiter = await createLimiter(stack, { namespace, limit: 1, period: 86_400, topology });
+      for (let caller = 0; caller < settings.callers; caller++) await limiter.decide(caller);
+      return loop(async (caller) => {
+        const { outcome, source } = await limiter.decide(caller);
+        if (outcome !== 'limited' || source.startsWith('degraded')) {
+          throw new Error(`${outcome} (${source}) on the deny path`);
+        }
+      });
+    };
 
     return {
       variants: {
         'rlf-1': await prepare(() => denyOnly((caller) => rlf.consume(`u${caller}`))),
         'rlf-1-block': await prepare(() => denyOnly((caller) => rlfBlock.consume(`u${caller}`))),
-        'redwire-2': await prepare(async () => {
-          const limiter = await createLimiter(stack, { namespace: 'bench-deny', limit: 1, period: 86_400 });
-          for (let caller = 0; caller < settings.callers; caller++) await limiter.decide(caller);
-          return loop(async (caller) => {
-            const { outcome, source } = await limiter.decide(caller);
-            if (outcome !== 'limited' || source.startsWith('degraded')) {
-              throw new Error(`${outcome} (${source}) on the deny path`);
-            }
-          });
-        }),
+        'redwire-2': await prepare(() => redwireDeny('bench-deny', 'single')),
+        'redwire-2-cluster': await prepare(() => redwireDeny('bench-deny-c', 'cluster')),
       },
       close: async () => {},
     };

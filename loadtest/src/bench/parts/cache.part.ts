@@ -4,9 +4,9 @@
 // only: the hit-path cases never call it).
 import { createCacheMetrics, EntityCache } from '@redwire/cache';
 import { createMetrics } from '@redwire/observability';
-import { createRedisClient, Keyspace } from '@redwire/redis-kit';
+import { createRedisClient, isCluster, Keyspace, waitForReady } from '@redwire/redis-kit';
 import { isCachedUser, type User } from '@redwire/user';
-import type { BenchStack } from '../stack/bench-stack';
+import type { BenchStack, BenchTopology } from '../stack/bench-stack';
 import { sharedUserRuntime } from './user.part';
 
 /** The request-path command timeout the user service runs with by default (REDIS_COMMAND_TIMEOUT). */
@@ -15,12 +15,18 @@ const COMMAND_TIMEOUT_MS = 250;
 /** An EntityCache of the seeded profiles (started, serving; closed with the stack). */
 export async function startProfileCache(
   stack: BenchStack,
-  options: { readonly l1: boolean; readonly maxReadBatch?: number | undefined; readonly namespace: string },
+  options: {
+    readonly l1: boolean;
+    readonly maxReadBatch?: number | undefined;
+    readonly namespace: string;
+    /** The Redis holding the entries. @default 'single' */
+    readonly topology?: BenchTopology;
+  },
 ): Promise<EntityCache<User>> {
   const { repository } = await sharedUserRuntime(stack);
   const client = (kind: 'request' | 'blocking') =>
     createRedisClient({
-      url: stack.redisUrl,
+      ...stack.redisTarget(options.topology ?? 'single'),
       service: 'bench',
       role: 'cache',
       kind,
@@ -28,6 +34,9 @@ export async function startProfileCache(
       ...(kind === 'blocking' ? { purpose: 'l1-fanout' } : {}),
     });
   const redis = client('request');
+  await waitForReady(redis);
+  // Without an offline queue, a command to a master whose lazy connection is still opening is rejected.
+  if (isCluster(redis)) await Promise.all(redis.nodes('master').map((node) => node.ping()));
   const keyspace = new Keyspace({ service: 'bench', namespace: options.namespace });
   // As a service registers them: on its metrics registry (default process metrics off: not measured here).
   const { registry } = createMetrics({ service: 'bench-cache', defaultMetrics: false });

@@ -3,7 +3,7 @@
 // Prometheus metrics registered).
 import { createMetrics } from '@redwire/observability';
 import { RateLimiter } from '@redwire/ratelimit';
-import type { BenchStack } from '../stack/bench-stack';
+import type { BenchStack, BenchTopology } from '../stack/bench-stack';
 import { closeClient, readyRequestClient } from './request-client';
 
 /** One decision for a signed-in request of user `n` from IP `n`: both policies in one round trip. */
@@ -28,9 +28,11 @@ export async function createLimiter(
     readonly period: number;
     /** The limiter's `maxBatch`. @default 16 (its default) */
     readonly maxBatch?: number;
+    /** The Redis it decides on. @default 'single' */
+    readonly topology?: BenchTopology;
   },
 ): Promise<LimiterUnderTest> {
-  const redis = await readyRequestClient(stack.redisUrl, 'bench-gateway');
+  const redis = await readyRequestClient(stack.redisTarget(options.topology ?? 'single'), 'bench-gateway');
   stack.onClose(() => closeClient(redis));
   const metrics = createMetrics({ service: 'redwire-gateway' });
   const limiter = new RateLimiter({

@@ -6,12 +6,15 @@ import {
   freePort,
   type NodeService,
   type PostgresServer,
+  type RedisCluster,
   type RedisServer,
   startNodeService,
   startPostgresServer,
+  startRedisCluster,
   startRedisServer,
 } from '@redwire/launchers';
-import { Redis } from 'ioredis';
+import type { RedisTarget } from '@redwire/redis-kit';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { runNodeScript } from './run-node-script';
 
@@ -24,13 +27,19 @@ export function compiled(packageDir: string, file: string): string | undefined {
   return fs.existsSync(full) ? full : undefined;
 }
 
+/** Where a case's redwire part talks to Redis: the single node, or the 3-master cluster beside it. */
+export type BenchTopology = 'single' | 'cluster';
+
 /**
- * Everything the suite runs against: its own redis-server and PostgreSQL (never a developer's), the user
- * schema migrated through the user service's own migrate entry, and the child processes it starts.
+ * Everything the suite runs against: its own redis-server, 3-master Redis Cluster and PostgreSQL (never a
+ * developer's), the user schema migrated through the user service's own migrate entry, and the child
+ * processes it starts.
  */
 export class BenchStack {
   /** The one Redis for both roles (the bench measures parts, not the deployment; the local stack runs two). */
   readonly redisUrl: string;
+  /** The seed nodes of a 3-master Redis Cluster (no replicas) on the same machine, for the cluster variants. */
+  readonly clusterNodes: readonly { host: string; port: number }[];
   /** A database with the users schema, or undefined when the user service is not built. */
   readonly databaseUrl: string | undefined;
   /** Why `databaseUrl` is missing. */
@@ -38,28 +47,39 @@ export class BenchStack {
   /** A fresh IDENTITY_SIGNING_KEY for this run (never the development value). */
   readonly identityKey = randomBytes(32).toString('base64url');
   readonly #redis: RedisServer;
+  readonly #cluster: RedisCluster;
   readonly #postgres: PostgresServer;
   readonly #cleanups: (() => Promise<unknown>)[] = [];
 
   private constructor(
     redis: RedisServer,
+    cluster: RedisCluster,
     postgres: PostgresServer,
     database: { url: string | undefined; missing: string | undefined },
   ) {
     this.#redis = redis;
+    this.#cluster = cluster;
     this.#postgres = postgres;
     this.redisUrl = redis.url;
+    this.clusterNodes = cluster.nodes;
     this.databaseUrl = database.url;
     this.databaseMissing = database.missing;
   }
 
   static async start(): Promise<BenchStack> {
     const redis = await startRedisServer({ maxmemoryPolicy: 'noeviction' });
+    let cluster: RedisCluster;
     let postgres: PostgresServer;
+    try {
+      cluster = await startRedisCluster(3);
+    } catch (error) {
+      await redis.stop();
+      throw error;
+    }
     try {
       postgres = await startPostgresServer();
     } catch (error) {
-      await redis.stop();
+      await Promise.all([redis.stop(), cluster.stop()]);
       throw error;
     }
     const migrate = compiled('services/user', 'dist/migrate.js');
@@ -71,7 +91,12 @@ export class BenchStack {
     } else {
       database = { url: undefined, missing: 'services/user/dist/migrate.js (user service not built)' };
     }
-    return new BenchStack(redis, postgres, database);
+    return new BenchStack(redis, cluster, postgres, database);
+  }
+
+  /** The redis-kit target of a topology: the single node's URL or the cluster's seed nodes. */
+  redisTarget(topology: BenchTopology): RedisTarget {
+    return topology === 'cluster' ? { clusterNodes: this.clusterNodes } : { url: this.redisUrl };
   }
 
   /** A plain ioredis client (library defaults), closed with the stack. For baselines and inspection. */
@@ -79,6 +104,16 @@ export class BenchStack {
     const client = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     this.onClose(async () => client.quit().catch(() => client.disconnect()));
+    return client;
+  }
+
+  /** A plain ioredis Cluster client on the suite's cluster (library defaults, every master connected). */
+  async plainCluster(): Promise<Cluster> {
+    const client = new Cluster([...this.clusterNodes], { redisOptions: { maxRetriesPerRequest: 1 } });
+    client.on('error', () => {});
+    this.onClose(async () => client.quit().catch(() => client.disconnect()));
+    await client.ping();
+    await Promise.all(client.nodes('master').map((node) => node.ping()));
     return client;
   }
 
@@ -169,5 +204,6 @@ export class BenchStack {
     }
     await this.#postgres.stop({ remove: true }).catch(() => {});
     await this.#redis.stop().catch(() => {});
+    await this.#cluster.stop().catch(() => {});
   }
 }

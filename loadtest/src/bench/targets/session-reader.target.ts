@@ -6,10 +6,14 @@ import { type BuiltTarget, required, type TargetConfig } from './target.types';
 /**
  * redwire's session validation through Express with the package's public API: `expressSession(reader)` in
  * front of the route (token from the Authorization header or the cookie, one EVALSHA through SessionReader
- * with its default deadline and breaker, on a request-path client; 401 problem+json when invalid).
+ * with its default deadline and breaker, on a request-path client (single node, or a cluster with
+ * `clusterNodes`); 401 problem+json when invalid).
  */
 export async function sessionReaderTarget(config: TargetConfig): Promise<BuiltTarget> {
-  const redis = await readyRequestClient(required(config.redisUrl, 'redisUrl'), 'bench');
+  const redis = await readyRequestClient(
+    config.clusterNodes ? { clusterNodes: config.clusterNodes } : required(config.redisUrl, 'redisUrl'),
+    'bench',
+  );
   const reader = new SessionReader({
     redis,
     ...(config.namespace ? { namespace: config.namespace } : {}),

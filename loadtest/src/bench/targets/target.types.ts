@@ -4,6 +4,8 @@ import type { RequestListener } from 'node:http';
 export interface TargetConfig {
   readonly port: number;
   readonly redisUrl?: string;
+  /** A Redis Cluster's seed nodes, used instead of `redisUrl` by the targets that take a cluster. */
+  readonly clusterNodes?: readonly { host: string; port: number }[];
   /** The Redis key a `redis-get` target reads. */
   readonly key?: string;
   /** Where a proxy target forwards to. */

@@ -6,6 +6,11 @@ export interface CoalescerOptions<I, R> {
   readonly send: (items: readonly I[]) => Promise<readonly R[]>;
   /** Most items in one batch; a batch that fills up is sent at once. 1 sends every item alone. @default 16 */
   readonly maxBatch?: number;
+  /**
+   * Items of different groups never share a batch; each group fills its own (on a Redis Cluster: the hash
+   * slot of the item's keys, since one script call or MGET may only touch one slot). @default one group
+   */
+  readonly groupOf?: (item: I) => number | string;
 }
 
 interface Waiting<I, R> {
@@ -20,12 +25,15 @@ interface Waiting<I, R> {
  * the window being the rest of the current turn). A batch leaves on `setImmediate`, i.e. after the I/O
  * callbacks of this turn have had their say, or as soon as it holds `maxBatch` items; an idle process
  * therefore sends a lone call right away, adding no timer delay. Bounding the batch keeps several batches
- * in flight, so Node and Redis work in parallel instead of taking turns.
+ * in flight, so Node and Redis work in parallel instead of taking turns. With `groupOf`, each group (a
+ * Cluster hash slot) batches on its own and every group of the turn leaves at its end.
  */
 export class Coalescer<I, R> {
   readonly maxBatch: number;
   readonly #send: (items: readonly I[]) => Promise<readonly R[]>;
-  #queue: Waiting<I, R>[] = [];
+  readonly #groupOf: ((item: I) => number | string) | undefined;
+  /** The items waiting, per group (insertion order: the groups leave in the order they first appeared). */
+  #queues = new Map<number | string, Waiting<I, R>[]>();
   /** A setImmediate flush is pending (one per turn, not one per batch). */
   #scheduled = false;
 
@@ -34,6 +42,7 @@ export class Coalescer<I, R> {
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
       throw new Error('maxBatch must be an integer >= 1');
     this.#send = options.send;
+    this.#groupOf = options.groupOf;
   }
 
   /**
@@ -52,18 +61,26 @@ export class Coalescer<I, R> {
         this.#scheduled = true;
         setImmediate(() => {
           this.#scheduled = false;
-          this.#flush();
+          const queues = this.#queues;
+          this.#queues = new Map();
+          for (const batch of queues.values()) this.#flush(batch);
         });
       }
-      this.#queue.push({ item, resolve, reject });
-      if (this.#queue.length >= this.maxBatch) this.#flush();
+      const group = this.#groupOf ? this.#groupOf(item) : 0;
+      let queue = this.#queues.get(group);
+      if (!queue) {
+        queue = [];
+        this.#queues.set(group, queue);
+      }
+      queue.push({ item, resolve, reject });
+      if (queue.length >= this.maxBatch) {
+        this.#queues.delete(group);
+        this.#flush(queue);
+      }
     });
   }
 
-  #flush(): void {
-    const batch = this.#queue;
-    if (batch.length === 0) return;
-    this.#queue = [];
+  #flush(batch: Waiting<I, R>[]): void {
     let sent: Promise<readonly R[]>;
     try {
       sent = runOutsideDeadline(() => this.#send(batch.map((w) => w.item)));
