@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { isPortFree, pollUntil } from '@redwire/launchers';
+import { isPortFree, pollUntil, processTree } from '@redwire/launchers';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runner, startRunner } from './support/runner';
@@ -32,7 +32,8 @@ describe('the local stack on a Redis Cluster (REDWIRE_REDIS_TOPOLOGY=cluster)', 
   let stack: Runner;
   let gateway: string;
   beforeAll(async () => {
-    stack = await startRunner({ REDWIRE_REDIS_TOPOLOGY: 'cluster' });
+    // L1 on: its fan-out follows the user-events stream on the cluster too.
+    stack = await startRunner({ REDWIRE_REDIS_TOPOLOGY: 'cluster', USER_CACHE_L1: 'true' });
     gateway = `http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`;
   }, 120_000);
   afterAll(() => {
@@ -153,6 +154,77 @@ describe('the local stack on a Redis Cluster (REDWIRE_REDIS_TOPOLOGY=cluster)', 
     } finally {
       cluster.disconnect();
     }
+  });
+
+  it('when a master other than the first is killed, then the runner restarts it from its append-only file and every signed-in session still answers', async () => {
+    const account = { email: `linus-${Date.now()}@example.com`, password: 'correct horse battery staple' };
+    await fetch(`${gateway}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ ...account, name: 'L' }),
+    });
+    const sessions: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const login = await fetch(`${gateway}/auth/login`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(account),
+      });
+      sessions.push(((await login.json()) as { token: string }).token);
+    }
+    const me = async (token: string) =>
+      (await fetch(`${gateway}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const second = (await clusterNodes(stack.ports.REDWIRE_REDIS_PORT)).find(
+      (n) => n.master && n.port !== stack.ports.REDWIRE_REDIS_PORT,
+    );
+    const pid = processTree(stack.pid).find((p) => {
+      try {
+        // redis-server retitles itself `redis-server 127.0.0.1:<port> [cluster]`.
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`127.0.0.1:${second?.port} `);
+      } catch {
+        return false;
+      }
+    });
+    expect(pid, 'the second master’s process').toBeDefined();
+    // Keys in every slot range: those of the killed master must come back from its append-only file.
+    const cluster = new Cluster([{ host: '127.0.0.1', port: stack.ports.REDWIRE_REDIS_PORT }]);
+    const keys = Array.from({ length: 30 }, (_, i) => `probe:{${i}}`);
+    try {
+      for (const key of keys) await cluster.set(key, key);
+      process.kill(pid as number, 'SIGKILL');
+      await pollUntil(() => stack.stderr.some((l) => /\[stack\] redis-\d restarted \(pid \d+\)/.test(l)), {
+        what: 'the node restarted',
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
+      await pollUntil(
+        async () => {
+          const values = await Promise.all(keys.map((key) => cluster.get(key).catch(() => 'unreachable')));
+          expect(
+            values.filter((v) => v === null),
+            'probe keys lost',
+          ).toEqual([]);
+          return values.every((value, i) => value === keys[i]);
+        },
+        { what: 'every probe key readable again', timeoutMs: 15_000, intervalMs: 200 },
+      );
+    } finally {
+      cluster.disconnect();
+    }
+    // Past the gateway's 500 ms validation cache, so each session is read from the cluster again.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await pollUntil(async () => (await Promise.all(sessions.map(me))).every((status) => status === 200), {
+      what: 'every session answering again',
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+  }, 45_000);
+
+  it('when the flows above ran, then no service logged an error or a Redis warning', () => {
+    const lines = stack.stdout.filter(
+      (line) => /"level":(50|60)/.test(line) || /"level":40.*redis/i.test(line),
+    );
+    expect(lines).toEqual([]);
   });
 
   it('when it gets Ctrl-C (SIGINT), then it exits 0 and every cluster node is gone', async () => {
