@@ -231,7 +231,15 @@ export class LocalStack {
     const pgDir = config.dataDir ? path.join(config.dataDir, 'postgres') : undefined;
     const [redis, cache, postgres] = await Promise.allSettled([
       config.redisTopology === 'cluster'
-        ? startRedisCluster({ ...STATE_CLUSTER, firstPort: config.redisPort })
+        ? startRedisCluster({
+            ...STATE_CLUSTER,
+            firstPort: config.redisPort,
+            // Free now, but the services and extra gateways bind them later.
+            avoidPorts: [
+              ...stackPorts(config).map((p) => p.port),
+              ...(this.#o.extraGateways ?? []).flatMap((g) => [g.port, g.adminPort]),
+            ],
+          })
         : startRedisServer({ port: config.redisPort, ...(redisDir ? { dataDir: redisDir } : {}) }),
       startRedisServer({
         port: config.cacheRedisPort,

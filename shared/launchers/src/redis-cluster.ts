@@ -34,6 +34,11 @@ export interface RedisClusterOptions {
   appendOnly?: boolean;
   /** `cluster-node-timeout`: how long a master may be unreachable before its replica takes over. @default 2000 */
   nodeTimeoutMs?: number;
+  /**
+   * Ports the other nodes (and their bus ports) must not take although they are free now: ports a caller
+   * has promised to something that binds later. @default none
+   */
+  avoidPorts?: Iterable<number>;
 }
 
 /** A running Redis Cluster on loopback. */
@@ -65,7 +70,7 @@ export async function startRedisCluster(options: number | RedisClusterOptions = 
   const cli = redisBinary('redis-cli');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-cluster-'));
   const ports: number[] = [];
-  const taken = new Set<number>();
+  const taken = new Set<number>(o.avoidPorts ?? []);
   if (o.firstPort !== undefined) {
     for (const port of [o.firstPort, o.firstPort + 10000]) {
       if (!(await isPortFree(port))) throw new Error(`cluster node port ${port} is in use`);
