@@ -86,17 +86,6 @@ const EXPECTED_CONNECTIONS = [
   ].flatMap((pod) => [`${pod} → kube-dns:53`, `${pod} → kube-dns:53/UDP`]),
 ].sort();
 
-/**
- * What production's config loaders refuse until issue 17 item 1 teaches the user service, its worker and
- * auth REDIS_CLUSTER_NODES (the gateway reads it today). When that lands this list must go: the test
- * fails on the difference either way.
- */
-const PENDING_CLUSTER_SUPPORT = [
-  'auth: REDIS_URL is required',
-  'user: REDIS_URL is required',
-  'user-worker: REDIS_URL is required',
-].sort();
-
 const rendered = new Map<string, K8sObject[]>();
 const manifests = (overlay: string) => new Manifests(rendered.get(overlay) ?? []);
 let renderMs = 0;
@@ -162,9 +151,9 @@ describe('Kubernetes manifests, rendered offline', () => {
       expect(checkReferences(manifests(overlay)), overlay).toEqual([]);
   });
 
-  it('when each workload’s environment is loaded by its service’s own config, then dev loads whole and production lacks only cluster support pending issue 17 item 1', () => {
+  it('when each workload’s environment is loaded by its service’s own config, then dev and production (state Redis as REDIS_CLUSTER_NODES) load whole', () => {
     expect(checkServiceEnv(manifests('dev'))).toEqual([]);
-    expect(checkServiceEnv(manifests('production')).sort()).toEqual(PENDING_CLUSTER_SUPPORT);
+    expect(checkServiceEnv(manifests('production'))).toEqual([]);
   });
 
   it('when the network policies are evaluated, then exactly the intended connections are allowed: only the gateway from outside, services only from the gateway, the data tier only from its users', () => {

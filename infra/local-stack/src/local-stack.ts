@@ -3,9 +3,11 @@ import path from 'node:path';
 import {
   isPortFree,
   type PostgresServer,
+  type RedisCluster,
   type RedisServer,
   startNodeService,
   startPostgresServer,
+  startRedisCluster,
   startRedisServer,
   waitForReady,
 } from '@redwire/launchers';
@@ -17,6 +19,7 @@ import {
   runMigrations,
   type ServiceSpec,
   STACK_PROCESS,
+  type StateRedis,
   serviceSpecs,
   withGatewayReplicas,
 } from './service-specs';
@@ -29,6 +32,12 @@ const APP_DATABASE = 'redwire';
 
 /** The cache Redis as compose runs it (infra/redis/redis-cache.conf): evictable, never persisted. */
 const CACHE_MAXMEMORY = '128mb';
+
+/**
+ * The state role with REDWIRE_REDIS_TOPOLOGY=cluster: 3 masters with 1 replica each, an append-only file per
+ * node so a node the supervisor restarts keeps its data, and a 5 s node timeout before a replica takes over.
+ */
+const STATE_CLUSTER = { masters: 3, replicasPerMaster: 1, appendOnly: true, nodeTimeoutMs: 5000 } as const;
 
 /** Options of {@link LocalStack}. */
 export interface LocalStackOptions {
@@ -66,8 +75,10 @@ export interface StackUrls {
   readonly gateways: readonly string[];
   /** Every gateway's admin URL (/readyz, /metrics), in the same order. */
   readonly gatewayAdmins: readonly string[];
-  /** The state Redis (noeviction; AOF with REDWIRE_DATA_DIR). */
+  /** The state Redis (noeviction; AOF with REDWIRE_DATA_DIR); with the cluster topology, its first master. */
   readonly redis: string;
+  /** With the cluster topology: every node of the state cluster (`127.0.0.1:port`), masters first. */
+  readonly redisClusterNodes?: readonly string[];
   /** The cache Redis (allkeys-lru, no persistence). */
   readonly cacheRedis: string;
   /** The services' database, as the services connect. */
@@ -149,6 +160,7 @@ export class LocalStack {
   readonly #o: LocalStackOptions;
   readonly #log: (line: string) => void;
   #redis: RedisServer | undefined;
+  #cluster: RedisCluster | undefined;
   #cache: RedisServer | undefined;
   #postgres: PostgresServer | undefined;
   #services: string[] = [];
@@ -196,6 +208,7 @@ export class LocalStack {
       gateways: gateways.map((g) => `http://127.0.0.1:${g.port}`),
       gatewayAdmins: gateways.map((g) => `http://127.0.0.1:${g.adminPort}`),
       redis: this.#redis.url,
+      ...(this.#cluster ? { redisClusterNodes: this.#cluster.nodes.map((n) => `${n.host}:${n.port}`) } : {}),
       cacheRedis: this.#cache.url,
       database: this.#postgres.urlFor(APP_DATABASE, APP_ROLE),
       postgresAdmin: this.#postgres.adminUrl,
@@ -217,7 +230,17 @@ export class LocalStack {
     const redisDir = config.dataDir ? path.join(config.dataDir, 'redis') : undefined;
     const pgDir = config.dataDir ? path.join(config.dataDir, 'postgres') : undefined;
     const [redis, cache, postgres] = await Promise.allSettled([
-      startRedisServer({ port: config.redisPort, ...(redisDir ? { dataDir: redisDir } : {}) }),
+      config.redisTopology === 'cluster'
+        ? startRedisCluster({
+            ...STATE_CLUSTER,
+            firstPort: config.redisPort,
+            // Free now, but the services and extra gateways bind them later.
+            avoidPorts: [
+              ...stackPorts(config).map((p) => p.port),
+              ...(this.#o.extraGateways ?? []).flatMap((g) => [g.port, g.adminPort]),
+            ],
+          })
+        : startRedisServer({ port: config.redisPort, ...(redisDir ? { dataDir: redisDir } : {}) }),
       startRedisServer({
         port: config.cacheRedisPort,
         maxmemoryPolicy: 'allkeys-lru',
@@ -225,11 +248,20 @@ export class LocalStack {
       }),
       startPostgresServer({ port: config.postgresPort, ...(pgDir ? { dataDir: pgDir, durable: true } : {}) }),
     ]);
-    if (redis.status === 'fulfilled') this.#redis = redis.value;
+    if (redis.status === 'fulfilled') {
+      if ('servers' in redis.value) {
+        this.#cluster = redis.value;
+        this.#redis = redis.value.servers[0];
+      } else this.#redis = redis.value;
+    }
     if (cache.status === 'fulfilled') this.#cache = cache.value;
     if (postgres.status === 'fulfilled') this.#postgres = postgres.value;
     const servers: [string, RedisServer | PostgresServer | undefined, () => Promise<void>][] = [
-      [STACK_PROCESS.stateRedis, this.#redis, () => this.#redis?.stop() ?? Promise.resolve()],
+      ...this.#stateServers().map(([name, server]): [string, RedisServer, () => Promise<void>] => [
+        name,
+        server,
+        () => server.stop(),
+      ]),
       [STACK_PROCESS.cacheRedis, this.#cache, () => this.#cache?.stop() ?? Promise.resolve()],
       // Never removes the data: a restart reuses it; stop() removes an ephemeral cluster at the very end.
       [
@@ -244,8 +276,11 @@ export class LocalStack {
     for (const result of [redis, cache, postgres]) if (result.status === 'rejected') throw result.reason;
     this.#throwIfStopping();
     const { urls } = this;
+    const state = urls.redisClusterNodes
+      ? `redis cluster on ${urls.redisClusterNodes.join(',')} (3 masters first, then their replicas; ephemeral)`
+      : `redis on ${urls.redis}`;
     this.#log(
-      `redis on ${urls.redis} (cache on ${urls.cacheRedis}), postgres on port ${config.postgresPort}` +
+      `${state} (cache on ${urls.cacheRedis}), postgres on port ${config.postgresPort}` +
         `${config.dataDir ? ` (data in ${config.dataDir})` : ' (ephemeral)'}`,
     );
     await ensureAppDatabase(urls.postgresAdmin, APP_ROLE, APP_DATABASE);
@@ -254,7 +289,7 @@ export class LocalStack {
     this.#throwIfStopping();
 
     const runnerSpecs = withGatewayReplicas(
-      serviceSpecs(config, urls.redis, urls.cacheRedis, urls.database),
+      serviceSpecs(config, this.#stateRedis(), urls.cacheRedis, urls.database),
       this.#o.extraGateways ?? [],
     );
     for (const notice of settingNotices(
@@ -301,8 +336,9 @@ export class LocalStack {
     this.#stopping ??= (async () => {
       await this.supervisor.close([
         [...this.#services],
-        [STACK_PROCESS.stateRedis, STACK_PROCESS.cacheRedis, STACK_PROCESS.postgres],
+        [...this.#stateServers().map(([name]) => name), STACK_PROCESS.cacheRedis, STACK_PROCESS.postgres],
       ]);
+      await this.#cluster?.stop();
       // Also when it was not running (held by a fault test): an ephemeral cluster's folder goes.
       await this.#postgres?.stop({ remove: this.#config.dataDir === undefined });
     })();
@@ -319,6 +355,11 @@ export class LocalStack {
         { variable: `REDWIRE_GATEWAY${i + 2}_ADMIN_PORT`, port: g.adminPort },
       ]),
     ];
+    if (this.#config.redisTopology === 'cluster')
+      ports.push({
+        variable: 'REDWIRE_REDIS_PORT (+10000, its cluster bus)',
+        port: this.#config.redisPort + 10000,
+      });
     const taken: string[] = [];
     for (const { variable, port } of ports) {
       if (!(await isPortFree(port))) {
@@ -328,6 +369,24 @@ export class LocalStack {
       }
     }
     if (taken.length > 0) throw new StackRefusal(taken.join('\n'));
+  }
+
+  /**
+   * The state Redis's processes with their supervisor names: `redis`, and with the cluster topology
+   * `redis-2` … `redis-6` for the other nodes (masters first).
+   */
+  #stateServers(): [string, RedisServer][] {
+    if (this.#cluster)
+      return this.#cluster.servers.map((server, i) => [
+        i === 0 ? STACK_PROCESS.stateRedis : `${STACK_PROCESS.stateRedis}-${i + 1}`,
+        server,
+      ]);
+    return this.#redis ? [[STACK_PROCESS.stateRedis, this.#redis]] : [];
+  }
+
+  #stateRedis(): StateRedis {
+    const { urls } = this;
+    return urls.redisClusterNodes ? { clusterNodes: urls.redisClusterNodes } : { url: urls.redis };
   }
 
   #throwIfStopping(): void {

@@ -23,6 +23,8 @@ export const RUNNER_OWNED: Readonly<Record<string, string>> = {
   ADMIN_PORT: 'move the gateway admin port with REDWIRE_GATEWAY_ADMIN_PORT',
   METRICS_PORT: 'REDWIRE_WORKER_METRICS_PORT moves the worker metrics port and wins over METRICS_PORT',
   REDIS_URL: 'the runner starts its own state Redis; move it with REDWIRE_REDIS_PORT',
+  REDIS_CLUSTER_NODES:
+    'the runner starts its own state Redis; REDWIRE_REDIS_TOPOLOGY=cluster makes it a Redis Cluster',
   CACHE_REDIS_URL: 'the runner starts its own cache Redis; move it with REDWIRE_CACHE_REDIS_PORT',
   DATABASE_URL: 'the runner starts its own PostgreSQL; move it with REDWIRE_POSTGRES_PORT',
   USER_SERVICE_URL: 'the gateway and auth call the user service the runner started',

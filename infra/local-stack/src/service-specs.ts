@@ -37,14 +37,22 @@ export interface GatewayPorts {
   readonly adminPort: number;
 }
 
+/** Where the services find the state Redis: one server, or a Redis Cluster's nodes (`host:port`). */
+export type StateRedis = { readonly url: string } | { readonly clusterNodes: readonly string[] };
+
 /** The services' processes: the compiled entry points that exist, with the settings the runner sets for each. */
 export function serviceSpecs(
   config: StackConfig,
-  redisUrl: string,
+  state: StateRedis,
   cacheRedisUrl: string,
   databaseUrl: string,
 ): ServiceSpec[] {
-  const common = { HOST: '127.0.0.1', REDIS_URL: redisUrl, CACHE_REDIS_URL: cacheRedisUrl };
+  const common = {
+    HOST: '127.0.0.1',
+    ...('url' in state ? { REDIS_URL: state.url } : { REDIS_CLUSTER_NODES: state.clusterNodes.join(',') }),
+    // Always its own single node, also beside a cluster: it is a cache (README "Running on a Redis Cluster").
+    CACHE_REDIS_URL: cacheRedisUrl,
+  };
   const userUrl = `http://127.0.0.1:${config.userPort}`;
   const authUrl = `http://127.0.0.1:${config.authPort}`;
   const specs: ServiceSpec[] = [

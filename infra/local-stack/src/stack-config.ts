@@ -1,10 +1,18 @@
 import os from 'node:os';
 import path from 'node:path';
 
+/** How the state Redis runs: one server, or a Redis Cluster of 3 masters with 1 replica each. */
+export type RedisTopology = 'single' | 'cluster';
+
 /** What `npm start` runs, read once from the environment. Every port can be moved so the stack never collides. */
 export interface StackConfig {
-  /** The state Redis (sessions, limits, streams, BullMQ): noeviction, AOF when `dataDir` is set. */
+  /**
+   * The state Redis (sessions, limits, streams, BullMQ): noeviction, AOF when `dataDir` is set. With the
+   * cluster topology, the port of its first master (the others take free ports).
+   */
   readonly redisPort: number;
+  /** REDWIRE_REDIS_TOPOLOGY: `single` (default) or `cluster` (the state role as 3 masters + 3 replicas). */
+  readonly redisTopology: RedisTopology;
   /** The cache Redis (user profiles): allkeys-lru, never persisted. */
   readonly cacheRedisPort: number;
   readonly postgresPort: number;
@@ -49,10 +57,18 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: 
   return value;
 }
 
+function topology(raw: string | undefined, problems: string[]): RedisTopology {
+  if (raw === undefined || raw === '' || raw === 'single') return 'single';
+  if (raw === 'cluster') return 'cluster';
+  problems.push(`REDWIRE_REDIS_TOPOLOGY must be single or cluster, got "${raw}"`);
+  return 'single';
+}
+
 export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
   const problems: string[] = [];
   const config: StackConfig = {
     redisPort: port(env, 'REDWIRE_REDIS_PORT', 6390, problems),
+    redisTopology: topology(env.REDWIRE_REDIS_TOPOLOGY, problems),
     cacheRedisPort: port(env, 'REDWIRE_CACHE_REDIS_PORT', 6391, problems),
     postgresPort: port(env, 'REDWIRE_POSTGRES_PORT', 5433, problems),
     gatewayPort: port(env, 'REDWIRE_GATEWAY_PORT', 8080, problems),
@@ -68,6 +84,11 @@ export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
       ),
     ),
   };
+  // A cluster node also listens on its bus port, +10000, which must stay a port.
+  if (config.redisTopology === 'cluster' && config.redisPort > 55535)
+    problems.push(
+      `REDWIRE_REDIS_PORT must be at most 55535 with the cluster topology (its bus port is +10000)`,
+    );
   const byPort = new Map<number, string[]>();
   for (const { variable, port } of stackPorts(config))
     byPort.set(port, [...(byPort.get(port) ?? []), variable]);

@@ -1,3 +1,4 @@
+import { stateRedisTarget } from '@redwire/config';
 import {
   AUTH_CONSUMER_GROUP,
   AUTH_EVENTS_STREAM,
@@ -97,7 +98,7 @@ export function createAuthRuntime(config: AuthConfig, overrides: AuthRuntimeOver
 
   const redis = new RedisConnections({
     service: 'auth',
-    state: { url: config.REDIS_URL },
+    state: stateRedisTarget(config),
     client: { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT },
     onError: (error, connection) => logger.debug({ err: error, connection }, 'redis connection error'),
   });

@@ -1,4 +1,13 @@
-import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
+import {
+  type DeepReadonly,
+  type Env,
+  env,
+  loadConfig,
+  refuseDevSecrets,
+  requireOneStateRedis,
+  runModeEnv,
+  stateRedisEnv,
+} from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the auth service reads the environment: read once at start-up, validated against one schema
@@ -11,8 +20,11 @@ const serviceSchema = z
     PORT: env.port().default(8082),
     LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: env.postgresUrl(),
-    /** State Redis (noeviction): sessions, login back-off, the user-events stream. */
-    REDIS_URL: env.redisUrl(),
+    /**
+     * State Redis (noeviction): sessions, login back-off, the user-events stream. REDIS_URL (one server) or
+     * REDIS_CLUSTER_NODES (Redis Cluster seeds, `host:port` or `redis://` URLs, comma-separated), exactly one.
+     */
+    ...stateRedisEnv,
     /** Prefix of every Redis key and stream; the gateway and the user service must use the same one. */
     REDIS_NAMESPACE: z
       .string()
@@ -63,6 +75,7 @@ const serviceSchema = z
     /** How often unsynced account changes (Redis was down when they were made) are retried. */
     ACCOUNT_SYNC_INTERVAL: env.duration().default(2000),
   })
+  .superRefine(...requireOneStateRedis)
   .refine(
     (c) =>
       c.LOGIN_BACKOFF_MAX >= c.LOGIN_BACKOFF_BASE && c.LOGIN_BACKOFF_ACCOUNT_CEILING >= c.LOGIN_BACKOFF_BASE,

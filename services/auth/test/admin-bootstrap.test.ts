@@ -92,7 +92,7 @@ describe('the admin command as a process (dist/admin.js)', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       DATABASE_URL: f.dbUrl,
-      REDIS_URL: f.config.REDIS_URL,
+      REDIS_URL: f.config.REDIS_URL ?? '',
       REDIS_NAMESPACE: f.namespace,
       IDENTITY_SIGNING_KEY: SIGNING_KEY,
       USER_SERVICE_URL: f.peer.url,

@@ -1,7 +1,9 @@
-import { ScriptReplyError } from '@redwire/redis-kit';
+import { randomUUID } from 'node:crypto';
+import { Keyspace, ScriptReplyError } from '@redwire/redis-kit';
 import { sharedServers } from '@redwire/testing/vitest';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoginThrottle } from '../src/throttle/login-throttle';
 import {
   decodeFailureRecord,
   decodeLockState,
@@ -43,5 +45,33 @@ describe('the login throttle scripts', () => {
       expect(() => decodeFailureRecord(reply)).toThrow(ScriptReplyError);
     }
     expect(() => decodeSuccess('OK')).toThrow(ScriptReplyError);
+  });
+});
+
+describe('the login throttle on a Redis Cluster', () => {
+  let cluster: Cluster;
+  beforeAll(() => {
+    cluster = new Cluster(sharedServers().clusterNodes);
+  });
+  afterAll(() => cluster.disconnect());
+
+  it('when failures, a lock check and a success run against the cluster, then each script finds its keys in one slot and the back-off works as on one node', async () => {
+    const throttle = new LoginThrottle({
+      redis: cluster,
+      keyspace: new Keyspace({ service: 'auth', namespace: `t${randomUUID().slice(0, 8)}` }),
+      hmacKey: Buffer.alloc(32, 7),
+      backoffAfter: 2,
+      baseMs: 60_000,
+    });
+    // Many emails, so their `{email hmac}` slots land on every master.
+    for (let i = 0; i < 12; i++) {
+      const email = `ada-${i}@example.com`;
+      await throttle.recordFailure(email, '192.0.2.1');
+      expect((await throttle.lockedFor(email, '192.0.2.1')).remainingMs).toBe(0);
+      expect((await throttle.recordFailure(email, '192.0.2.1')).pairUntilMs).toBeGreaterThan(0);
+      expect(await throttle.lockedFor(email, '192.0.2.1')).toMatchObject({ scope: 'pair' });
+      await throttle.recordSuccess(email, '192.0.2.2');
+      expect((await throttle.lockedFor(email, '192.0.2.2')).remainingMs).toBe(0);
+    }
   });
 });

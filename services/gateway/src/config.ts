@@ -1,5 +1,14 @@
 import fs from 'node:fs';
-import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
+import {
+  type DeepReadonly,
+  type Env,
+  env,
+  loadConfig,
+  refuseDevSecrets,
+  requireOneStateRedis,
+  runModeEnv,
+  stateRedisEnv,
+} from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the gateway reads the environment: read once at start-up, validated against one schema
@@ -16,10 +25,11 @@ const schema = z
     /** Admin port (bound to HOST): /metrics and /readyz, never published. */
     ADMIN_PORT: env.port().default(9080),
     LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** State Redis (noeviction): rate-limit state and sessions. */
-    REDIS_URL: env.redisUrl().optional(),
-    /** Comma-separated Redis Cluster seed nodes (`host:port`); replaces REDIS_URL when set. */
-    REDIS_CLUSTER_NODES: env.list().optional(),
+    /**
+     * State Redis (noeviction): rate-limit state and sessions. REDIS_URL (one server) or REDIS_CLUSTER_NODES
+     * (Redis Cluster seeds, `host:port` or `redis://` URLs, comma-separated), exactly one.
+     */
+    ...stateRedisEnv,
     /** Key prefix shared with auth and user (sessions are read under it). */
     REDIS_NAMESPACE: z.string().regex(NAMESPACE).optional(),
     /** ioredis command timeout of the request-path client; each decision also has its own deadline. */
@@ -106,12 +116,7 @@ const schema = z
     /** Public port: most bytes of request line and headers; more → 431. */
     MAX_HEADER_SIZE: env.int(1024, 1_048_576).default(16_384),
   })
-  .refine((c) => c.REDIS_URL !== undefined || c.REDIS_CLUSTER_NODES !== undefined, {
-    path: ['REDIS_URL'],
-    message: 'is required (or REDIS_CLUSTER_NODES)',
-    // Reported together with every other problem, not only once the rest is valid.
-    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
-  })
+  .superRefine(...requireOneStateRedis)
   // Node refuses a header deadline past the request deadline; say so at start-up instead.
   .refine((c) => c.HEADERS_TIMEOUT <= c.REQUEST_TIMEOUT, {
     path: ['HEADERS_TIMEOUT'],

@@ -1,3 +1,4 @@
+import { stateRedisTarget } from '@redwire/config';
 import { buildOpenApiDocument } from '@redwire/contracts';
 import { IdentitySigner, waitForDependencies } from '@redwire/http-kit';
 import { createLogger, createMetrics, httpLogger, type Logger, type Metrics } from '@redwire/observability';
@@ -76,9 +77,7 @@ export function createGatewayRuntime(
   });
   const connections = new RedisConnections({
     service: 'gateway',
-    state: config.REDIS_CLUSTER_NODES
-      ? { clusterNodes: config.REDIS_CLUSTER_NODES }
-      : { url: config.REDIS_URL as string },
+    state: stateRedisTarget(config),
     client: { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT },
     // Reconnection retries every few hundred ms; one line per connection per 10 s is enough to see it.
     onError: throttled(10_000, (error, connection) =>

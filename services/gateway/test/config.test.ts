@@ -75,3 +75,19 @@ describe('gateway config', () => {
     }
   });
 });
+
+describe('gateway config: the state Redis', () => {
+  const key = { IDENTITY_SIGNING_KEY: base.IDENTITY_SIGNING_KEY };
+
+  it('when REDIS_CLUSTER_NODES lists host:port seeds, then they load as URLs and REDIS_URL is not needed', () => {
+    const config = loadGatewayConfig({ ...key, REDIS_CLUSTER_NODES: 'redis-0:6379, redis-1:6379' });
+    expect(config.REDIS_CLUSTER_NODES).toEqual(['redis://redis-0:6379', 'redis://redis-1:6379']);
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it('when both REDIS_URL and REDIS_CLUSTER_NODES are set, then start-up is refused', () => {
+    expect(() => loadGatewayConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-0:6379' })).toThrow(
+      /REDIS_CLUSTER_NODES: give either REDIS_URL or REDIS_CLUSTER_NODES, not both/,
+    );
+  });
+});

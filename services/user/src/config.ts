@@ -1,4 +1,15 @@
-import { type DeepReadonly, type Env, env, loadConfig, refuseDevSecrets, runModeEnv } from '@redwire/config';
+import {
+  type DeepReadonly,
+  type Env,
+  env,
+  loadConfig,
+  refuseDevSecrets,
+  requireOneStateRedis,
+  runModeEnv,
+  type StateRedisTarget,
+  stateRedisEnv,
+  stateRedisTarget,
+} from '@redwire/config';
 import { z } from 'zod';
 
 // The only place the user service and its worker read the environment: read once at start-up, validated against one schema
@@ -9,9 +20,15 @@ const common = {
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: env.postgresUrl(),
-  /** State Redis (noeviction): the user-events stream, BullMQ, the L1 fan-out. */
-  REDIS_URL: env.redisUrl(),
-  /** Cache Redis (evictable); defaults to REDIS_URL. */
+  /**
+   * State Redis (noeviction): the user-events stream, BullMQ, the L1 fan-out. REDIS_URL (one server) or
+   * REDIS_CLUSTER_NODES (Redis Cluster seeds, `host:port` or `redis://` URLs, comma-separated), exactly one.
+   */
+  ...stateRedisEnv,
+  /**
+   * Cache Redis (evictable), always one server; defaults to the state deployment, a Redis Cluster too when
+   * REDIS_CLUSTER_NODES is set (see {@link cacheRedisTarget}).
+   */
   CACHE_REDIS_URL: env.redisUrl().optional(),
   /** Prefix for every Redis key and stream (a Redis shared by several deployments, or tests). */
   REDIS_NAMESPACE: z
@@ -56,6 +73,7 @@ const serviceSchema = z
     USER_CACHE_PROBE_INTERVAL: env.duration().default(500),
     USER_CACHE_SWEEP_MARGIN: env.duration().default(15_000),
   })
+  .superRefine(...requireOneStateRedis)
   .refine((c) => c.USER_CACHE_LEASE_TTL > c.DB_STATEMENT_TIMEOUT, {
     path: ['USER_CACHE_LEASE_TTL'],
     message: 'must exceed DB_STATEMENT_TIMEOUT, so a fill cannot outlive its lease',
@@ -77,29 +95,33 @@ const queueDashboard = {
   QUEUE_DASHBOARD_READ_ONLY: env.bool().default(false),
 };
 
-const workerSchema = z.object({
-  ...common,
-  /** /healthz and /metrics of the worker; 0 turns the listener off. */
-  METRICS_PORT: env.port().default(9091),
-  ...queueDashboard,
-  OUTBOX_POLL_INTERVAL: env.duration().default(500),
-  OUTBOX_BATCH_SIZE: env.int(1, 1000).default(100),
-  /** How long published outbox rows are kept (the cache's recovery sweep reads them); ≥ USER_CACHE_MAX_TTL. */
-  OUTBOX_RETENTION: env.duration().default(7_200_000),
-  USER_EVENTS_MAXLEN: env.positiveInt().default(100_000),
-  /** The worker is not on a request path: its Redis commands may wait longer before failing. */
-  WORKER_REDIS_COMMAND_TIMEOUT: env.duration().default(2000),
-});
+const workerSchema = z
+  .object({
+    ...common,
+    /** /healthz and /metrics of the worker; 0 turns the listener off. */
+    METRICS_PORT: env.port().default(9091),
+    ...queueDashboard,
+    OUTBOX_POLL_INTERVAL: env.duration().default(500),
+    OUTBOX_BATCH_SIZE: env.int(1, 1000).default(100),
+    /** How long published outbox rows are kept (the cache's recovery sweep reads them); ≥ USER_CACHE_MAX_TTL. */
+    OUTBOX_RETENTION: env.duration().default(7_200_000),
+    USER_EVENTS_MAXLEN: env.positiveInt().default(100_000),
+    /** The worker is not on a request path: its Redis commands may wait longer before failing. */
+    WORKER_REDIS_COMMAND_TIMEOUT: env.duration().default(2000),
+  })
+  .superRefine(...requireOneStateRedis);
 
 /** The dashboard alone (`dist/queues.js`): compose's `tools` profile runs it next to the worker. */
-const queuesSchema = z.object({
-  ...runModeEnv,
-  LOG_LEVEL: common.LOG_LEVEL,
-  REDIS_URL: common.REDIS_URL,
-  REDIS_NAMESPACE: common.REDIS_NAMESPACE,
-  ...queueDashboard,
-  ADMIN_PORT: env.port().default(9092),
-});
+const queuesSchema = z
+  .object({
+    ...runModeEnv,
+    LOG_LEVEL: common.LOG_LEVEL,
+    ...stateRedisEnv,
+    REDIS_NAMESPACE: common.REDIS_NAMESPACE,
+    ...queueDashboard,
+    ADMIN_PORT: env.port().default(9092),
+  })
+  .superRefine(...requireOneStateRedis);
 
 const migrateSchema = z.object({ ...runModeEnv, DATABASE_URL: env.postgresUrl() });
 
@@ -125,4 +147,21 @@ export function loadQueuesConfig(source: Env): QueuesConfig {
 /** The migration entry point's configuration. */
 export function loadMigrateConfig(source: Env): { readonly DATABASE_URL: string } {
   return refuseDevSecrets(loadConfig(migrateSchema, source));
+}
+
+/**
+ * The cache role's target: CACHE_REDIS_URL, else the state deployment, whatever it is. On a Redis Cluster
+ * the cache then runs on the cluster too (every cache script keeps its keys in one slot; reads are not
+ * coalesced into MGETs there): it works, but the recommended shape is a single evictable node
+ * (README "Running on a Redis Cluster"), so the runtimes log which one they chose.
+ */
+export function cacheRedisTarget(config: ServiceConfig | WorkerConfig): {
+  target: StateRedisTarget;
+  /** True when the cache shares the state Redis Cluster (no CACHE_REDIS_URL). */
+  onStateCluster: boolean;
+} {
+  if (config.CACHE_REDIS_URL !== undefined)
+    return { target: { url: config.CACHE_REDIS_URL }, onStateCluster: false };
+  const target = stateRedisTarget(config);
+  return { target, onStateCluster: 'clusterNodes' in target };
 }

@@ -1,3 +1,4 @@
+import { stateRedisTarget } from '@redwire/config';
 // The queue dashboard alone (`dist/queues.js`): the worker's bull-board over the user service's queues,
 // without processing any job. Compose's `tools` profile runs it in its own container, because a port
 // bound to the worker's loopback cannot be published; the worker serves the same app on its ADMIN_PORT.
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'redwire-user-queues', level: config.LOG_LEVEL });
   const redis = new RedisConnections({
     service: 'user-queues',
-    state: { url: config.REDIS_URL },
+    state: stateRedisTarget(config),
     // The dashboard is not on a request path: its commands may wait as long as the worker's.
     client: { commandTimeoutMs: 2000 },
     onError: (error, connection) => logger.debug({ err: error, connection }, 'redis connection error'),

@@ -1,3 +1,4 @@
+import { stateRedisTarget } from '@redwire/config';
 import { USER_CACHE_GROUP, userEventsKey } from '@redwire/contracts';
 import { IdentityVerifier, waitForDependencies } from '@redwire/http-kit';
 import {
@@ -20,7 +21,7 @@ import type { Express } from 'express';
 import type pg from 'pg';
 import { createApp } from './app';
 import { createUserCache, type UserCache } from './cache/user-cache';
-import type { ServiceConfig } from './config';
+import { cacheRedisTarget, type ServiceConfig } from './config';
 import { createUserMetrics, registerBacklogGauges, type UserMetrics } from './user.metrics';
 import { type RepositoryHooks, UserRepository } from './users/user.repository';
 import { UserService, type UserServiceHooks } from './users/user.service';
@@ -77,10 +78,15 @@ export function createUserRuntime(config: ServiceConfig, overrides: UserRuntimeO
     onQuery: (operation) => userMetrics.dbQuery(operation),
   });
 
+  const cacheTarget = cacheRedisTarget(config);
+  if (cacheTarget.onStateCluster)
+    logger.warn(
+      'no CACHE_REDIS_URL: the cache role shares the state Redis Cluster (works; a single evictable node is recommended)',
+    );
   const redis = new RedisConnections({
     service: 'user',
-    state: { url: config.REDIS_URL },
-    cache: { url: config.CACHE_REDIS_URL ?? config.REDIS_URL },
+    state: stateRedisTarget(config),
+    cache: cacheTarget.target,
     client: { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT },
     onError: (error, connection) => logger.debug({ err: error, connection }, 'redis connection error'),
   });

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stateRedisTarget } from '@redwire/config';
 import { USER_CACHE_GROUP, USER_EVENTS_STREAM, userEventsKey } from '@redwire/contracts';
 import { healthzHandler, waitForDependencies } from '@redwire/http-kit';
 import {
@@ -23,7 +24,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import { Counter, Histogram } from 'prom-client';
 import { createUserCacheInvalidator } from './cache/user-cache';
-import type { WorkerConfig } from './config';
+import { cacheRedisTarget, type WorkerConfig } from './config';
 import { cacheInvalidationHandler } from './events/cache-invalidation.consumer';
 import { enqueueInvalidateUser, invalidateUserProcessor } from './jobs/invalidate-user.job';
 import { OUTBOX_CLEANUP_JOB, outboxCleanupProcessor, scheduleOutboxCleanup } from './jobs/outbox-cleanup.job';
@@ -84,10 +85,15 @@ export function createWorkerRuntime(
     applicationName: 'redwire-user-worker',
     onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'),
   });
+  const cacheTarget = cacheRedisTarget(config);
+  if (cacheTarget.onStateCluster)
+    logger.warn(
+      'no CACHE_REDIS_URL: the cache role shares the state Redis Cluster (works; a single evictable node is recommended)',
+    );
   const redis = new RedisConnections({
     service: 'user-worker',
-    state: { url: config.REDIS_URL },
-    cache: { url: config.CACHE_REDIS_URL ?? config.REDIS_URL },
+    state: stateRedisTarget(config),
+    cache: cacheTarget.target,
     client: { commandTimeoutMs: config.WORKER_REDIS_COMMAND_TIMEOUT },
     onError: (error, connection) => logger.debug({ err: error, connection }, 'redis connection error'),
   });

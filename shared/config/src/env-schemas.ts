@@ -21,6 +21,19 @@ function integer(raw: string, min: number, max: number): number | undefined {
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/** One cluster seed as a URL: `host:port` gains `redis://`; a URL must be redis: or rediss: with a host. */
+function clusterNodeUrl(entry: string): string | undefined {
+  const hostPort = HOST_PORT.exec(entry);
+  if (hostPort) return integer(hostPort[2] ?? '', 1, 65535) === undefined ? undefined : `redis://${entry}`;
+  if (!URL.canParse(entry)) return undefined;
+  const parsed = new URL(entry);
+  return (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') && parsed.host !== ''
+    ? entry
+    : undefined;
+}
+
 /** Options of {@link url}. */
 export interface UrlOptions {
   /** Accepted schemes, with the trailing colon, e.g. `['redis:', 'rediss:']`. */
@@ -96,6 +109,24 @@ export const env = {
 
   /** `redis://` or `rediss://` URL. */
   redisUrl: () => env.url({ protocols: ['redis:', 'rediss:'] }),
+
+  /**
+   * Redis Cluster seed nodes, comma-separated: `host:port` (IPv6 as `[addr]:port`) or `redis://` /
+   * `rediss://` URLs (which carry the credentials). Output: every entry as a URL (`host:port` becomes
+   * `redis://host:port`), at least one.
+   */
+  redisClusterNodes: () =>
+    fromString(
+      'must be a comma-separated list of host:port or redis:// URLs (at least one)',
+      (raw): string[] | undefined => {
+        const entries = raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+        const urls = entries.map(clusterNodeUrl);
+        return urls.length > 0 && urls.every((u) => u !== undefined) ? (urls as string[]) : undefined;
+      },
+    ),
 
   /** `postgres://` or `postgresql://` URL. */
   postgresUrl: () => env.url({ protocols: ['postgres:', 'postgresql:'] }),

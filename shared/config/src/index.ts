@@ -10,3 +10,10 @@ export {
   refuseDevSecrets,
   runModeEnv,
 } from './production-guard';
+export {
+  requireOneStateRedis,
+  type StateRedisSettings,
+  type StateRedisTarget,
+  stateRedisEnv,
+  stateRedisTarget,
+} from './state-redis-env';

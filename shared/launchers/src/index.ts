@@ -24,7 +24,12 @@ export { type NodeService, type NodeServiceOptions, startNodeService } from './n
 export { type PollOptions, pollUntil } from './poll-until';
 export { type PostgresServer, type PostgresServerOptions, startPostgresServer } from './postgres-server';
 export { processTree, signalProcessTree } from './process-tree';
-export { type RedisCluster, type RedisClusterNode, startRedisCluster } from './redis-cluster';
+export {
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster';
 export {
   ping as pingRedis,
   type RedisServer,

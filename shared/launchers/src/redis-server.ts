@@ -23,6 +23,8 @@ export interface RedisServerOptions {
   maxmemoryPolicy?: string;
   /** Keep data in this folder with an append-only file, so a restart keeps it. @default ephemeral, no persistence */
   dataDir?: string;
+  /** Write an append-only file (in `dataDir`, else in the ephemeral folder). @default true with `dataDir`, else false */
+  appendOnly?: boolean;
   /** An ACL file to load (`aclfile`). */
   aclFile?: string;
   /** Extra `--name value` pairs passed to redis-server. */
@@ -65,7 +67,7 @@ async function startRedisOnce(options: RedisServerOptions): Promise<RedisServer>
     '--save',
     '',
     '--appendonly',
-    options.dataDir ? 'yes' : 'no',
+    (options.appendOnly ?? options.dataDir !== undefined) ? 'yes' : 'no',
     '--maxmemory-policy',
     options.maxmemoryPolicy ?? 'noeviction',
     ...(options.enableDebug ? ['--enable-debug-command', 'local'] : []),

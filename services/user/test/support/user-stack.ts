@@ -55,7 +55,7 @@ export async function startInstance(
     await runtime.cache.ready(30_000);
   } catch (error) {
     // Say why: is the cache Redis answering at all, and what does the gate think?
-    const url = new URL(config.CACHE_REDIS_URL ?? config.REDIS_URL);
+    const url = new URL(config.CACHE_REDIS_URL ?? config.REDIS_URL ?? '');
     const up = await pingRedis(Number(url.port));
     await runtime.close();
     throw new Error(
