@@ -49,7 +49,7 @@ const schema = z
     RATE_LIMIT_POLICIES_FILE: z.string().trim().min(1).optional(),
     /** Deadline of one rate-limit decision in Redis; past it, each policy's failure mode decides. */
     RATE_LIMIT_DEADLINE: env.duration().default(50),
-    /** Most rate-limit decisions sent in one script call (those arriving in one event-loop turn); 1 = no coalescing. Single node only. */
+    /** Most rate-limit decisions sent in one script call (those arriving in one event-loop turn); 1 = no coalescing. On a cluster, per hash slot. */
     RATE_LIMIT_MAX_BATCH: env.int(1, 256).default(16),
     /** Gateway replicas; the `local` failure mode allows 1/N of each policy per instance. */
     RATE_LIMIT_INSTANCES: env.int(1, 1000).default(1),

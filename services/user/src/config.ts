@@ -60,7 +60,7 @@ const serviceSchema = z
     USER_CACHE_NEGATIVE_TTL: env.duration().default(5_000),
     USER_CACHE_LEASE_TTL: env.duration().default(2_000),
     USER_CACHE_L1: env.bool().default(false),
-    /** Most cache reads coalesced into one MGET (those arriving in one event-loop turn); 1 = one GET each. Single node only. */
+    /** Most cache reads coalesced into one MGET (those arriving in one event-loop turn); 1 = one GET each. On a cluster, per hash slot. */
     USER_CACHE_MAX_READ_BATCH: env.int(1, 256).default(16),
     USER_CACHE_L1_TTL: env.duration().default(1_000),
     USER_CACHE_L1_MAX_ENTRIES: env.positiveInt(10_000_000).default(10_000),
