@@ -10,21 +10,29 @@ import { renderChaosMarkdown } from './report/chaos-markdown';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
-runReportTool(
-  {
-    name: 'chaos',
-    repoRoot: REPO_ROOT,
-    parse: () => parseChaosOptions(process.argv.slice(2), process.env, REPO_ROOT),
-    run: runChaos,
-    files: (report) => [
-      ['chaos.json', `${JSON.stringify(report, null, 2)}\n`],
-      ['chaos.md', renderChaosMarkdown(report)],
-      ['chaos.html', renderChaosHtml(report)],
-    ],
-    verdict: (report) => ({
-      line: `invariants ${report.invariants.held ? 'held' : 'VIOLATED'}`,
-      exitCode: report.invariants.held ? 0 : 1,
-    }),
-  },
-  writeFilesAtomically,
-);
+/** `--topology cluster` (or CHAOS_TOPOLOGY=cluster): the state-cluster failover faults instead (cluster/main.ts). */
+function clusterTopology(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  const at = argv.indexOf('--topology');
+  return (at >= 0 ? argv[at + 1] : env.CHAOS_TOPOLOGY) === 'cluster';
+}
+
+if (clusterTopology(process.argv.slice(2), process.env)) require('./cluster/main');
+else
+  runReportTool(
+    {
+      name: 'chaos',
+      repoRoot: REPO_ROOT,
+      parse: () => parseChaosOptions(process.argv.slice(2), process.env, REPO_ROOT),
+      run: runChaos,
+      files: (report) => [
+        ['chaos.json', `${JSON.stringify(report, null, 2)}\n`],
+        ['chaos.md', renderChaosMarkdown(report)],
+        ['chaos.html', renderChaosHtml(report)],
+      ],
+      verdict: (report) => ({
+        line: `invariants ${report.invariants.held ? 'held' : 'VIOLATED'}`,
+        exitCode: report.invariants.held ? 0 : 1,
+      }),
+    },
+    writeFilesAtomically,
+  );
