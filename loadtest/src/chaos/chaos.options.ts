@@ -73,6 +73,8 @@ export const USAGE = `npm run chaos [-- options]
   --out DIR            results folder (default loadtest/results)
   --data-dir DIR       keep Redis/PostgreSQL data here (default: REDWIRE_DATA_DIR, else a temporary folder)
   --records FILE       also write every request as a JSON line (kind, gateway, start, end, status, code…)
+  --topology cluster   instead: the state Redis Cluster's failover faults (also CHAOS_TOPOLOGY=cluster),
+                       written to chaos-cluster.{json,md} (loadtest/README.md)
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second gateway takes
 REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT.
 `;
