@@ -1,4 +1,5 @@
 import { pollUntil } from '@redwire/launchers';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runner, startRunner } from './support/runner';
 
@@ -7,6 +8,15 @@ import { type Runner, startRunner } from './support/runner';
 
 const json = { 'content-type': 'application/json' };
 const account = { email: `ada-${Date.now()}@example.com`, password: 'correct horse battery staple' };
+
+/** The sum of a counter's samples whose labels contain every one of `labels`, from a `/metrics` URL. */
+async function counterSum(url: string, name: string, labels: readonly string[]): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && labels.every((label) => l.includes(label)))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
 
 /** `redwire_user_db_queries_total{operation="find"}` of one user service, from its /metrics. */
 async function finds(userPort: number): Promise<number> {
@@ -108,6 +118,50 @@ describe('the local stack with two instances of every service (REDWIRE_INSTANCES
       }
     }
     expect(stale).toBe(0);
+  });
+
+  it('when writes go through both gateways, then the two workers share the user-cache group and handle each entry exactly once', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // the user-free bucket refills
+    const auth = { authorization: `Bearer ${token}` };
+    for (let i = 0; i < 12; i++) {
+      const write = await fetch(`${gateways[i % 2]}/users/${userId}`, {
+        method: 'PATCH',
+        headers: { ...auth, ...json },
+        body: JSON.stringify({ bio: `shared ${i}` }),
+      });
+      expect(write.status).toBe(200);
+    }
+    const workerPorts = [
+      stack.ports.REDWIRE_WORKER_METRICS_PORT,
+      Number(
+        stack.stderr.map((l) => /instance 2: .*user worker metrics on (\d+)/.exec(l)?.[1]).find(Boolean),
+      ),
+    ];
+    const cluster = new Cluster([{ host: '127.0.0.1', port: stack.ports.REDWIRE_REDIS_PORT }]);
+    try {
+      const stream = 'user:stream:{user-events}';
+      const consumers = (await cluster.xinfo('CONSUMERS', stream, 'user-cache')) as unknown[];
+      expect(consumers, 'one consumer per worker').toHaveLength(2);
+      const handled = () =>
+        Promise.all(
+          workerPorts.map((port) =>
+            counterSum(`http://127.0.0.1:${port}/metrics`, 'redwire_stream_messages_total', [
+              'group="user-cache"',
+              'outcome="acked"',
+            ]),
+          ),
+        );
+      const entries = await cluster.xlen(stream);
+      await pollUntil(async () => (await handled()).reduce((a, b) => a + b, 0) >= entries, {
+        what: 'every entry handled',
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
+      // Exactly once: the acknowledgements of both workers add up to the stream's entries, none twice.
+      expect((await handled()).reduce((a, b) => a + b, 0)).toBe(entries);
+    } finally {
+      cluster.disconnect();
+    }
   });
 
   it('when logins from one address are spread over both gateways, then login-ip admits exactly its limit of 10 in all', async () => {
