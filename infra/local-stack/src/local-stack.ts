@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  freePort,
   isPortFree,
   type PostgresServer,
   type RedisCluster,
@@ -16,12 +17,14 @@ import { createLocalAdmin } from './local-admin';
 import { serviceEnvironment, settingNotices } from './service-environment';
 import {
   type GatewayPorts,
+  type InstancePorts,
   runMigrations,
   type ServiceSpec,
   STACK_PROCESS,
   type StateRedis,
   serviceSpecs,
   withGatewayReplicas,
+  withInstances,
 } from './service-specs';
 import { type StackConfig, stackPorts } from './stack-config';
 import { type SupervisedChild, Supervisor, type SupervisorEvent, type SupervisorOptions } from './supervisor';
@@ -164,6 +167,8 @@ export class LocalStack {
   #cache: RedisServer | undefined;
   #postgres: PostgresServer | undefined;
   #services: string[] = [];
+  /** Instances 2…N of every service (REDWIRE_INSTANCES), on free ports picked at start. */
+  #instances: InstancePorts[] = [];
   readonly #readyUrls = new Map<string, string>();
   #stopping: Promise<void> | undefined;
 
@@ -202,6 +207,7 @@ export class LocalStack {
     if (!this.#redis || !this.#cache || !this.#postgres) throw new Error('the stack has not started');
     const gateways = [
       { port: config.gatewayPort, adminPort: config.gatewayAdminPort },
+      ...this.#instances,
       ...(this.#o.extraGateways ?? []),
     ];
     return {
@@ -215,18 +221,31 @@ export class LocalStack {
     };
   }
 
-  /** The line `npm start` prints once ready: the format clients parse (the README's), `cache=` appended. */
+  /**
+   * The line `npm start` prints once ready: the format clients parse (the README's), `cache=` appended, and
+   * with several gateways `gateways=` (the others' URLs, comma-separated) after it.
+   */
   readyLine(): string {
     const { config, urls } = this;
+    const others = urls.gateways.slice(1);
     return (
       `redwire ready: gateway=http://127.0.0.1:${config.gatewayPort} redis=${urls.redis} ` +
-      `postgres=postgres://${APP_ROLE}@127.0.0.1:${config.postgresPort}/${APP_DATABASE} cache=${urls.cacheRedis}`
+      `postgres=postgres://${APP_ROLE}@127.0.0.1:${config.postgresPort}/${APP_DATABASE} cache=${urls.cacheRedis}` +
+      (others.length > 0 ? ` gateways=${others.join(',')}` : '')
     );
   }
 
   async start(): Promise<void> {
     const config = this.#config;
     await this.#refuseTakenPorts();
+    if (config.instances > 1 && (this.#o.extraGateways ?? []).length > 0)
+      throw new StackRefusal('REDWIRE_INSTANCES and the extraGateways option cannot be combined: choose one');
+    this.#instances = await this.#pickInstancePorts(config.instances - 1);
+    for (const [i, p] of this.#instances.entries())
+      this.#log(
+        `instance ${i + 2}: gateway on port ${p.port} (admin ${p.adminPort}), user on ${p.userPort}, ` +
+          `auth on ${p.authPort}, user worker metrics on ${p.workerMetricsPort}`,
+      );
     const redisDir = config.dataDir ? path.join(config.dataDir, 'redis') : undefined;
     const pgDir = config.dataDir ? path.join(config.dataDir, 'postgres') : undefined;
     const [redis, cache, postgres] = await Promise.allSettled([
@@ -238,6 +257,13 @@ export class LocalStack {
             avoidPorts: [
               ...stackPorts(config).map((p) => p.port),
               ...(this.#o.extraGateways ?? []).flatMap((g) => [g.port, g.adminPort]),
+              ...this.#instances.flatMap((p) => [
+                p.port,
+                p.adminPort,
+                p.userPort,
+                p.authPort,
+                p.workerMetricsPort,
+              ]),
             ],
           })
         : startRedisServer({ port: config.redisPort, ...(redisDir ? { dataDir: redisDir } : {}) }),
@@ -289,7 +315,10 @@ export class LocalStack {
     this.#throwIfStopping();
 
     const runnerSpecs = withGatewayReplicas(
-      serviceSpecs(config, this.#stateRedis(), urls.cacheRedis, urls.database),
+      withInstances(
+        serviceSpecs(config, this.#stateRedis(), urls.cacheRedis, urls.database),
+        this.#instances,
+      ),
       this.#o.extraGateways ?? [],
     );
     for (const notice of settingNotices(
@@ -369,6 +398,31 @@ export class LocalStack {
       }
     }
     if (taken.length > 0) throw new StackRefusal(taken.join('\n'));
+  }
+
+  /** Free ports for `count` more instances, none of them one the stack was told to use. */
+  async #pickInstancePorts(count: number): Promise<InstancePorts[]> {
+    const taken = new Set(stackPorts(this.#config).map((p) => p.port));
+    if (this.#config.redisTopology === 'cluster') taken.add(this.#config.redisPort + 10000);
+    const pick = async (): Promise<number> => {
+      for (;;) {
+        const port = await freePort();
+        if (!taken.has(port)) {
+          taken.add(port);
+          return port;
+        }
+      }
+    };
+    const instances: InstancePorts[] = [];
+    for (let i = 0; i < count; i++)
+      instances.push({
+        port: await pick(),
+        adminPort: await pick(),
+        userPort: await pick(),
+        authPort: await pick(),
+        workerMetricsPort: await pick(),
+      });
+    return instances;
   }
 
   /**

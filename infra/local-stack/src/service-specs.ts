@@ -133,6 +133,70 @@ export function withGatewayReplicas(specs: ServiceSpec[], extra: readonly Gatewa
   ];
 }
 
+/** The ports of one more instance of every service (REDWIRE_INSTANCES > 1). */
+export interface InstancePorts extends GatewayPorts {
+  readonly userPort: number;
+  readonly authPort: number;
+  readonly workerMetricsPort: number;
+}
+
+/**
+ * Instance i (2, 3, …) of every service: `user-i`, `user-worker-i`, `auth-i`, `gateway-i`, each the first
+ * instance's spec on its own ports. Gateway i calls user i and auth i, auth i calls user i (a 1:1 pairing:
+ * every instance shares the same Redis and PostgreSQL, so no pairing sees other data than another).
+ */
+export function withInstances(specs: ServiceSpec[], extra: readonly InstancePorts[]): ServiceSpec[] {
+  if (extra.length === 0) return specs;
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const more = extra.flatMap((ports, i): ServiceSpec[] => {
+    const n = i + 2;
+    const userUrl = `http://127.0.0.1:${ports.userPort}`;
+    const authUrl = `http://127.0.0.1:${ports.authPort}`;
+    const changes: Record<string, { env: Record<string, string>; readyUrl: string }> = {
+      [STACK_PROCESS.user]: { env: { PORT: String(ports.userPort) }, readyUrl: `${userUrl}/readyz` },
+      [STACK_PROCESS.worker]: {
+        env: { METRICS_PORT: String(ports.workerMetricsPort) },
+        readyUrl: `http://127.0.0.1:${ports.workerMetricsPort}/healthz`,
+      },
+      [STACK_PROCESS.auth]: {
+        env: { PORT: String(ports.authPort), USER_SERVICE_URL: userUrl },
+        readyUrl: `${authUrl}/readyz`,
+      },
+      [STACK_PROCESS.gateway]: {
+        env: {
+          PORT: String(ports.port),
+          ADMIN_PORT: String(ports.adminPort),
+          USER_SERVICE_URL: userUrl,
+          AUTH_SERVICE_URL: authUrl,
+        },
+        readyUrl: `http://127.0.0.1:${ports.adminPort}/readyz`,
+      },
+    };
+    return Object.entries(changes).flatMap(([name, change]) => {
+      const first = byName.get(name);
+      return first
+        ? [
+            {
+              ...first,
+              name: `${name}-${n}`,
+              env: { ...first.env, ...change.env },
+              readyUrl: change.readyUrl,
+            },
+          ]
+        : [];
+    });
+  });
+  return withGatewayCount([...specs, ...more]);
+}
+
+/** Every gateway gets RATE_LIMIT_INSTANCES = the number of gateways, so the `local` failure mode splits each policy. */
+function withGatewayCount(specs: ServiceSpec[]): ServiceSpec[] {
+  const isGateway = (s: ServiceSpec) =>
+    s.name === STACK_PROCESS.gateway || s.name.startsWith(`${STACK_PROCESS.gateway}-`);
+  const count = String(specs.filter(isGateway).length);
+  return specs.map((s) => (isGateway(s) ? { ...s, env: { ...s.env, RATE_LIMIT_INSTANCES: count } } : s));
+}
+
 /** Runs each service's migration entry point (`dist/migrate.js`), when it has one, before anything starts. */
 export function runMigrations(
   env: Readonly<Record<string, string>>,

@@ -13,6 +13,11 @@ export interface StackConfig {
   readonly redisPort: number;
   /** REDWIRE_REDIS_TOPOLOGY: `single` (default) or `cluster` (the state role as 3 masters + 3 replicas). */
   readonly redisTopology: RedisTopology;
+  /**
+   * REDWIRE_INSTANCES: how many of each service (gateway, user, auth, user worker) run, 1 to 16. The first
+   * instance keeps the configured ports; the others take free ports (the ready line's `gateways=`).
+   */
+  readonly instances: number;
   /** The cache Redis (user profiles): allkeys-lru, never persisted. */
   readonly cacheRedisPort: number;
   readonly postgresPort: number;
@@ -64,11 +69,22 @@ function topology(raw: string | undefined, problems: string[]): RedisTopology {
   return 'single';
 }
 
+function instances(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined || raw === '') return 1;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 16) {
+    problems.push(`REDWIRE_INSTANCES must be a whole number from 1 to 16, got "${raw}"`);
+    return 1;
+  }
+  return value;
+}
+
 export function readStackConfig(env: NodeJS.ProcessEnv): StackConfig {
   const problems: string[] = [];
   const config: StackConfig = {
     redisPort: port(env, 'REDWIRE_REDIS_PORT', 6390, problems),
     redisTopology: topology(env.REDWIRE_REDIS_TOPOLOGY, problems),
+    instances: instances(env.REDWIRE_INSTANCES, problems),
     cacheRedisPort: port(env, 'REDWIRE_CACHE_REDIS_PORT', 6391, problems),
     postgresPort: port(env, 'REDWIRE_POSTGRES_PORT', 5433, problems),
     gatewayPort: port(env, 'REDWIRE_GATEWAY_PORT', 8080, problems),

@@ -1,0 +1,200 @@
+import { pollUntil } from '@redwire/launchers';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Runner, startRunner } from './support/runner';
+
+// The CI smoke of REDWIRE_INSTANCES=2: the real runner with two of every service, on a Redis Cluster (both
+// options combine), and the guarantees that must hold across instances, traffic spread over both gateways.
+
+const json = { 'content-type': 'application/json' };
+const account = { email: `ada-${Date.now()}@example.com`, password: 'correct horse battery staple' };
+
+/** The sum of a counter's samples whose labels contain every one of `labels`, from a `/metrics` URL. */
+async function counterSum(url: string, name: string, labels: readonly string[]): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && labels.every((label) => l.includes(label)))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+/** `redwire_user_db_queries_total{operation="find"}` of one user service, from its /metrics. */
+async function finds(userPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${userPort}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('redwire_user_db_queries_total{') && l.includes('operation="find"'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('the local stack with two instances of every service (REDWIRE_INSTANCES=2)', () => {
+  let stack: Runner;
+  let gateways: string[];
+  let userPorts: number[];
+  let token: string;
+  let userId: string;
+  beforeAll(async () => {
+    // L1 on: a write through one instance must not leave the other's L1 serving the old profile.
+    stack = await startRunner({
+      REDWIRE_INSTANCES: '2',
+      REDWIRE_REDIS_TOPOLOGY: 'cluster',
+      USER_CACHE_L1: 'true',
+    });
+    const others = /gateways=(\S+)/.exec(stack.readyLine)?.[1]?.split(',') ?? [];
+    gateways = [`http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`, ...others];
+    userPorts = [stack.ports.REDWIRE_USER_PORT];
+  }, 120_000);
+  afterAll(() => {
+    if (stack?.service.running) void stack.service.stop('SIGKILL');
+  });
+
+  it('when it is ready, then the ready line keeps its format and names the second gateway in gateways=', async () => {
+    const { ports } = stack;
+    expect(stack.readyLine).toMatch(
+      new RegExp(
+        `^redwire ready: gateway=http://127\\.0\\.0\\.1:${ports.REDWIRE_GATEWAY_PORT} redis=redis://127\\.0\\.0\\.1:${ports.REDWIRE_REDIS_PORT} ` +
+          `postgres=postgres://redwire@127\\.0\\.0\\.1:${ports.REDWIRE_POSTGRES_PORT}/redwire cache=redis://127\\.0\\.0\\.1:${ports.REDWIRE_CACHE_REDIS_PORT} ` +
+          'gateways=http://127\\.0\\.0\\.1:\\d+$',
+      ),
+    );
+    expect(gateways).toHaveLength(2);
+    for (const gateway of gateways) expect((await fetch(`${gateway}/auth/me`)).status).toBe(401);
+  });
+
+  it('when an account registers and logs in through gateway 1, then its token works on gateway 2', async () => {
+    const registered = await fetch(`${gateways[0]}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ ...account, name: 'Ada' }),
+    });
+    expect(registered.status).toBe(201);
+    const login = await fetch(`${gateways[0]}/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
+    expect(login.status).toBe(200);
+    ({
+      token,
+      user: { id: userId },
+    } = (await login.json()) as { token: string; user: { id: string } });
+    expect(
+      (await fetch(`${gateways[1]}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+  });
+
+  it('when a cold profile is read concurrently through both gateways, then the two user services issue exactly one database query', async () => {
+    // The runner announces the ports it picked for instance 2 on stderr.
+    const announced = stack.stderr.map((l) => /instance 2: .* user on (\d+),/.exec(l)?.[1]).find(Boolean);
+    if (announced) userPorts.push(Number(announced));
+    expect(userPorts, 'both user services’ ports').toHaveLength(2);
+    const before = (await Promise.all(userPorts.map(finds))).reduce((a, b) => a + b, 0);
+    const auth = { authorization: `Bearer ${token}` };
+    const reads = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => fetch(`${gateways[i % 2]}/users/${userId}`, { headers: auth })),
+    );
+    expect(reads.map((r) => r.status)).toEqual(Array(16).fill(200));
+    const after = (await Promise.all(userPorts.map(finds))).reduce((a, b) => a + b, 0);
+    expect(after - before).toBe(1);
+  });
+
+  it('when a profile is written through gateway 2, then gateway 1 never reads the old version (L1 on)', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // the user-free bucket refills
+    const auth = { authorization: `Bearer ${token}` };
+    let stale = 0;
+    for (let version = 2; version <= 5; version++) {
+      const bio = `version ${version}`;
+      const write = await fetch(`${gateways[1]}/users/${userId}`, {
+        method: 'PATCH',
+        headers: { ...auth, ...json },
+        body: JSON.stringify({ bio }),
+      });
+      expect(write.status).toBe(200);
+      for (const gateway of [gateways[0], gateways[1]]) {
+        const read = (await (await fetch(`${gateway}/users/${userId}`, { headers: auth })).json()) as {
+          version: number;
+        };
+        if (read.version !== version) stale++;
+      }
+    }
+    expect(stale).toBe(0);
+  });
+
+  it('when writes go through both gateways, then the two workers share the user-cache group and handle each entry exactly once', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // the user-free bucket refills
+    const auth = { authorization: `Bearer ${token}` };
+    for (let i = 0; i < 12; i++) {
+      const write = await fetch(`${gateways[i % 2]}/users/${userId}`, {
+        method: 'PATCH',
+        headers: { ...auth, ...json },
+        body: JSON.stringify({ bio: `shared ${i}` }),
+      });
+      expect(write.status).toBe(200);
+    }
+    const workerPorts = [
+      stack.ports.REDWIRE_WORKER_METRICS_PORT,
+      Number(
+        stack.stderr.map((l) => /instance 2: .*user worker metrics on (\d+)/.exec(l)?.[1]).find(Boolean),
+      ),
+    ];
+    const cluster = new Cluster([{ host: '127.0.0.1', port: stack.ports.REDWIRE_REDIS_PORT }]);
+    try {
+      const stream = 'user:stream:{user-events}';
+      const consumers = (await cluster.xinfo('CONSUMERS', stream, 'user-cache')) as unknown[];
+      expect(consumers, 'one consumer per worker').toHaveLength(2);
+      const handled = () =>
+        Promise.all(
+          workerPorts.map((port) =>
+            counterSum(`http://127.0.0.1:${port}/metrics`, 'redwire_stream_messages_total', [
+              'group="user-cache"',
+              'outcome="acked"',
+            ]),
+          ),
+        );
+      const entries = await cluster.xlen(stream);
+      await pollUntil(async () => (await handled()).reduce((a, b) => a + b, 0) >= entries, {
+        what: 'every entry handled',
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
+      // Exactly once: the acknowledgements of both workers add up to the stream's entries, none twice.
+      expect((await handled()).reduce((a, b) => a + b, 0)).toBe(entries);
+    } finally {
+      cluster.disconnect();
+    }
+  });
+
+  it('when logins from one address are spread over both gateways, then login-ip admits exactly its limit of 10 in all', async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        fetch(`${gateways[i % 2]}/auth/login`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ ...account, password: 'wrong password, counted all the same' }),
+        }),
+      ),
+    );
+    const statuses = attempts.map((r) => r.status);
+    // One login of this address was admitted before (60 s window): 9 more, then 429 on either gateway.
+    expect(statuses.filter((s) => s !== 429)).toHaveLength(9);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(21);
+  });
+
+  it('when the session logs out through gateway 1, then gateway 2 refuses its token within the 1 s bound', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const logout = await fetch(`${gateways[0]}/auth/logout`, { method: 'POST', headers: auth });
+    expect(logout.status).toBe(204);
+    const started = Date.now();
+    await pollUntil(async () => (await fetch(`${gateways[1]}/auth/me`, { headers: auth })).status === 401, {
+      what: 'gateway 2 refusing the revoked token',
+      timeoutMs: 1500,
+      intervalMs: 50,
+    });
+    expect(Date.now() - started).toBeLessThanOrEqual(1500);
+  });
+
+  it('when it gets Ctrl-C (SIGINT), then it exits 0', async () => {
+    void stack.service.stop('SIGINT');
+    expect(await stack.exited).toBe(0);
+  }, 60_000);
+});
