@@ -3,62 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import {
-  freePort,
-  isPortFree,
-  type NodeService,
-  pollUntil,
-  processTree,
-  startNodeService,
-} from '@redwire/launchers';
+import { isPortFree, pollUntil, processTree } from '@redwire/launchers';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STACK_PORT_VARIABLES } from '../src/stack-config';
+import { type Runner, startRunner } from './support/runner';
 
 const repoRoot = path.resolve(__dirname, '../../..');
-const runner = path.join(repoRoot, 'infra/local-stack/dist/main.js');
-
-/** `npm start` as a user runs it: the compiled runner, every port moved to a free one. */
-interface Runner {
-  readonly service: NodeService;
-  readonly pid: number;
-  readonly ports: Record<(typeof STACK_PORT_VARIABLES)[number], number>;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  readonly readyLine: string;
-  /** The runner's exit code. */
-  readonly exited: Promise<number | null>;
-}
-
-async function startRunner(): Promise<Runner> {
-  if (!fs.existsSync(runner)) throw new Error('run `npm run build` before this test: the runner is compiled');
-  const ports = {} as Runner['ports'];
-  for (const name of STACK_PORT_VARIABLES) ports[name] = await freePort();
-  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn' };
-  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
-  delete env.REDWIRE_DATA_DIR;
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const service = await startNodeService({
-    name: 'npm start',
-    entry: runner,
-    env,
-    onLine: (line, stream) => (stream === 'stderr' ? stderr : stdout).push(line),
-    readyLine: /^redwire ready:/,
-    readyTimeoutMs: 90_000,
-    graceMs: 60_000,
-  });
-  return {
-    service,
-    pid: service.pid as number,
-    ports,
-    stdout,
-    stderr,
-    readyLine: service.readyLine as string,
-    exited: service.exited.then((exit) => exit.code),
-  };
-}
 
 /** The runner's child running `entry` (e.g. `services/user/dist/worker.js`), found among its own children. */
 function childRunning(stack: Runner, entry: string): number | undefined {
