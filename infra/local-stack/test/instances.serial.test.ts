@@ -1,7 +1,7 @@
 import { pollUntil } from '@redwire/launchers';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runner, startRunner } from './support/runner';
+import { type Runner, signUp, startRunner } from './support/runner';
 
 // The CI smoke of REDWIRE_INSTANCES=2: the real runner with two of every service, on a Redis Cluster (both
 // options combine), and the guarantees that must hold across instances, traffic spread over both gateways.
@@ -62,22 +62,7 @@ describe('the local stack with two instances of every service (REDWIRE_INSTANCES
   });
 
   it('when an account registers and logs in through gateway 1, then its token works on gateway 2', async () => {
-    const registered = await fetch(`${gateways[0]}/auth/register`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ ...account, name: 'Ada' }),
-    });
-    expect(registered.status).toBe(201);
-    const login = await fetch(`${gateways[0]}/auth/login`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify(account),
-    });
-    expect(login.status).toBe(200);
-    ({
-      token,
-      user: { id: userId },
-    } = (await login.json()) as { token: string; user: { id: string } });
+    ({ id: userId, token } = await signUp(gateways[0] as string, { ...account, name: 'Ada' }));
     expect(
       (await fetch(`${gateways[1]}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status,
     ).toBe(200);

@@ -7,7 +7,7 @@ import { isPortFree, pollUntil, processTree } from '@redwire/launchers';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runner, startRunner } from './support/runner';
+import { type Runner, signUp, startRunner } from './support/runner';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -25,25 +25,6 @@ function childRunning(stack: Runner, entry: string): number | undefined {
 
 const until = <T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000) =>
   pollUntil(probe, { what, timeoutMs, intervalMs: 100 });
-
-async function signUp(gateway: string): Promise<{ id: string; token: string }> {
-  const json = { 'content-type': 'application/json' };
-  const account = { email: `ada-${Date.now()}@example.com`, password: 'correct horse battery staple' };
-  const registered = await fetch(`${gateway}/auth/register`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ ...account, name: 'Ada' }),
-  });
-  expect(registered.status).toBe(201);
-  const login = await fetch(`${gateway}/auth/login`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify(account),
-  });
-  expect(login.status).toBe(200);
-  const body = (await login.json()) as { user: { id: string }; token: string };
-  return { id: body.user.id, token: body.token };
-}
 
 /** A runner started before the describe block's tests and killed after them, whatever happened. */
 function useRunner(): () => Runner {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { isPortFree, pollUntil, processTree } from '@redwire/launchers';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runner, startRunner } from './support/runner';
+import { type Runner, signUp, startRunner } from './support/runner';
 
 // The CI smoke of REDWIRE_REDIS_TOPOLOGY=cluster: the real runner with the state role as a Redis Cluster of
 // 3 masters with 1 replica each, and the README flow through it.
@@ -78,23 +78,14 @@ describe('the local stack on a Redis Cluster (REDWIRE_REDIS_TOPOLOGY=cluster)', 
   });
 
   it('when a cached profile is written, then the next read shows the write; after logout the old token gets 401', async () => {
-    const account = { email: `grace-${Date.now()}@example.com`, password: 'correct horse battery staple' };
-    const registered = await fetch(`${gateway}/auth/register`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ ...account, name: 'Grace' }),
+    const { id: userId, token } = await signUp(gateway, {
+      email: `grace-${Date.now()}@example.com`,
+      password: 'correct horse battery staple',
+      name: 'Grace',
     });
-    expect(registered.status).toBe(201);
-    const login = await fetch(`${gateway}/auth/login`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify(account),
-    });
-    expect(login.status).toBe(200);
-    const { token, user } = (await login.json()) as { token: string; user: { id: string } };
     const auth = { authorization: `Bearer ${token}` };
     const read = async () => {
-      const res = await fetch(`${gateway}/users/${user.id}`, { headers: auth });
+      const res = await fetch(`${gateway}/users/${userId}`, { headers: auth });
       expect(res.status).toBe(200);
       return {
         cache: res.headers.get('x-cache'),
@@ -107,7 +98,7 @@ describe('the local stack on a Redis Cluster (REDWIRE_REDIS_TOPOLOGY=cluster)', 
       [2, 'COBOL'],
       [3, 'compilers'],
     ] as const) {
-      const write = await fetch(`${gateway}/users/${user.id}`, {
+      const write = await fetch(`${gateway}/users/${userId}`, {
         method: 'PATCH',
         headers: { ...auth, ...json },
         body: JSON.stringify({ bio }),
@@ -123,7 +114,7 @@ describe('the local stack on a Redis Cluster (REDWIRE_REDIS_TOPOLOGY=cluster)', 
     // A revocation takes effect within 1 s (docs/api.md), on a cluster as on one node.
     const started = Date.now();
     await pollUntil(
-      async () => (await fetch(`${gateway}/users/${user.id}`, { headers: auth })).status === 401,
+      async () => (await fetch(`${gateway}/users/${userId}`, { headers: auth })).status === 401,
       { what: 'the old token refused', timeoutMs: 1500, intervalMs: 50 },
     );
     expect(Date.now() - started).toBeLessThanOrEqual(1500);

@@ -52,3 +52,36 @@ export async function startRunner(env: Readonly<Record<string, string>> = {}): P
     exited: service.exited.then((exit) => exit.code),
   };
 }
+
+/** An account to register; `signUp` makes one up when none is given. */
+export interface NewAccount {
+  readonly email: string;
+  readonly password: string;
+  readonly name: string;
+}
+
+/** Registers an account through `gateway` and logs it in, as the README's first requests do. */
+export async function signUp(
+  gateway: string,
+  account: NewAccount = {
+    email: `ada-${Date.now()}@example.com`,
+    password: 'correct horse battery staple',
+    name: 'Ada',
+  },
+): Promise<{ id: string; token: string }> {
+  const json = { 'content-type': 'application/json' };
+  const registered = await fetch(`${gateway}/auth/register`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(account),
+  });
+  if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+  const login = await fetch(`${gateway}/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email: account.email, password: account.password }),
+  });
+  if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+  const body = (await login.json()) as { user: { id: string }; token: string };
+  return { id: body.user.id, token: body.token };
+}
