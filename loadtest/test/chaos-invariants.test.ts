@@ -135,6 +135,24 @@ describe('checkAdmissions', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('when the state Redis restarted from its append-only file, then its admissions are judged per incarnation', () => {
+    // anon-ip: burst 40, 20/s. Two bursts of 40 decided by Redis 100 ms apart exceed one bound, not two.
+    const byRedis = (t: number) => rec({ kind: 'probe-anon', start: t, end: t + 1, status: 200 });
+    const records = [
+      ...Array.from({ length: 40 }, (_, i) => byRedis(i)),
+      ...Array.from({ length: 40 }, (_, i) => byRedis(100 + i)),
+    ];
+    const judged = (stateRedisRestarts: number[]) =>
+      checkAdmissions(records, {
+        gateways: 1,
+        gatewayRestarts: [[]],
+        stateRedisRestarts,
+        epochOf: (ms) => ms,
+      });
+    expect(judged([50]).overAdmitted).toBe(0);
+    expect(judged([]).overAdmitted).toBeGreaterThan(0);
+  });
+
   it('when a closed policy answers without Redis, then any admission is over-admission; 429 and 503 are not admissions', () => {
     const check = checkAdmissions(
       [

@@ -84,7 +84,7 @@ export function slidingWindowExcess(
   return Math.max(0, ...[...perWindow.values()].map((n) => n - limit));
 }
 
-/** Splits one gateway's admissions where it restarted (its in-process limiter starts afresh). */
+/** Splits admissions where the deciding process restarted (a gateway's in-process limiter, or the state Redis). */
 function byIncarnation(admissions: readonly RequestRecord[], restarts: readonly number[]): RequestRecord[][] {
   const cuts = [...restarts].sort((a, b) => a - b);
   const groups: RequestRecord[][] = cuts.map(() => []);
@@ -108,6 +108,12 @@ export function checkAdmissions(
     readonly gateways: number;
     /** Per gateway index: run times at which it was restarted. */
     readonly gatewayRestarts: readonly (readonly number[])[];
+    /**
+     * Run times at which the state Redis started again after a kill. It replays its append-only file,
+     * written with `appendfsync everysec`: a slow fsync lets Redis postpone the write by up to 2 s while
+     * its replies go out, so a crash can lose the last limiter writes and the bound starts over.
+     */
+    readonly stateRedisRestarts?: readonly number[];
     readonly epochOf: (runMs: number) => number;
   },
 ): AdmissionCheck {
@@ -124,7 +130,10 @@ export function checkAdmissions(
     let excessLocal = 0;
     let bound: string;
     if (spec.algorithm === 'gcra') {
-      excessRedis = gcraExcess(redis, spec.limit / spec.periodMs, spec.burst);
+      excessRedis = 0;
+      for (const group of byIncarnation(redis, options.stateRedisRestarts ?? [])) {
+        excessRedis += gcraExcess(group, spec.limit / spec.periodMs, spec.burst);
+      }
       const n = options.gateways;
       const localBurst = Math.max(1, Math.ceil(spec.burst / n));
       for (let g = 0; g < n; g++) {
@@ -137,13 +146,16 @@ export function checkAdmissions(
       }
       const perGateway = Number((spec.limit / n).toFixed(2));
       bound =
-        `Redis: ≤ ${spec.burst} + ${spec.limit}/${spec.periodMs / 1000} s × span; ` +
+        `Redis (each incarnation): ≤ ${spec.burst} + ${spec.limit}/${spec.periodMs / 1000} s × span; ` +
         `local (each of ${n} gateways): ≤ ${localBurst} + ${perGateway}/${spec.periodMs / 1000} s × span`;
     } else {
-      excessRedis = slidingWindowExcess(redis, options.epochOf, spec.periodMs, spec.limit);
+      excessRedis = 0;
+      for (const group of byIncarnation(redis, options.stateRedisRestarts ?? [])) {
+        excessRedis += slidingWindowExcess(group, options.epochOf, spec.periodMs, spec.limit);
+      }
       // A closed policy admits nothing it could not check.
       excessLocal = local.length + open.length;
-      bound = `Redis: ≤ ${spec.limit} per ${spec.periodMs / 1000} s window; without Redis: none (closed)`;
+      bound = `Redis (each incarnation): ≤ ${spec.limit} per ${spec.periodMs / 1000} s window; without Redis: none (closed)`;
     }
     probes.push({
       probe,
