@@ -137,11 +137,13 @@ describe('references in the repository', () => {
   });
 
   it('when a file names a document kept outside the repository, then it is reported', () => {
+    // The planted names are put together at run time, so this file itself points no reader outside.
+    const doc = (name: string) => `${name}.md`;
     const files = new Map([
-      ['src/a.ts', '// The only place this reads the environment (STYLE.md 4).'],
-      ['src/b.ts', '/** The body limit of API.md. */'],
-      ['src/c.ts', '// see /work/shared/research/aesthetics.md'],
-      ['src/d.ts', '// measured in ENVIRONMENT.md'],
+      ['src/a.ts', `// The only place this reads the environment (${doc('STYLE')} 4).`],
+      ['src/b.ts', `/** The body limit of ${doc('API')}. */`],
+      ['src/c.ts', `// see ${['', 'work', 'shared', 'research', doc('aesthetics')].join('/')}`],
+      ['src/d.ts', `// measured in ${doc('ENVIRONMENT')}`],
     ]);
     expect(findBrokenReferences(files, () => false).map((f) => f.file)).toEqual([
       'src/a.ts',
@@ -150,6 +152,9 @@ describe('references in the repository', () => {
       'src/d.ts',
     ]);
   });
+
+  // A link that climbs out of the repository, put together at run time (see above).
+  const OUTSIDE_LINK = ['..', 'outside-docs', 'contract.txt'].join('/');
 
   it('when a Markdown link points at a missing file, a missing heading or outside the repository, then it is reported', () => {
     const files = new Map([
@@ -161,7 +166,7 @@ describe('references in the repository', () => {
           '# Intro',
           '[missing heading](docs/api.md#contract)',
           '[missing file](docs/nope.md)',
-          '[outside](../shared/API.txt)',
+          `[outside](${OUTSIDE_LINK})`,
           '[missing local heading](#nowhere)',
           '```',
           '[in a code block](docs/ignored.md)',
@@ -176,7 +181,7 @@ describe('references in the repository', () => {
         problem: 'links "docs/api.md#contract": docs/api.md has no heading #contract',
       },
       { file: 'README.md', line: 4, problem: 'links "docs/nope.md": no file docs/nope.md' },
-      { file: 'README.md', line: 5, problem: 'links "../shared/API.txt", outside the repository' },
+      { file: 'README.md', line: 5, problem: `links "${OUTSIDE_LINK}", outside the repository` },
       { file: 'README.md', line: 6, problem: 'links "#nowhere": README.md has no heading #nowhere' },
     ]);
   });
