@@ -108,4 +108,18 @@ describe('processCpuSeconds', () => {
     expect(processCpuSeconds(process.pid)).toBeGreaterThan(before);
     expect(processCpuSeconds(2 ** 22 + 12345)).toBe(0);
   });
+
+  it('when the process runs for less than one clock tick, then its time still grows (nanoseconds, not ticks)', () => {
+    // 2 ms of work is a fifth of a /proc/<pid>/stat tick: read in ticks, most such windows show 0.
+    let grew = 0;
+    for (let i = 0; i < 10; i++) {
+      const before = processCpuSeconds(process.pid);
+      const until = performance.now() + 2;
+      let x = 0;
+      while (performance.now() < until) x += Math.sqrt(x + 1);
+      expect(x).toBeGreaterThan(0);
+      if (processCpuSeconds(process.pid) > before) grew++;
+    }
+    expect(grew).toBe(10);
+  });
 });

@@ -2,30 +2,43 @@ import fs from 'node:fs';
 import { processTree } from '@redwire/launchers';
 
 /**
- * Linux reports /proc/<pid>/stat times in USER_HZ ticks, 100 per second on every mainstream build: a
- * measured window must hold far more than 10 ms of a process's CPU to be read to a few per cent.
+ * Linux reports /proc/<pid>/stat times in USER_HZ ticks, 100 per second on every mainstream build: a window
+ * holding a few ticks of a process's CPU may read 0 (CI saw PostgreSQL's 500 cache misses read 0). The
+ * scheduler's own run time in /proc/<pid>/schedstat is in nanoseconds, so a live process is read from there
+ * when the kernel has it; the ticks remain for kernels without it and for reaped children (stat only).
  */
 const TICKS_PER_SECOND = 100;
 
+function readProc(pid: number, file: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first field of /proc/<pid>/schedstat: time spent on a CPU, nanoseconds; undefined without it. */
+function scheduledSeconds(pid: number): number | undefined {
+  const text = readProc(pid, 'schedstat');
+  const ns = text === undefined ? Number.NaN : Number(text.split(' ')[0]);
+  return Number.isFinite(ns) ? ns / 1e9 : undefined;
+}
+
 /**
- * utime + stime of one process in seconds (from /proc/<pid>/stat), 0 when it is gone; with `reaped`, plus
- * the time of its children that exited and were waited for (cutime + cstime).
+ * CPU seconds of one process (its own run time), 0 when it is gone; with `reaped`, plus the time of its
+ * children that exited and were waited for (cutime + cstime, ticks: the only record of them).
  */
 export function processCpuSeconds(pid: number, reaped = false): number {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 0;
-  }
+  const stat = readProc(pid, 'stat');
+  if (stat === undefined) return 0;
   // "<pid> (<comm>) <state> …": comm may hold spaces and parentheses, so split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of the line (utime, stime) are 11 and 12 after the state (field 3).
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  const children = reaped ? Number(fields[13]) + Number(fields[14]) : 0;
-  if (!Number.isFinite(utime + stime + children)) throw new Error(`/proc/${pid}/stat: unreadable`);
-  return (utime + stime + children) / TICKS_PER_SECOND;
+  // Fields 14–17 of the line (utime, stime, cutime, cstime) are 11–14 after the state (field 3).
+  const ticks = (i: number) => Number(fields[i]) / TICKS_PER_SECOND;
+  const own = scheduledSeconds(pid) ?? ticks(11) + ticks(12);
+  const children = reaped ? ticks(13) + ticks(14) : 0;
+  if (!Number.isFinite(own + children)) throw new Error(`/proc/${pid}/stat: unreadable`);
+  return own + children;
 }
 
 /**
