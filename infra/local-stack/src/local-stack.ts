@@ -330,7 +330,7 @@ export class LocalStack {
     const specs = runnerSpecs.map((spec) => ({
       ...spec,
       env: {
-        ...serviceEnvironment(config.env, spec.env),
+        ...serviceEnvironment(config.env, spec.env, spec.name),
         ...this.#o.serviceEnv,
         ...this.#o.serviceEnvFor?.[spec.name],
       },

@@ -33,14 +33,24 @@ export const RUNNER_OWNED: Readonly<Record<string, string>> = {
   RATE_LIMIT_INSTANCES: 'with several gateways, each gets their number',
 };
 
-/** A service's environment: the runner's, minus the settings the runner sets, plus its defaults and those. */
+/**
+ * A service's environment: the runner's, minus the settings the runner sets, plus its defaults and those.
+ * `process` (its supervisor name: `gateway`, `gateway-2`, …) becomes the OTel resource's
+ * `service.instance.id`: instances of one service share their service name in traces (the OTel convention)
+ * and are told apart by it. Put first in OTEL_RESOURCE_ATTRIBUTES, so one the environment sets wins.
+ */
 export function serviceEnvironment(
   passed: Readonly<Record<string, string>>,
   runnerSet: Readonly<Record<string, string>>,
+  process: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(passed)) if (!(key in RUNNER_OWNED)) env[key] = value;
   for (const [key, value] of Object.entries(RUNNER_DEFAULTS)) if (!env[key]) env[key] = value;
+  const resource = env.OTEL_RESOURCE_ATTRIBUTES?.trim();
+  env.OTEL_RESOURCE_ATTRIBUTES = [`service.instance.id=${process}`, ...(resource ? [resource] : [])].join(
+    ',',
+  );
   return Object.assign(env, runnerSet);
 }
 

@@ -1,4 +1,5 @@
 import { pollUntil } from '@redwire/launchers';
+import { type OtlpReceiver, startOtlpReceiver } from '@redwire/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runner, signUp, startRunner } from './support/runner';
@@ -29,23 +30,29 @@ async function finds(userPort: number): Promise<number> {
 
 describe('the local stack with two instances of every service (REDWIRE_INSTANCES=2)', () => {
   let stack: Runner;
+  let receiver: OtlpReceiver;
   let gateways: string[];
   let userPorts: number[];
   let token: string;
   let userId: string;
   beforeAll(async () => {
+    receiver = await startOtlpReceiver();
     // L1 on: a write through one instance must not leave the other's L1 serving the old profile.
     stack = await startRunner({
       REDWIRE_INSTANCES: '2',
       REDWIRE_REDIS_TOPOLOGY: 'cluster',
       USER_CACHE_L1: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
     });
     const others = /gateways=(\S+)/.exec(stack.readyLine)?.[1]?.split(',') ?? [];
     gateways = [`http://127.0.0.1:${stack.ports.REDWIRE_GATEWAY_PORT}`, ...others];
     userPorts = [stack.ports.REDWIRE_USER_PORT];
   }, 120_000);
-  afterAll(() => {
+  afterAll(async () => {
     if (stack?.service.running) void stack.service.stop('SIGKILL');
+    await receiver?.close();
   });
 
   it('when it is ready, then the ready line keeps its format and names the second gateway in gateways=', async () => {
@@ -163,6 +170,16 @@ describe('the local stack with two instances of every service (REDWIRE_INSTANCES
     // One login of this address was admitted before (60 s window): 9 more, then 429 on either gateway.
     expect(statuses.filter((s) => s !== 429)).toHaveLength(9);
     expect(statuses.filter((s) => s === 429)).toHaveLength(21);
+  });
+
+  it('when both gateways served requests, then their spans share the service name and differ in service.instance.id', async () => {
+    const gatewaySpans = (spans: readonly { serviceName: string | undefined }[]) =>
+      spans.filter((s) => s.serviceName === 'redwire-gateway');
+    const instances = (
+      spans: readonly { serviceName: string | undefined; resource: Record<string, unknown> }[],
+    ) => new Set(gatewaySpans(spans).map((s) => s.resource['service.instance.id']));
+    const spans = await receiver.waitFor((all) => instances(all).size >= 2, 10_000);
+    expect(instances(spans)).toEqual(new Set(['gateway', 'gateway-2']));
   });
 
   it('when the session logs out through gateway 1, then gateway 2 refuses its token within the 1 s bound', async () => {
