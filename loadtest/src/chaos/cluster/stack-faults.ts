@@ -105,7 +105,7 @@ const masterKill: Fault = {
         everySlotBoundMs: bound,
         action:
           `SIGKILL ${name} (pid ${pid}, master of the user-events stream's slot on ${victim.address}); every slot ` +
-          `answered again ${Math.round(endedAt - injectedAt)} ms later (its replica ${victim.replicas.join(', ')} promoted ` +
+          `answered again ${Math.round(endedAt - injectedAt)} ms later (its replica ${victim.replicas.map((r) => processOf(cluster, r)).join(', ')} promoted ` +
           `after the ${cluster.nodeTimeoutMs / 1000} s node timeout); then started again on its AOF, a replica ` +
           `${Math.round(rejoinedAt - endedAt)} ms after that`,
       };

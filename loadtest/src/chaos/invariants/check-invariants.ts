@@ -61,11 +61,13 @@ export async function checkInvariants(input: InvariantInputs): Promise<Invariant
           .filter((e) => e.type === 'started' && e.restart && e.name === name)
           .map((e) => e.at),
       ),
-      stateRedisRestarts: input.limiterRestartsAtStateRedisRestart
-        ? input.events.events
-            .filter((e) => e.type === 'started' && e.restart && e.name === 'redis')
-            .map((e) => e.at)
-        : [],
+      ...(input.limiterRestartsAtStateRedisRestart
+        ? {
+            stateRedisRestarts: input.events.events
+              .filter((e) => e.type === 'started' && e.restart && e.name === 'redis')
+              .map((e) => e.at),
+          }
+        : {}),
       epochOf: (ms) => input.epochAtStart + ms,
     }),
   };
