@@ -426,6 +426,14 @@ export class LocalStack {
   }
 
   /**
+   * The state Redis's supervised processes and where each listens (`127.0.0.1:port`), in the order of
+   * `urls.redisClusterNodes`: what a fault injector needs to kill the node that serves a given key.
+   */
+  get stateRedisProcesses(): readonly { readonly name: string; readonly address: string }[] {
+    return this.#stateServers().map(([name, server]) => ({ name, address: `127.0.0.1:${server.port}` }));
+  }
+
+  /**
    * The state Redis's processes with their supervisor names: `redis`, and with the cluster topology
    * `redis-2` … `redis-6` for the other nodes (masters first).
    */

@@ -1,3 +1,4 @@
+import type { WaitCost, WriteLoss } from './cluster/cluster-failover';
 import type { FaultId } from './faults';
 
 /** `loadtest/results/chaos.json`. Times are ms since the run's start unless named `…At` with an ISO date. */
@@ -20,6 +21,17 @@ export interface ChaosReport {
   readonly supervisorEvents: readonly { readonly at: number; readonly text: string }[];
   /** Faults that were not injected, and why (e.g. the network partition hook). */
   readonly notRun: readonly { readonly id: string; readonly reason: string }[];
+  /** With `--topology cluster`: the state cluster, and what `WAIT 1` costs a write on it. */
+  readonly stateCluster?: StateClusterReport;
+}
+
+export interface StateClusterReport {
+  readonly masters: number;
+  readonly replicasPerMaster: number;
+  /** cluster-node-timeout as the nodes report it. */
+  readonly nodeTimeoutMs: number;
+  /** A session-shaped write alone and followed by `WAIT 1 100`, measured before the load started. */
+  readonly waitCost: WaitCost;
 }
 
 export interface ChaosMachine {
@@ -37,6 +49,8 @@ export interface ChaosMachine {
 
 export interface ChaosSettings {
   readonly mode: 'full' | 'short';
+  /** The state Redis: one node, or a Redis Cluster (3 masters, 1 replica each). */
+  readonly topology: 'single' | 'cluster';
   readonly users: number;
   readonly anonymous: number;
   readonly userIntervalMs: number;
@@ -115,6 +129,11 @@ export interface FaultResult {
    * recovery window's last second.
    */
   readonly recoveryMs: number | null;
+  /** Cluster faults: from the fault until all 16384 slots had a master answering a write again. */
+  readonly everySlotAnsweringMs?: number;
+  readonly everySlotBoundMs?: number;
+  /** Cluster faults: what a writer into the failing master's slots had acknowledged and then lost. */
+  readonly writeLoss?: WriteLoss;
 }
 
 export interface Invariants {

@@ -4,7 +4,8 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEGRADED_HEADER, DEGRADED_SESSIONS } from '@redwire/contracts';
 import { LocalStack, readStackConfig, STACK_PROCESS } from '@redwire/local-stack';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '@redwire/redis-kit';
+import type { Queue } from 'bullmq';
 import pg from 'pg';
 import { type SignedInUser, signUpUsers } from '../traffic/accounts';
 import { LoadDriver } from '../traffic/load-driver';
@@ -13,11 +14,13 @@ import { LoopbackClient } from '../traffic/loopback-client';
 import type { RequestRecord } from '../traffic/request-record';
 import { runFiles, serverVersions, stackEnvironment } from '../traffic/stack-environment';
 import type { ChaosOptions } from './chaos.options';
-import type { ChaosMachine, ChaosReport, FaultResult } from './chaos-report.types';
+import type { ChaosMachine, ChaosReport, FaultResult, StateClusterReport } from './chaos-report.types';
+import { CLUSTER_FAULT_IDS } from './cluster/stack-faults';
+import { describeStateCluster, stateRedisClient } from './cluster/state-cluster';
 import { FAULT_IDS, FAULTS, type FaultContext, type FaultId } from './faults';
 import { checkInvariants } from './invariants/check-invariants';
 import { markEvents } from './invariants/event-delivery';
-import { markJobs } from './invariants/job-effects';
+import { markJobs, openInvalidationQueue } from './invariants/job-effects';
 import { PartitionProxy } from './partition-proxy';
 import { faultResult, type PhaseWindow, phaseStats, timeline } from './phase-stats';
 import { describeEvent, SupervisorLog } from './supervisor-log';
@@ -42,6 +45,23 @@ async function machineInfo(urls: {
 const PARTITIONABLE_GATEWAY = `${STACK_PROCESS.gateway}-3`;
 /** Gateways the load balancer spreads clients over (the first two). */
 const BALANCED_GATEWAYS = 2;
+
+/** What the report says of the faults this run did not inject. */
+function notRun(options: ChaosOptions): ChaosReport['notRun'] {
+  const known: readonly FaultId[] = options.topology === 'cluster' ? CLUSTER_FAULT_IDS : FAULT_IDS;
+  const skipped = known
+    .filter((id) => !options.faults.includes(id))
+    .map((id) => ({ id, reason: 'not selected (--only)' }));
+  if (options.topology === 'cluster')
+    skipped.push({
+      id: 'gateway-partition',
+      reason:
+        'no cluster equivalent: the partition link is one TCP proxy in front of one Redis port, and a gateway ' +
+        'reaches a cluster on every node (its client follows MOVED redirects), so neither the link ' +
+        'nor the third gateway it needs runs here; the single-node run covers the partition',
+    });
+  return skipped;
+}
 
 /** A fault's window before its requests are counted. */
 type InjectedFault = Omit<FaultResult, 'failed' | 'firstFailureAt' | 'lastFailureAt' | 'recoveryMs'>;
@@ -88,9 +108,10 @@ async function injectFaults(
 }
 
 /**
- * One chaos run: starts the local stack (state Redis persisted with its AOF, a second gateway), signs up
- * the users, drives steady load while injecting each fault in turn, lets the backlog drain, then checks
- * the invariants. Everything it started is stopped before it returns or throws.
+ * One chaos run: starts the local stack (state Redis persisted with its AOF, a second gateway; with the
+ * cluster topology the state role on a 3 + 3 Redis Cluster instead), signs up the users, drives steady load
+ * while injecting each fault in turn, lets the backlog drain, then checks the invariants. Everything it
+ * started is stopped before it returns or throws.
  */
 export async function runChaos(
   options: ChaosOptions,
@@ -99,18 +120,27 @@ export async function runChaos(
 ): Promise<ChaosReport> {
   const startedAt = new Date();
   const { dataDir, owned: ownDataDir, logFile } = runFiles('chaos', startedAt, options.dataDir);
-  // Two gateways share the load; a third, idle until the partition fault, reaches Redis through a link.
-  const { env, extraGateways } = await stackEnvironment(process.env, dataDir, 2);
+  const cluster = options.topology === 'cluster';
+  // Two gateways share the load; on a single node a third, idle until the partition fault, reaches Redis
+  // through a link (a cluster has no such link: notRun says why).
+  const { env, extraGateways } = await stackEnvironment(
+    process.env,
+    dataDir,
+    cluster ? 1 : 2,
+    options.topology,
+  );
   const stackLog = fs.createWriteStream(logFile);
   const config = readStackConfig(env);
-  const link = await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });
+  const link = cluster
+    ? undefined
+    : await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });
   let t0 = performance.now();
   const clock = () => performance.now() - t0;
   const events = new SupervisorLog();
   let gaveUp: string | undefined;
   const stack = new LocalStack(config, {
     extraGateways,
-    serviceEnvFor: { [PARTITIONABLE_GATEWAY]: { REDIS_URL: `redis://127.0.0.1:${link.port}` } },
+    serviceEnvFor: link ? { [PARTITIONABLE_GATEWAY]: { REDIS_URL: `redis://127.0.0.1:${link.port}` } } : {},
     log: (line) => stackLog.write(`[stack] ${line}\n`),
     relay: (line) => stackLog.write(`${line}\n`),
     supervisor: { clock, onEvent: events.record },
@@ -120,7 +150,8 @@ export async function runChaos(
   });
   const client = new LoopbackClient({ timeoutMs: 10_000 });
   let db: pg.Pool | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
+  let queue: Queue | undefined;
   try {
     log(`starting the stack (data in ${dataDir}, its log in ${logFile})`);
     signal?.addEventListener('abort', () => void stack.stop(), { once: true });
@@ -128,11 +159,19 @@ export async function runChaos(
     const urls = stack.urls;
     const gatewayPorts = urls.gateways.map((u) => Number(new URL(u).port));
     db = new pg.Pool({ connectionString: urls.database, max: 2 });
-    redis = new Redis(urls.redis, { maxRetriesPerRequest: 3 });
-    redis.on('error', () => {});
+    redis = stateRedisClient(urls);
+    queue = openInvalidationQueue(redis);
     const machine = await machineInfo(urls);
+    let stateCluster: StateClusterReport | undefined;
+    if (urls.redisClusterNodes) {
+      log('measuring a session write on the state cluster alone and followed by WAIT 1 100');
+      stateCluster = await describeStateCluster(
+        urls.redisClusterNodes,
+        options.mode === 'short' ? 200 : 1000,
+      );
+    }
     const eventMark = await markEvents(db, redis);
-    const jobMark = await markJobs(urls.redis);
+    const jobMark = await markJobs(queue);
 
     const addresses = new LoopbackAddresses();
     const runId = randomBytes(4).toString('hex');
@@ -170,7 +209,7 @@ export async function runChaos(
     const epochAtStart = Date.now();
     driver.start();
     log(
-      `load running: ${users.length} users every ${options.userIntervalMs} ms over ${BALANCED_GATEWAYS} gateways (a third for the partition)`,
+      `load running: ${users.length} users every ${options.userIntervalMs} ms over ${BALANCED_GATEWAYS} gateways${link ? ' (a third for the partition)' : ''}`,
     );
     const windows: PhaseWindow[] = [
       {
@@ -190,12 +229,24 @@ export async function runChaos(
       downMs: options.downMs,
       secondGateway: `${STACK_PROCESS.gateway}-2`,
       readyUrl: (name) => stack.readyUrl(name),
-      partition: link,
-      partitionable: {
-        name: PARTITIONABLE_GATEWAY,
-        moveIn: () => driver.route(halfOfTheUsers, BALANCED_GATEWAYS),
-        moveBack: () => driver.route(halfOfTheUsers, undefined),
-      },
+      ...(link
+        ? {
+            partition: link,
+            partitionable: {
+              name: PARTITIONABLE_GATEWAY,
+              moveIn: () => driver.route(halfOfTheUsers, BALANCED_GATEWAYS),
+              moveBack: () => driver.route(halfOfTheUsers, undefined),
+            },
+          }
+        : {}),
+      ...(stateCluster
+        ? {
+            stateCluster: {
+              nodes: stack.stateRedisProcesses,
+              nodeTimeoutMs: stateCluster.nodeTimeoutMs,
+            },
+          }
+        : {}),
     };
     const injected = await injectFaults(options, context, log, () => gaveUp, signal);
     windows.push(...injected.windows);
@@ -219,10 +270,11 @@ export async function runChaos(
       users: [...users, probeUser],
       db,
       redis,
-      redisUrl: urls.redis,
+      queue,
+      limiterRestartsAtStateRedisRestart: !cluster,
       client,
       gatewayPort: gatewayPorts[0] as number,
-      gatewayNames: [STACK_PROCESS.gateway, context.secondGateway, PARTITIONABLE_GATEWAY],
+      gatewayNames: [STACK_PROCESS.gateway, context.secondGateway, ...(link ? [PARTITIONABLE_GATEWAY] : [])],
       events,
       eventMark,
       jobMark,
@@ -238,6 +290,7 @@ export async function runChaos(
       machine: { ...machine, loadAverageEnd: os.loadavg()[0] ?? 0 },
       settings: {
         mode: options.mode,
+        topology: options.topology,
         users: options.users,
         anonymous: options.anonymous,
         userIntervalMs: options.userIntervalMs,
@@ -259,17 +312,16 @@ export async function runChaos(
         const text = describeEvent(e);
         return text && e.at >= 0 ? [{ at: Math.round(e.at), text }] : [];
       }),
-      notRun: FAULT_IDS.filter((id) => !options.faults.includes(id)).map((id) => ({
-        id,
-        reason: 'not selected (--only)',
-      })),
+      notRun: notRun(options),
+      ...(stateCluster ? { stateCluster } : {}),
     };
   } finally {
     client.close();
+    await queue?.close().catch(() => {});
     redis?.disconnect();
     await db?.end().catch(() => {});
     await stack.stop();
-    await link.close();
+    await link?.close();
     stackLog.end();
     if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }

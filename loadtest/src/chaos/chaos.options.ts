@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { positiveOption, readOptions } from '../cli-support';
+import { CLUSTER_FAULT_IDS } from './cluster/stack-faults';
 import { FAULT_IDS, type FaultId } from './faults';
 
 /** The assumed per-request budget for dependency work (REQUEST_BUDGET of the user and auth services). */
@@ -10,6 +11,11 @@ export const DEADLINE_MARGIN_MS = 250;
 /** What `npm run chaos` was asked to do. */
 export interface ChaosOptions {
   readonly mode: 'full' | 'short';
+  /**
+   * The state Redis: one node (the single-node faults, reports `chaos.*`), or the 3 + 3 Redis Cluster of
+   * `REDWIRE_REDIS_TOPOLOGY=cluster` (its failover faults, reports `chaos-cluster.*`). @default single
+   */
+  readonly topology: 'single' | 'cluster';
   /** Signed-in users driving load (plus one probe user). */
   readonly users: number;
   /** Anonymous readers, each on its own address. */
@@ -68,13 +74,14 @@ export const USAGE = `npm run chaos [-- options]
   --down S             seconds a killed Redis/PostgreSQL stays down before its restart (default ${FULL.downMs / 1000})
   --recovery S         seconds of load after each fault (default ${FULL.recoveryMs / 1000})
   --only a,b           only these faults, in this order; ids: ${FAULT_IDS.join(', ')}
+                       (with --topology cluster: ${CLUSTER_FAULT_IDS.join(', ')})
   --request-budget MS  the services' REQUEST_BUDGET (default ${DEFAULT_REQUEST_BUDGET_MS}); hung = slower than budget + ${DEADLINE_MARGIN_MS} ms
   --hung-after MS      the hung threshold itself (overrides --request-budget)
   --out DIR            results folder (default loadtest/results)
   --data-dir DIR       keep Redis/PostgreSQL data here (default: REDWIRE_DATA_DIR, else a temporary folder)
   --records FILE       also write every request as a JSON line (kind, gateway, start, end, status, code…)
-  --topology cluster   instead: the state Redis Cluster's failover faults (also CHAOS_TOPOLOGY=cluster),
-                       written to chaos-cluster.{json,md} (loadtest/README.md)
+  --topology cluster   the state Redis on a 3 + 3 Redis Cluster (also CHAOS_TOPOLOGY=cluster): its failover
+                       faults under the same load, written to chaos-cluster.{json,md} (loadtest/README.md)
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second gateway takes
 REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT.
 `;
@@ -87,7 +94,8 @@ export function parseChaosOptions(
 ): ChaosOptions {
   let short = env.CHAOS_SHORT === '1' || env.CHAOS_SHORT === 'true';
   const given: Partial<Record<'users' | 'freezeMs' | 'downMs' | 'recoveryMs', number>> = {};
-  let faults: FaultId[] = [...FAULT_IDS];
+  let topology: ChaosOptions['topology'] = env.CHAOS_TOPOLOGY === 'cluster' ? 'cluster' : 'single';
+  let only: string[] | undefined;
   let requestBudgetMs = DEFAULT_REQUEST_BUDGET_MS;
   let hungAfterMs: number | undefined;
   let outDir = path.join(repoRoot, 'loadtest', 'results');
@@ -104,17 +112,24 @@ export function parseChaosOptions(
     else if (arg === '--out') outDir = path.resolve(value());
     else if (arg === '--data-dir') dataDir = path.resolve(value());
     else if (arg === '--records') recordsFile = path.resolve(value());
-    else if (arg === '--only') {
-      const ids = value().split(',').filter(Boolean);
-      const unknown = ids.filter((id) => !(FAULT_IDS as readonly string[]).includes(id));
-      if (unknown.length > 0) throw new Error(`unknown fault ${unknown.join(', ')}\n${USAGE}`);
-      faults = ids as FaultId[];
+    else if (arg === '--only') only = value().split(',').filter(Boolean);
+    else if (arg === '--topology') {
+      const v = value();
+      if (v !== 'single' && v !== 'cluster')
+        throw new Error(`--topology must be single or cluster\n${USAGE}`);
+      topology = v;
     } else return false;
     return true;
   });
+  const known: readonly string[] = topology === 'cluster' ? CLUSTER_FAULT_IDS : FAULT_IDS;
+  const unknown = (only ?? []).filter((id) => !known.includes(id));
+  if (unknown.length > 0)
+    throw new Error(`unknown fault ${unknown.join(', ')} for the ${topology} topology\n${USAGE}`);
+  const faults = (only ?? known) as FaultId[];
   const base = short ? SHORT : FULL;
   return {
     mode: short ? 'short' : 'full',
+    topology,
     users: given.users ?? base.users,
     anonymous: base.anonymous,
     userIntervalMs: 250,

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForReady } from '@redwire/launchers';
 import { STACK_PROCESS, type Supervisor } from '@redwire/local-stack';
+import type { WriteLoss } from './cluster/cluster-failover';
+import { CLUSTER_FAULTS, type ClusterFaultId } from './cluster/stack-faults';
 import type { PartitionProxy } from './partition-proxy';
 import type { SupervisorLog } from './supervisor-log';
 
-/** The faults `npm run chaos` injects, in this order by default. */
+/** The faults `npm run chaos` injects on the single-node state Redis, in this order by default. */
 export const FAULT_IDS = [
   'redis-freeze',
   'redis-kill',
@@ -18,7 +20,16 @@ export const FAULT_IDS = [
   'gateway-partition',
 ] as const;
 
-export type FaultId = (typeof FAULT_IDS)[number];
+/** A fault of either topology (the state cluster's: `CLUSTER_FAULT_IDS`). */
+export type FaultId = (typeof FAULT_IDS)[number] | ClusterFaultId;
+
+/** The state Redis Cluster as the cluster faults see it (`--topology cluster`). */
+export interface StateClusterContext {
+  /** Every node: its supervisor process name and its `127.0.0.1:port`. */
+  readonly nodes: readonly { readonly name: string; readonly address: string }[];
+  /** Its cluster-node-timeout: how long a master may be unreachable before its replica takes over. */
+  readonly nodeTimeoutMs: number;
+}
 
 /** What a fault needs from the run. */
 export interface FaultContext {
@@ -32,14 +43,16 @@ export interface FaultContext {
   readonly secondGateway: string;
   /** What answers 200 once a service can serve again. */
   readonly readyUrl: (name: string) => string | undefined;
-  /** The link between the partitionable gateway and the state Redis. */
-  readonly partition: PartitionProxy;
+  /** The link between the partitionable gateway and the state Redis (single-node topology only). */
+  readonly partition?: PartitionProxy;
   /**
    * The gateway behind that link, idle until `moveIn()` sends half of the signed-in users to it (as a load
    * balancer would); `moveBack()` returns them. Only this gateway reaches Redis through the link, so no
    * other fault is measured through it.
    */
-  readonly partitionable: { readonly name: string; moveIn(): void; moveBack(): void };
+  readonly partitionable?: { readonly name: string; moveIn(): void; moveBack(): void };
+  /** With the cluster topology: its nodes (the single-node faults do not apply there). */
+  readonly stateCluster?: StateClusterContext;
 }
 
 /** When a fault was in force: from its injection to the moment the process was back (or thawed). */
@@ -48,6 +61,12 @@ export interface FaultWindow {
   readonly endedAt: number;
   /** What exactly was done, for the report. */
   readonly action: string;
+  /** Cluster faults: from the fault until all 16384 slots had a master answering a write again. */
+  readonly everySlotAnsweringMs?: number;
+  /** Cluster faults: the bound on that (detection, election, room for a loaded machine). */
+  readonly everySlotBoundMs?: number;
+  /** Cluster faults: what a writer into the failing master's slots had acknowledged and then lost. */
+  readonly writeLoss?: WriteLoss;
 }
 
 export interface Fault {
@@ -147,6 +166,7 @@ const gatewayPartition: Fault = {
   id: 'gateway-partition',
   title: 'one gateway cut off from the state Redis',
   async run(ctx) {
+    if (!ctx.partition || !ctx.partitionable) throw new Error('no partition link in this run');
     ctx.partitionable.moveIn();
     await sleep(PARTITION_LEAD_MS);
     const injectedAt = ctx.clock();
@@ -163,7 +183,7 @@ const gatewayPartition: Fault = {
     };
   },
   after(ctx) {
-    ctx.partitionable.moveBack();
+    ctx.partitionable?.moveBack();
   },
 };
 
@@ -198,4 +218,5 @@ export const FAULTS: Readonly<Record<FaultId, Fault>> = {
   'auth-kill': killSupervised('auth-kill', 'auth service killed', () => P.auth),
   'gateway-kill': killSupervised('gateway-kill', 'one of two gateways killed', (ctx) => ctx.secondGateway),
   'gateway-partition': gatewayPartition,
+  ...CLUSTER_FAULTS,
 };

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@redwire/launchers';
+import { freeClusterPort, freePort } from '@redwire/launchers';
 import { type GatewayPorts, STACK_PORT_VARIABLES } from '@redwire/local-stack';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
+async function portFrom(env: NodeJS.ProcessEnv, name: string, pair = false): Promise<number> {
   const raw = env[name];
-  return raw ? Number(raw) : freePort();
+  if (raw) return Number(raw);
+  // A cluster node's bus port (+10000) must be free and still a port.
+  return pair ? freeClusterPort() : freePort();
 }
 
 /**
@@ -17,21 +19,24 @@ async function portFrom(env: NodeJS.ProcessEnv, name: string): Promise<number> {
  * (the state Redis with its append-only file), services logging at `warn` unless LOG_LEVEL says otherwise,
  * no admin account unless REDWIRE_ADMIN_EMAIL names one;
  * and the ports of `extraGateways` more gateways (REDWIRE_GATEWAY<n>_PORT / REDWIRE_GATEWAY<n>_ADMIN_PORT
- * for n = 2, 3, …, else free ones).
+ * for n = 2, 3, …, else free ones); with `topology` cluster, the state role on a Redis Cluster.
  */
 export async function stackEnvironment(
   env: NodeJS.ProcessEnv,
   dataDir: string,
   extraGateways = 0,
+  topology: 'single' | 'cluster' = 'single',
 ): Promise<{ env: NodeJS.ProcessEnv; extraGateways: GatewayPorts[] }> {
   const out: NodeJS.ProcessEnv = {
     ...env,
+    REDWIRE_REDIS_TOPOLOGY: topology,
     REDWIRE_DATA_DIR: dataDir,
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     // No admin account: the load needs none, and its creation would hash a password for nothing.
     REDWIRE_ADMIN_EMAIL: env.REDWIRE_ADMIN_EMAIL ?? '',
   };
-  for (const name of STACK_PORT_VARIABLES) out[name] = String(await portFrom(env, name));
+  for (const name of STACK_PORT_VARIABLES)
+    out[name] = String(await portFrom(env, name, topology === 'cluster' && name === 'REDWIRE_REDIS_PORT'));
   const gateways: GatewayPorts[] = [];
   for (let n = 2; n < extraGateways + 2; n++) {
     gateways.push({

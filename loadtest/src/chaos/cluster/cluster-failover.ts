@@ -136,11 +136,17 @@ export class WriteLedger {
   readonly #entries: string[] = [];
   #increments = 0;
   #errors = 0;
+  readonly #pauseMs: number;
   #running: Promise<void> | undefined;
   #stop = false;
 
-  constructor(nodes: readonly string[], tag: string) {
+  /**
+   * `pauseMs` between rounds keeps the writer from taking a core of its own when it runs beside other load
+   * (the full-stack run); 0 writes as fast as one client in a loop does.
+   */
+  constructor(nodes: readonly string[], tag: string, pauseMs = 0) {
     this.#tag = tag;
+    this.#pauseMs = pauseMs;
     this.#cluster = new Cluster(
       nodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) })),
       {
@@ -166,6 +172,7 @@ export class WriteLedger {
           if (id) this.#entries.push(id);
           await this.#cluster.incr(`rl:{${this.#tag}}`);
           this.#increments++;
+          if (this.#pauseMs > 0) await sleep(this.#pauseMs);
         } catch {
           this.#errors++;
           await sleep(50);
@@ -201,6 +208,21 @@ export class WriteLedger {
   close(): void {
     this.#cluster.disconnect();
   }
+}
+
+/** The master (as `address` sees the cluster) whose slots hold `key`. */
+export async function masterServing(address: string, key: string): Promise<ClusterMaster> {
+  const slot = Number(await once(address, (r) => r.call('CLUSTER', 'KEYSLOT', key)));
+  const ranges = (await once(address, (r) => r.call('CLUSTER', 'SLOTS'))) as [
+    number,
+    number,
+    [string, number],
+  ][];
+  const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+  const owner = range ? `${range[2][0]}:${range[2][1]}` : undefined;
+  const master = (await clusterMasters(address)).find((m) => m.address === owner);
+  if (!master) throw new Error(`no master serves slot ${slot} of ${key}`);
+  return master;
 }
 
 /** A hash tag whose slot `master` serves. */

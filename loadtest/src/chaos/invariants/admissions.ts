@@ -111,13 +111,18 @@ export function checkAdmissions(
     /**
      * Run times at which the state Redis started again after a kill. It replays its append-only file,
      * written with `appendfsync everysec`: a slow fsync lets Redis postpone the write by up to 2 s while
-     * its replies go out, so a crash can lose the last limiter writes and the bound starts over.
+     * its replies go out, so a crash can lose the last limiter writes and the bound starts over. Undefined
+     * on a Redis Cluster: a failover keeps the limiter state on the promoted replica, so one bound spans the
+     * run and whatever the replica had not received shows as excess.
      */
     readonly stateRedisRestarts?: readonly number[];
     readonly epochOf: (runMs: number) => number;
   },
 ): AdmissionCheck {
   const probes: ProbeAdmissions[] = [];
+  const redisScope = options.stateRedisRestarts
+    ? 'Redis (each incarnation)'
+    : 'Redis (one state across failovers)';
   for (const probe of Object.keys(PROBED_POLICIES) as Probe[]) {
     const spec = PROBED_POLICIES[probe];
     const sent = records.filter((r) => r.kind === probe);
@@ -146,7 +151,7 @@ export function checkAdmissions(
       }
       const perGateway = Number((spec.limit / n).toFixed(2));
       bound =
-        `Redis (each incarnation): ≤ ${spec.burst} + ${spec.limit}/${spec.periodMs / 1000} s × span; ` +
+        `${redisScope}: ≤ ${spec.burst} + ${spec.limit}/${spec.periodMs / 1000} s × span; ` +
         `local (each of ${n} gateways): ≤ ${localBurst} + ${perGateway}/${spec.periodMs / 1000} s × span`;
     } else {
       excessRedis = 0;
@@ -155,7 +160,7 @@ export function checkAdmissions(
       }
       // A closed policy admits nothing it could not check.
       excessLocal = local.length + open.length;
-      bound = `Redis (each incarnation): ≤ ${spec.limit} per ${spec.periodMs / 1000} s window; without Redis: none (closed)`;
+      bound = `${redisScope}: ≤ ${spec.limit} per ${spec.periodMs / 1000} s window; without Redis: none (closed)`;
     }
     probes.push({
       probe,

@@ -1,5 +1,5 @@
 import { pollUntil } from '@redwire/launchers';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@redwire/redis-kit';
 import type pg from 'pg';
 import type { EventDeliveryCheck } from '../chaos-report.types';
 import { USER_EVENTS_DEAD_LETTER_KEY, USER_EVENTS_GROUPS, USER_EVENTS_STREAM_KEY } from '../stack-names';
@@ -25,7 +25,7 @@ function fieldMap(raw: readonly unknown[]): Map<string, unknown> {
   return fields;
 }
 
-async function streamInfo(redis: Redis): Promise<{ last: string; added: number }> {
+async function streamInfo(redis: RedisClient): Promise<{ last: string; added: number }> {
   try {
     const info = fieldMap((await redis.xinfo('STREAM', USER_EVENTS_STREAM_KEY)) as unknown[]);
     return {
@@ -37,7 +37,7 @@ async function streamInfo(redis: Redis): Promise<{ last: string; added: number }
   }
 }
 
-export async function markEvents(db: pg.Pool, redis: Redis): Promise<EventMark> {
+export async function markEvents(db: pg.Pool, redis: RedisClient): Promise<EventMark> {
   const { rows } = await db.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM users.outbox');
   const stream = await streamInfo(redis);
   return { outboxSeq: Number(rows[0]?.seq ?? 0), streamId: stream.last, streamAdded: stream.added };
@@ -49,7 +49,7 @@ interface GroupState {
   readonly lastDelivered: string;
 }
 
-async function groupStates(redis: Redis): Promise<GroupState[]> {
+async function groupStates(redis: RedisClient): Promise<GroupState[]> {
   const groups = ((await redis.xinfo('GROUPS', USER_EVENTS_STREAM_KEY)) as unknown[][]).map(fieldMap);
   return USER_EVENTS_GROUPS.map((group) => {
     const info = groups.find((g) => g.get('name') === group);
@@ -76,7 +76,7 @@ async function unpublished(db: pg.Pool, mark: EventMark): Promise<number> {
  */
 export async function settleEvents(
   db: pg.Pool,
-  redis: Redis,
+  redis: RedisClient,
   mark: EventMark,
   timeoutMs: number,
 ): Promise<number> {
@@ -106,7 +106,7 @@ export async function settleEvents(
  */
 export async function auditEvents(
   db: pg.Pool,
-  redis: Redis,
+  redis: RedisClient,
   mark: EventMark,
   settleSeconds: number,
 ): Promise<EventDeliveryCheck> {

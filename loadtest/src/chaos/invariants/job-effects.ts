@@ -1,4 +1,5 @@
 import { pollUntil } from '@redwire/launchers';
+import type { RedisClient } from '@redwire/redis-kit';
 import { Queue } from 'bullmq';
 import type pg from 'pg';
 import type { SignedInUser } from '../../traffic/accounts';
@@ -12,32 +13,28 @@ export interface JobMark {
   readonly completed: number;
 }
 
-function invalidationQueue(redisUrl: string): Queue {
-  const url = new URL(redisUrl);
-  return new Queue(INVALIDATION_QUEUE.name, {
-    prefix: INVALIDATION_QUEUE.prefix,
-    connection: { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: 1 },
-  });
+/**
+ * The user service's invalidation queue, read through the harness's own state Redis client (a single node or
+ * a Cluster: the queue's `{jobs}` hash tag keeps its keys in one slot). BullMQ leaves a client it was given
+ * open: the caller closes the queue, then its client.
+ */
+export function openInvalidationQueue(redis: RedisClient): Queue {
+  return new Queue(INVALIDATION_QUEUE.name, { prefix: INVALIDATION_QUEUE.prefix, connection: redis });
 }
 
-async function jobCounts(redisUrl: string) {
-  const queue = invalidationQueue(redisUrl);
-  try {
-    return await queue.getJobCounts('failed', 'completed', 'waiting', 'active', 'delayed', 'prioritized');
-  } finally {
-    await queue.close();
-  }
+function jobCounts(queue: Queue) {
+  return queue.getJobCounts('failed', 'completed', 'waiting', 'active', 'delayed', 'prioritized');
 }
 
-export async function markJobs(redisUrl: string): Promise<JobMark> {
-  const counts = await jobCounts(redisUrl);
+export async function markJobs(queue: Queue): Promise<JobMark> {
+  const counts = await jobCounts(queue);
   return { failed: counts.failed ?? 0, completed: counts.completed ?? 0 };
 }
 
 /** Waits (up to `timeoutMs`) until no invalidation job is waiting, active or delayed: their retries run first. */
-export async function settleJobs(redisUrl: string, timeoutMs: number): Promise<void> {
+export async function settleJobs(queue: Queue, timeoutMs: number): Promise<void> {
   const settled = async () => {
-    const counts = await jobCounts(redisUrl);
+    const counts = await jobCounts(queue);
     return (
       (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) === 0
     );
@@ -58,7 +55,7 @@ export async function settleJobs(redisUrl: string, timeoutMs: number): Promise<v
  */
 export async function checkJobEffects(
   db: pg.Pool,
-  redisUrl: string,
+  queue: Queue,
   users: readonly SignedInUser[],
   records: readonly RequestRecord[],
   mark: JobMark,
@@ -94,7 +91,7 @@ export async function checkJobEffects(
       if (n > 1) outboxDuplicates += n - 1;
     }
   }
-  const counts = await jobCounts(redisUrl);
+  const counts = await jobCounts(queue);
   const invalidationJobs = {
     failed: (counts.failed ?? 0) - mark.failed,
     stuck: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),

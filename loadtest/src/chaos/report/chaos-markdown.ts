@@ -8,6 +8,7 @@ import {
   runLine,
   type Table,
 } from './chaos-tables';
+import { failoverNotes, failoverTable } from './failover-tables';
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
 
@@ -20,15 +21,19 @@ function markdownTable(table: Table): string {
   ].join('\n');
 }
 
-/** `chaos.md`: the same tables as the HTML report, without the chart. */
+/** `chaos.md`: the same tables as the HTML report, without the chart; `chaos-cluster.md` adds its failover section. */
 export function renderChaosMarkdown(r: ChaosReport): string {
+  const failover = r.stateCluster
+    ? ['## Failover', '', markdownTable(failoverTable(r)), '', ...failoverNotes(r).map((n) => `- ${n}`), '']
+    : [];
   const out = [
-    '# Chaos run',
+    r.stateCluster ? '# Chaos run: state Redis Cluster failover' : '# Chaos run',
     '',
     runLine(r),
     '',
     `Invariants: **${r.invariants.held ? 'all held' : 'VIOLATED'}**. Hung threshold ${r.settings.hungAfterMs} ms (request budget ${r.settings.requestBudgetMs} ms + 250 ms). Degraded answers are counted by the header \`${r.settings.degradedHeader}\`.`,
     '',
+    ...failover,
     '## Invariants',
     '',
     markdownTable(invariantsTable(r)),

@@ -20,10 +20,10 @@ export function runLine(r: ChaosReport): string {
   const s = r.settings;
   return (
     `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform} · ` +
-    `Node ${m.node}, Redis ${m.redis}, PostgreSQL ${m.postgres} · load average ${m.loadAverageStart.toFixed(2)} at the start, ` +
+    `Node ${m.node}, Redis ${m.redis}${s.topology === 'cluster' ? ' (the state role a Redis Cluster)' : ''}, PostgreSQL ${m.postgres} · load average ${m.loadAverageStart.toFixed(2)} at the start, ` +
     `${m.loadAverageEnd.toFixed(2)} at the end · ${s.mode} run: ${s.users} signed-in users (one request each every ${s.userIntervalMs} ms) ` +
-    `+ ${s.anonymous} anonymous readers + 3 limit probes over ${s.gateways} gateways${s.partitionGateway ? ' (a third takes half the users for the partition)' : ''}; freezes ${s.freezeMs / 1000} s, ` +
-    `restarts after ${s.downMs / 1000} s down, ${s.recoveryMs / 1000} s observed after each fault · ` +
+    `+ ${s.anonymous} anonymous readers + 3 limit probes over ${s.gateways} gateways${s.partitionGateway ? ' (a third takes half the users for the partition)' : ''}; ${s.topology === 'cluster' ? '' : `freezes ${s.freezeMs / 1000} s, restarts after ${s.downMs / 1000} s down, `}` +
+    `${s.recoveryMs / 1000} s observed after each fault · ` +
     `${Math.round(r.wallSeconds)} s wall${r.gitCommit ? ` · commit ${r.gitCommit.slice(0, 10)}` : ''}`
   );
 }
@@ -65,7 +65,9 @@ export function invariantsTable(r: ChaosReport): Table {
           `invalidation jobs: ${i.jobs.invalidationJobs.completed} completed, ${i.jobs.invalidationJobs.failed} failed, ${i.jobs.invalidationJobs.stuck} stuck`,
       ],
       [
-        '0 sessions lost (state Redis persisted with AOF)',
+        r.settings.topology === 'cluster'
+          ? '0 sessions lost'
+          : '0 sessions lost (state Redis persisted with AOF)',
         verdict(i.sessions.lost === 0),
         `${i.sessions.lost} of ${i.sessions.sessions} sessions created before the faults rejected afterwards; ${i.sessions.rejectedDuringRun} 401s during the run`,
       ],
