@@ -1,5 +1,5 @@
 import { pollUntil } from '@redwire/launchers';
-import { type OtlpReceiver, startOtlpReceiver } from '@redwire/testing';
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@redwire/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runner, signUp, startRunner } from './support/runner';
@@ -191,11 +191,12 @@ describe('the local stack with two instances of every service (REDWIRE_INSTANCES
   });
 
   it('when both gateways served requests, then their spans share the service name and differ in service.instance.id', async () => {
-    const gatewaySpans = (spans: readonly { serviceName: string | undefined }[]) =>
-      spans.filter((s) => s.serviceName === 'redwire-gateway');
-    const instances = (
-      spans: readonly { serviceName: string | undefined; resource: Record<string, unknown> }[],
-    ) => new Set(gatewaySpans(spans).map((s) => s.resource['service.instance.id']));
+    const instances = (spans: readonly ReceivedSpan[]) =>
+      new Set(
+        spans
+          .filter((s) => s.serviceName === 'redwire-gateway')
+          .map((s) => s.resource['service.instance.id']),
+      );
     const spans = await receiver.waitFor((all) => instances(all).size >= 2, 10_000);
     expect(instances(spans)).toEqual(new Set(['gateway', 'gateway-2']));
   });
