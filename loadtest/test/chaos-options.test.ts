@@ -29,4 +29,21 @@ describe('chaos options', () => {
     expect(() => parse(['--only', 'cluster-failover'])).toThrow(/unknown fault cluster-failover/);
     expect(() => parse(['--topology', 'sharded'])).toThrow(/--topology must be single or cluster/);
   });
+
+  it('when --instances N is given, then N of every service run and every single-node fault but the partition', () => {
+    expect(parse([]).instances).toBe(1);
+    expect(parse(['--instances', '2'])).toMatchObject({
+      instances: 2,
+      topology: 'single',
+      faults: FAULT_IDS.filter((id) => id !== 'gateway-partition'),
+    });
+    expect(() => parse(['--instances', '2', '--only', 'gateway-partition'])).toThrow(
+      /unknown fault gateway-partition/,
+    );
+    for (const bad of ['0', '17', '1.5', 'two'])
+      expect(() => parse(['--instances', bad]), bad).toThrow(
+        /--instances must be a whole number from 1 to 16/,
+      );
+    expect(() => parse(['--instances', '2', '--topology', 'cluster'])).toThrow(/choose one/);
+  });
 });

@@ -51,6 +51,8 @@ export interface ChaosSettings {
   readonly mode: 'full' | 'short';
   /** The state Redis: one node, or a Redis Cluster (3 masters, 1 replica each). */
   readonly topology: 'single' | 'cluster';
+  /** REDWIRE_INSTANCES of the run (1: two gateways in front of one of each other service). */
+  readonly instances: number;
   readonly users: number;
   readonly anonymous: number;
   readonly userIntervalMs: number;

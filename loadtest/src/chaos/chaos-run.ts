@@ -13,11 +13,11 @@ import { LoopbackAddresses } from '../traffic/loopback-addresses';
 import { LoopbackClient } from '../traffic/loopback-client';
 import type { RequestRecord } from '../traffic/request-record';
 import { runFiles, serverVersions, stackEnvironment } from '../traffic/stack-environment';
-import type { ChaosOptions } from './chaos.options';
+import { type ChaosOptions, instanceFaults } from './chaos.options';
 import type { ChaosMachine, ChaosReport, FaultResult, StateClusterReport } from './chaos-report.types';
 import { CLUSTER_FAULT_IDS } from './cluster/stack-faults';
 import { describeStateCluster, stateRedisClient } from './cluster/state-cluster';
-import { FAULT_IDS, FAULTS, type FaultContext, type FaultId } from './faults';
+import { FAULTS, type FaultContext, type FaultId } from './faults';
 import { checkInvariants } from './invariants/check-invariants';
 import { markEvents } from './invariants/event-delivery';
 import { markJobs, openInvalidationQueue } from './invariants/job-effects';
@@ -48,10 +48,18 @@ const BALANCED_GATEWAYS = 2;
 
 /** What the report says of the faults this run did not inject. */
 function notRun(options: ChaosOptions): ChaosReport['notRun'] {
-  const known: readonly FaultId[] = options.topology === 'cluster' ? CLUSTER_FAULT_IDS : FAULT_IDS;
+  const known: readonly FaultId[] =
+    options.topology === 'cluster' ? CLUSTER_FAULT_IDS : instanceFaults(options.instances);
   const skipped = known
     .filter((id) => !options.faults.includes(id))
     .map((id) => ({ id, reason: 'not selected (--only)' }));
+  if (options.instances > 1)
+    skipped.push({
+      id: 'gateway-partition',
+      reason:
+        'not with several instances: the partition link sits in front of a gateway of its own, while here ' +
+        'every gateway is an instance taking its share of the load; the run with one instance covers it',
+    });
   if (options.topology === 'cluster')
     skipped.push({
       id: 'gateway-partition',
@@ -121,19 +129,22 @@ export async function runChaos(
   const startedAt = new Date();
   const { dataDir, owned: ownDataDir, logFile } = runFiles('chaos', startedAt, options.dataDir);
   const cluster = options.topology === 'cluster';
+  const instances = options.instances > 1;
   // Two gateways share the load; on a single node a third, idle until the partition fault, reaches Redis
-  // through a link (a cluster has no such link: notRun says why).
+  // through a link (a cluster has no such link: notRun says why). With several instances, their gateways.
   const { env, extraGateways } = await stackEnvironment(
-    process.env,
+    { ...process.env, ...(instances ? { REDWIRE_INSTANCES: String(options.instances) } : {}) },
     dataDir,
-    cluster ? 1 : 2,
+    instances ? 0 : cluster ? 1 : 2,
     options.topology,
   );
+  const balancedGateways = instances ? options.instances : BALANCED_GATEWAYS;
   const stackLog = fs.createWriteStream(logFile);
   const config = readStackConfig(env);
-  const link = cluster
-    ? undefined
-    : await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });
+  const link =
+    cluster || instances
+      ? undefined
+      : await PartitionProxy.start({ host: '127.0.0.1', port: config.redisPort });
   let t0 = performance.now();
   const clock = () => performance.now() - t0;
   const events = new SupervisorLog();
@@ -191,7 +202,7 @@ export async function runChaos(
     const driver = new LoadDriver({
       client,
       gatewayPorts,
-      balancedGateways: BALANCED_GATEWAYS,
+      balancedGateways,
       users,
       userIntervalMs: options.userIntervalMs,
       anonymous: Array.from({ length: options.anonymous }, () => addresses.next()),
@@ -209,7 +220,7 @@ export async function runChaos(
     const epochAtStart = Date.now();
     driver.start();
     log(
-      `load running: ${users.length} users every ${options.userIntervalMs} ms over ${BALANCED_GATEWAYS} gateways${link ? ' (a third for the partition)' : ''}`,
+      `load running: ${users.length} users every ${options.userIntervalMs} ms over ${balancedGateways} gateways${link ? ' (a third for the partition)' : ''}`,
     );
     const windows: PhaseWindow[] = [
       {
@@ -234,7 +245,7 @@ export async function runChaos(
             partition: link,
             partitionable: {
               name: PARTITIONABLE_GATEWAY,
-              moveIn: () => driver.route(halfOfTheUsers, BALANCED_GATEWAYS),
+              moveIn: () => driver.route(halfOfTheUsers, balancedGateways),
               moveBack: () => driver.route(halfOfTheUsers, undefined),
             },
           }
@@ -274,7 +285,10 @@ export async function runChaos(
       limiterRestartsAtStateRedisRestart: !cluster,
       client,
       gatewayPort: gatewayPorts[0] as number,
-      gatewayNames: [STACK_PROCESS.gateway, context.secondGateway, ...(link ? [PARTITIONABLE_GATEWAY] : [])],
+      gatewayNames: [
+        STACK_PROCESS.gateway,
+        ...gatewayPorts.slice(1).map((_, i) => `${STACK_PROCESS.gateway}-${i + 2}`),
+      ],
       events,
       eventMark,
       jobMark,
@@ -291,11 +305,12 @@ export async function runChaos(
       settings: {
         mode: options.mode,
         topology: options.topology,
+        instances: options.instances,
         users: options.users,
         anonymous: options.anonymous,
         userIntervalMs: options.userIntervalMs,
-        gateways: BALANCED_GATEWAYS,
-        partitionGateway: gatewayPorts.length > BALANCED_GATEWAYS,
+        gateways: balancedGateways,
+        partitionGateway: link !== undefined,
         freezeMs: options.freezeMs,
         downMs: options.downMs,
         recoveryMs: options.recoveryMs,

@@ -16,6 +16,12 @@ export interface ChaosOptions {
    * `REDWIRE_REDIS_TOPOLOGY=cluster` (its failover faults, reports `chaos-cluster.*`). @default single
    */
   readonly topology: 'single' | 'cluster';
+  /**
+   * REDWIRE_INSTANCES: with 2 or more, every service runs that many times (gateway i → user i, auth i), the
+   * load is spread over every gateway, and the faults hit one instance while the others serve; reports
+   * `chaos-instances.*`. @default 1 (two gateways in front of one of each other service)
+   */
+  readonly instances: number;
   /** Signed-in users driving load (plus one probe user). */
   readonly users: number;
   /** Anonymous readers, each on its own address. */
@@ -82,9 +88,19 @@ export const USAGE = `npm run chaos [-- options]
   --records FILE       also write every request as a JSON line (kind, gateway, start, end, status, code…)
   --topology cluster   the state Redis on a 3 + 3 Redis Cluster (also CHAOS_TOPOLOGY=cluster): its failover
                        faults under the same load, written to chaos-cluster.{json,md} (loadtest/README.md)
+  --instances N        N of every service (REDWIRE_INSTANCES, 1 to 16), the load over all N gateways; the
+                       faults (no partition) hit instance 1 or 2; written to chaos-instances.{json,md}
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second gateway takes
 REDWIRE_GATEWAY2_PORT / REDWIRE_GATEWAY2_ADMIN_PORT.
 `;
+
+/**
+ * The single-node faults a run of `instances` can inject: with several instances the gateways are the
+ * instances' own, and the partition needs a gateway of its own behind its link.
+ */
+export function instanceFaults(instances: number): readonly FaultId[] {
+  return instances > 1 ? FAULT_IDS.filter((id) => id !== 'gateway-partition') : FAULT_IDS;
+}
 
 /** Parses argv (after the script) and CHAOS_SHORT; throws with the usage on bad input. */
 export function parseChaosOptions(
@@ -96,6 +112,7 @@ export function parseChaosOptions(
   const given: Partial<Record<'users' | 'freezeMs' | 'downMs' | 'recoveryMs', number>> = {};
   let topology: ChaosOptions['topology'] = env.CHAOS_TOPOLOGY === 'cluster' ? 'cluster' : 'single';
   let only: string[] | undefined;
+  let instances = 1;
   let requestBudgetMs = DEFAULT_REQUEST_BUDGET_MS;
   let hungAfterMs: number | undefined;
   let outDir = path.join(repoRoot, 'loadtest', 'results');
@@ -113,7 +130,11 @@ export function parseChaosOptions(
     else if (arg === '--data-dir') dataDir = path.resolve(value());
     else if (arg === '--records') recordsFile = path.resolve(value());
     else if (arg === '--only') only = value().split(',').filter(Boolean);
-    else if (arg === '--topology') {
+    else if (arg === '--instances') {
+      instances = Number(value());
+      if (!Number.isInteger(instances) || instances < 1 || instances > 16)
+        throw new Error(`--instances must be a whole number from 1 to 16\n${USAGE}`);
+    } else if (arg === '--topology') {
       const v = value();
       if (v !== 'single' && v !== 'cluster')
         throw new Error(`--topology must be single or cluster\n${USAGE}`);
@@ -121,7 +142,9 @@ export function parseChaosOptions(
     } else return false;
     return true;
   });
-  const known: readonly string[] = topology === 'cluster' ? CLUSTER_FAULT_IDS : FAULT_IDS;
+  if (instances > 1 && topology === 'cluster')
+    throw new Error(`--instances and --topology cluster are separate runs: choose one\n${USAGE}`);
+  const known: readonly string[] = topology === 'cluster' ? CLUSTER_FAULT_IDS : instanceFaults(instances);
   const unknown = (only ?? []).filter((id) => !known.includes(id));
   if (unknown.length > 0)
     throw new Error(`unknown fault ${unknown.join(', ')} for the ${topology} topology\n${USAGE}`);
@@ -130,6 +153,7 @@ export function parseChaosOptions(
   return {
     mode: short ? 'short' : 'full',
     topology,
+    instances,
     users: given.users ?? base.users,
     anonymous: base.anonymous,
     userIntervalMs: 250,

@@ -19,7 +19,11 @@ export interface JobMark {
  * open: the caller closes the queue, then its client.
  */
 export function openInvalidationQueue(redis: RedisClient): Queue {
-  return new Queue(INVALIDATION_QUEUE.name, { prefix: INVALIDATION_QUEUE.prefix, connection: redis });
+  const queue = new Queue(INVALIDATION_QUEUE.name, { prefix: INVALIDATION_QUEUE.prefix, connection: redis });
+  // The faults take its Redis away on purpose: BullMQ relays the client's connection errors here, and
+  // without a listener prints each one; the checks that use the queue run once Redis is back.
+  queue.on('error', () => {});
+  return queue;
 }
 
 function jobCounts(queue: Queue) {

@@ -27,7 +27,11 @@ export function renderChaosMarkdown(r: ChaosReport): string {
     ? ['## Failover', '', markdownTable(failoverTable(r)), '', ...failoverNotes(r).map((n) => `- ${n}`), '']
     : [];
   const out = [
-    r.stateCluster ? '# Chaos run: state Redis Cluster failover' : '# Chaos run',
+    r.stateCluster
+      ? '# Chaos run: state Redis Cluster failover'
+      : (r.settings.instances ?? 1) > 1
+        ? `# Chaos run: ${r.settings.instances} instances of every service`
+        : '# Chaos run',
     '',
     runLine(r),
     '',

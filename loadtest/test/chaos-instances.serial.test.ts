@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChaosReport } from '../src/chaos/chaos-report.types';
+
+// `npm run chaos -- --instances 2 --short --only user-kill,gateway-kill`: the compiled harness starts the
+// local stack with two instances of every service, spreads the signed-in load over both gateways, kills
+// instance 1's user service and then instance 2's gateway, and checks the invariants: the consistency run
+// of REDWIRE_INSTANCES=2 (0 stale reads, no event, job, session or limit lost across instances).
+
+const repoRoot = path.resolve(__dirname, '../..');
+const entry = path.join(repoRoot, 'loadtest/dist/chaos/main.js');
+
+let outDir: string;
+let report: ChaosReport;
+let output = '';
+let exitCode: number | null = null;
+
+describe('npm run chaos --instances 2 --short --only user-kill,gateway-kill', () => {
+  beforeAll(async () => {
+    if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-chaos-instances-'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of Object.keys(env))
+      if (name.startsWith('REDWIRE_') || name.startsWith('CHAOS_')) delete env[name];
+    await new Promise<void>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [entry, '--instances', '2', '--short', '--only', 'user-kill,gateway-kill', '--out', outDir],
+        { cwd: repoRoot, env, timeout: 200_000, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          output = `${stdout}${stderr}`;
+          exitCode = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolve();
+        },
+      );
+      child.stdin?.end();
+    });
+    const file = path.join(outDir, 'chaos-instances.json');
+    if (!fs.existsSync(file)) throw new Error(`no chaos-instances.json; the run printed:\n${output}`);
+    report = JSON.parse(fs.readFileSync(file, 'utf8')) as ChaosReport;
+  }, 220_000);
+
+  afterAll(() => {
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('when the run ends, then it wrote the instances report, spread the load over both gateways and exited 0', () => {
+    expect(fs.existsSync(path.join(outDir, 'chaos.json'))).toBe(false);
+    expect(fs.readFileSync(path.join(outDir, 'chaos-instances.md'), 'utf8')).toContain(
+      '# Chaos run: 2 instances of every service',
+    );
+    expect(report.settings).toMatchObject({ instances: 2, gateways: 2, partitionGateway: false });
+    expect(report.notRun.map((n) => n.id)).toContain('gateway-partition');
+    // Not its 5xx: phases count requests by their start, and one started just before the first fault may
+    // meet it (the killed user service) and answer 502 inside the baseline's row.
+    expect(report.phases[0]?.s2xx).toBeGreaterThan(100);
+    expect(report.invariants.held, output).toBe(true);
+    expect(exitCode, output).toBe(0);
+  });
+
+  it('when one instance’s user service and then the other’s gateway were killed, then each came back and the load was served after it', () => {
+    expect(report.faults.map((f) => f.id)).toEqual(['user-kill', 'gateway-kill']);
+    for (const id of ['user-kill', 'gateway-kill']) {
+      const after = report.phases.find((p) => p.fault === id && p.part === 'after');
+      expect(after?.s2xx, id).toBeGreaterThan(0);
+      expect(after?.noAnswer, id).toBe(0);
+    }
+    const events = report.supervisorEvents.map((e) => e.text);
+    expect(events.some((t) => t.startsWith('user started again'))).toBe(true);
+    expect(events.some((t) => t.startsWith('gateway-2 started again'))).toBe(true);
+  });
+
+  it('when the invariants were checked across both instances, then no read was stale and no event, job, session or limit was lost', () => {
+    const i = report.invariants;
+    expect(i.staleReads.checked).toBeGreaterThan(50);
+    expect(i.staleReads.stale).toBe(0);
+    expect(i.events.committed).toBeGreaterThan(10);
+    expect(i.events).toMatchObject({ unpublished: 0, missingFromStream: 0, lost: 0 });
+    expect(i.jobs).toMatchObject({ lostWrites: 0, duplicatedWrites: 0, outboxGaps: 0, outboxDuplicates: 0 });
+    expect(i.sessions).toMatchObject({ lost: 0 });
+    for (const p of i.admissions.probes) expect([p.excessRedis, p.excessLocal], p.policy).toEqual([0, 0]);
+    expect(i.admissions.overAdmitted).toBe(0);
+  });
+});
