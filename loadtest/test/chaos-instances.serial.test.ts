@@ -66,8 +66,11 @@ describe('npm run chaos --instances 2 --short --only user-kill,gateway-kill', ()
     for (const id of ['user-kill', 'gateway-kill']) {
       const after = report.phases.find((p) => p.fault === id && p.part === 'after');
       expect(after?.s2xx, id).toBeGreaterThan(0);
-      expect(after?.noAnswer, id).toBe(0);
     }
+    // Only the last window is checked for failures: a request started at the end of an earlier one may meet
+    // the next fault (phases count requests by their start).
+    const last = report.phases.at(-1);
+    expect(last).toMatchObject({ fault: 'gateway-kill', part: 'after', s5xx: 0, noAnswer: 0 });
     const events = report.supervisorEvents.map((e) => e.text);
     expect(events.some((t) => t.startsWith('user started again'))).toBe(true);
     expect(events.some((t) => t.startsWith('gateway-2 started again'))).toBe(true);
