@@ -153,6 +153,9 @@ async function handle(
   if (local) return local.serve(req, res);
   if (!route) throw errors.E_NOT_FOUND();
 
+  // A client that left while its session or limit was being checked (a slow Redis, its own timeout) is
+  // not served: its response closed already, and a 'close' listener added now would never run.
+  if (res.closed) return;
   // Held until the answer is sent: a client cannot occupy more of the upstream pools than its bound.
   const clientKey = user ? `u:${user.sub}` : `i:${address.key}`;
   const inFlight = deps.bounds.acquireInFlight(clientKey);

@@ -105,6 +105,9 @@ export class ReverseProxy {
 
   /** Streams `req` to `upstream` and the answer back to `res`. */
   forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, ctx: ForwardContext): void {
+    // The client left before this (the caller awaited): nobody reads the answer, and the 'close' listener
+    // that cancels the upstream request would never run.
+    if (res.closed) return;
     const headers = endToEndHeaders(
       req.headers,
       this.#drop.get(upstream.forwardCredentials === true) as ReadonlySet<string>,

@@ -1,5 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import { jsonOf, RawConnection, type RawExchange, rawExchange, rawRequest } from '@redwire/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startRedisServer } from '@redwire/launchers';
+import {
+  freeze,
+  jsonOf,
+  RawConnection,
+  type RawExchange,
+  rawExchange,
+  rawRequest,
+  thaw,
+} from '@redwire/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
@@ -164,6 +174,41 @@ describe('requests in flight', () => {
       expect(responses.map((r) => r.status)).toEqual([200, 200, 429, 429]);
     } finally {
       connection.close();
+    }
+  }, 30_000);
+});
+
+describe('clients that leave before their request is admitted', () => {
+  it('when a client gives up its requests while the limiter waits on a frozen Redis, then none of them keeps an in-flight slot or reaches a service, and the client is served once Redis answers', async () => {
+    // Found by the chaos run with two instances: after a Redis stall, users whose requests had timed out
+    // on their side were answered 429 client-in-flight for good, each abandoned request a slot never freed.
+    const redis = await startRedisServer();
+    try {
+      const s = await startGatewayStack({
+        redisUrl: redis.url,
+        policies: [{ name: 'per-ip', identity: 'ip', limit: 10_000, period: 1, onRedisError: 'open' }],
+        env: { MAX_IN_FLIGHT_PER_CLIENT: '2', RATE_LIMIT_DEADLINE: '300' },
+      });
+      stack = s;
+      freeze(redis.pid as number);
+      // Six requests of one client (one address), each abandoned 50 ms in, well inside the limiter's wait.
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const connection = await RawConnection.open(port(s));
+          void connection.send(rawRequest([`GET ${USER_PATH} HTTP/1.1`, HOST]), 1, 5000).catch(() => {});
+          await sleep(50);
+          connection.close();
+        }),
+      );
+      await sleep(800); // every handler is past the limiter's deadline (decided by the local fallback)
+      thaw(redis.pid as number);
+      expect(s.runtime.bounds.active).toMatchObject({ inFlight: 0, uploads: 0 });
+      expect(s.user.seen).toHaveLength(0);
+      const res = await fetch(`${s.url}${USER_PATH}`);
+      expect(res.status, await res.clone().text()).toBe(200);
+    } finally {
+      thaw(redis.pid as number);
+      await redis.stop();
     }
   }, 30_000);
 });
