@@ -58,6 +58,26 @@ describe('checkStaleReads', () => {
     ]);
     expect(check).toMatchObject({ checked: 0, stale: 0 });
   });
+
+  it('when the L1 is on, then an older version inside its TTL is allowed and counted apart, and one older than the TTL is stale', () => {
+    const history = [
+      rec({ kind: 'write', target: 1, start: 0, end: 10, status: 200, version: 5 }),
+      rec({ kind: 'write', target: 1, start: 500, end: 510, status: 200, version: 6 }),
+      // 40 ms after version 6 was acknowledged: inside a 1 s L1 bound, but version 5 is required.
+      rec({ kind: 'read', target: 1, start: 550, end: 551, status: 200, version: 5 }),
+      // 1,100 ms after version 5, 600 ms after 6: 5 is what the bound requires, 4 is stale.
+      rec({ kind: 'read', target: 1, start: 1110, end: 1111, status: 200, version: 5 }),
+      rec({ kind: 'read', target: 1, start: 1110, end: 1111, status: 200, version: 4 }),
+    ];
+    expect(checkStaleReads(history, 1000)).toMatchObject({
+      checked: 3,
+      stale: 1,
+      l1TtlMs: 1000,
+      insideL1Bound: 2,
+    });
+    expect(checkStaleReads(history)).toMatchObject({ checked: 3, stale: 3 });
+    expect(checkStaleReads(history).insideL1Bound).toBeUndefined();
+  });
 });
 
 describe('gcraExcess', () => {

@@ -31,7 +31,8 @@ describe('chaos options', () => {
   });
 
   it('when --instances N is given, then N of every service run and every single-node fault but the partition', () => {
-    expect(parse([]).instances).toBe(1);
+    expect(parse([])).toMatchObject({ instances: 1, l1: false });
+    expect(parse(['--l1', '--instances', '2'])).toMatchObject({ instances: 2, l1: true });
     expect(parse(['--instances', '2'])).toMatchObject({
       instances: 2,
       topology: 'single',

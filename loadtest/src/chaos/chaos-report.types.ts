@@ -53,6 +53,8 @@ export interface ChaosSettings {
   readonly topology: 'single' | 'cluster';
   /** REDWIRE_INSTANCES of the run (1: two gateways in front of one of each other service). */
   readonly instances: number;
+  /** The user services' L1 was on (`--l1`). */
+  readonly l1?: boolean;
   readonly users: number;
   readonly anonymous: number;
   readonly userIntervalMs: number;
@@ -151,7 +153,15 @@ export interface Invariants {
 export interface StaleReadCheck {
   /** 200 reads whose start followed an acknowledged write of the same profile. */
   readonly checked: number;
+  /**
+   * Reads older than the rule allows: without the L1, than the newest write acknowledged before the read
+   * began; with it, than the newest acknowledged `l1TtlMs` before (the user service's stated bound).
+   */
   readonly stale: number;
+  /** With the L1 on (USER_CACHE_L1): its TTL, the bound the check allows. */
+  readonly l1TtlMs?: number;
+  /** With the L1 on: reads older than the newest acknowledged write yet inside the L1 bound (measured). */
+  readonly insideL1Bound?: number;
   /** Up to 20 examples. */
   readonly examples: readonly {
     readonly target: number;

@@ -13,7 +13,7 @@ import { LoopbackAddresses } from '../traffic/loopback-addresses';
 import { LoopbackClient } from '../traffic/loopback-client';
 import type { RequestRecord } from '../traffic/request-record';
 import { runFiles, serverVersions, stackEnvironment } from '../traffic/stack-environment';
-import { type ChaosOptions, instanceFaults } from './chaos.options';
+import { type ChaosOptions, instanceFaults, L1_TTL_MS } from './chaos.options';
 import type { ChaosMachine, ChaosReport, FaultResult, StateClusterReport } from './chaos-report.types';
 import { CLUSTER_FAULT_IDS } from './cluster/stack-faults';
 import { describeStateCluster, stateRedisClient } from './cluster/state-cluster';
@@ -133,7 +133,11 @@ export async function runChaos(
   // Two gateways share the load; on a single node a third, idle until the partition fault, reaches Redis
   // through a link (a cluster has no such link: notRun says why). With several instances, their gateways.
   const { env, extraGateways } = await stackEnvironment(
-    { ...process.env, ...(instances ? { REDWIRE_INSTANCES: String(options.instances) } : {}) },
+    {
+      ...process.env,
+      ...(instances ? { REDWIRE_INSTANCES: String(options.instances) } : {}),
+      ...(options.l1 ? { USER_CACHE_L1: 'true', USER_CACHE_L1_TTL: String(L1_TTL_MS) } : {}),
+    },
     dataDir,
     instances ? 0 : cluster ? 1 : 2,
     options.topology,
@@ -283,6 +287,7 @@ export async function runChaos(
       redis,
       queue,
       limiterRestartsAtStateRedisRestart: !cluster,
+      ...(options.l1 ? { l1TtlMs: L1_TTL_MS } : {}),
       client,
       gatewayPort: gatewayPorts[0] as number,
       gatewayNames: [
@@ -306,6 +311,7 @@ export async function runChaos(
         mode: options.mode,
         topology: options.topology,
         instances: options.instances,
+        l1: options.l1,
         users: options.users,
         anonymous: options.anonymous,
         userIntervalMs: options.userIntervalMs,

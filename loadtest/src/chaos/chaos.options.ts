@@ -3,6 +3,9 @@ import { positiveOption, readOptions } from '../cli-support';
 import { CLUSTER_FAULT_IDS } from './cluster/stack-faults';
 import { FAULT_IDS, type FaultId } from './faults';
 
+/** USER_CACHE_L1_TTL of a run with `--l1` (the user service's default). */
+export const L1_TTL_MS = 1000;
+
 /** The assumed per-request budget for dependency work (REQUEST_BUDGET of the user and auth services). */
 export const DEFAULT_REQUEST_BUDGET_MS = 2000;
 /** How far past its budget an answer may come before it counts as hung. */
@@ -22,6 +25,11 @@ export interface ChaosOptions {
    * `chaos-instances.*`. @default 1 (two gateways in front of one of each other service)
    */
   readonly instances: number;
+  /**
+   * The user services' in-process L1 on (USER_CACHE_L1=true, its TTL `L1_TTL_MS`): the stale-read check
+   * then allows the L1's stated bound. @default false (the stack's default)
+   */
+  readonly l1: boolean;
   /** Signed-in users driving load (plus one probe user). */
   readonly users: number;
   /** Anonymous readers, each on its own address. */
@@ -88,6 +96,8 @@ export const USAGE = `npm run chaos [-- options]
   --records FILE       also write every request as a JSON line (kind, gateway, start, end, status, code…)
   --topology cluster   the state Redis on a 3 + 3 Redis Cluster (also CHAOS_TOPOLOGY=cluster): its failover
                        faults under the same load, written to chaos-cluster.{json,md} (loadtest/README.md)
+  --l1                 the user services' in-process L1 on (USER_CACHE_L1=true, TTL ${L1_TTL_MS} ms); stale reads
+                       are then judged by its bound: never older than a write acknowledged one TTL earlier
   --instances N        N of every service (REDWIRE_INSTANCES, 1 to 16), the load over all N gateways; the
                        faults (no partition) hit instance 1 or 2; written to chaos-instances.{json,md}
 Ports: REDWIRE_*_PORT as for npm start (unset ones get free ports); the second gateway takes
@@ -113,6 +123,7 @@ export function parseChaosOptions(
   let topology: ChaosOptions['topology'] = env.CHAOS_TOPOLOGY === 'cluster' ? 'cluster' : 'single';
   let only: string[] | undefined;
   let instances = 1;
+  let l1 = false;
   let requestBudgetMs = DEFAULT_REQUEST_BUDGET_MS;
   let hungAfterMs: number | undefined;
   let outDir = path.join(repoRoot, 'loadtest', 'results');
@@ -120,6 +131,7 @@ export function parseChaosOptions(
   let dataDir = env.REDWIRE_DATA_DIR ? path.resolve(env.REDWIRE_DATA_DIR) : undefined;
   readOptions(argv, USAGE, (arg, value) => {
     if (arg === '--short') short = true;
+    else if (arg === '--l1') l1 = true;
     else if (arg === '--users') given.users = Math.round(positiveOption(arg, value(), USAGE));
     else if (arg === '--freeze') given.freezeMs = positiveOption(arg, value(), USAGE) * 1000;
     else if (arg === '--down') given.downMs = positiveOption(arg, value(), USAGE) * 1000;
@@ -154,6 +166,7 @@ export function parseChaosOptions(
     mode: short ? 'short' : 'full',
     topology,
     instances,
+    l1,
     users: given.users ?? base.users,
     anonymous: base.anonymous,
     userIntervalMs: 250,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '@redwire/launchers';
-import type { Fault, FaultContext, FaultWindow, StateClusterContext } from '../faults';
+import type { ClusterFaultId, Fault, FaultContext, FaultWindow, StateClusterContext } from '../fault.types';
 import { INVALIDATION_QUEUE, USER_EVENTS_STREAM_KEY } from '../stack-names';
 import {
   type ClusterMaster,
@@ -12,10 +12,7 @@ import {
   waitForEverySlot,
 } from './cluster-failover';
 
-/** The faults `npm run chaos -- --topology cluster` injects into the stack's state cluster, in this order. */
-export const CLUSTER_FAULT_IDS = ['cluster-master-kill', 'cluster-failover'] as const;
-
-export type ClusterFaultId = (typeof CLUSTER_FAULT_IDS)[number];
+export { CLUSTER_FAULT_IDS, type ClusterFaultId } from '../fault.types';
 
 /** Failure detection (the node timeout), the replica's election, and room for a loaded machine. */
 export const everySlotBoundMs = (nodeTimeoutMs: number): number => 6 * nodeTimeoutMs;

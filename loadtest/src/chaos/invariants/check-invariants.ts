@@ -32,6 +32,8 @@ export interface InvariantInputs {
    * had not received shows as over-admission.
    */
   readonly limiterRestartsAtStateRedisRestart: boolean;
+  /** With the L1 on: its TTL, the staleness the user service allows (`checkStaleReads`). */
+  readonly l1TtlMs?: number;
   readonly client: LoopbackClient;
   /** The gateway the session check goes through. */
   readonly gatewayPort: number;
@@ -50,7 +52,7 @@ export async function checkInvariants(input: InvariantInputs): Promise<Invariant
   const settleSeconds = await settleEvents(db, redis, input.eventMark, SETTLE_TIMEOUT_MS);
   await settleJobs(input.queue, SETTLE_TIMEOUT_MS);
   const checks = {
-    staleReads: checkStaleReads(records),
+    staleReads: checkStaleReads(records, input.l1TtlMs),
     events: await auditEvents(db, redis, input.eventMark, settleSeconds),
     jobs: await checkJobEffects(db, input.queue, users, records, input.jobMark),
     sessions: await checkSessions(input.client, input.gatewayPort, users, records),

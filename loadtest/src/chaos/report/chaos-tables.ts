@@ -22,7 +22,7 @@ export function runLine(r: ChaosReport): string {
     `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform} · ` +
     `Node ${m.node}, Redis ${m.redis}${s.topology === 'cluster' ? ' (the state role a Redis Cluster)' : ''}, PostgreSQL ${m.postgres} · load average ${m.loadAverageStart.toFixed(2)} at the start, ` +
     `${m.loadAverageEnd.toFixed(2)} at the end · ${s.mode} run: ${s.users} signed-in users (one request each every ${s.userIntervalMs} ms) ` +
-    `+ ${s.anonymous} anonymous readers + 3 limit probes over ${s.gateways} gateways${s.partitionGateway ? ' (a third takes half the users for the partition)' : ''}${(s.instances ?? 1) > 1 ? `, each in front of its own instance of every service (REDWIRE_INSTANCES=${s.instances}: gateway i → user i, auth i; one user worker each)` : ''}; ${s.topology === 'cluster' ? '' : `freezes ${s.freezeMs / 1000} s, restarts after ${s.downMs / 1000} s down, `}` +
+    `+ ${s.anonymous} anonymous readers + 3 limit probes over ${s.gateways} gateways${s.partitionGateway ? ' (a third takes half the users for the partition)' : ''}${(s.instances ?? 1) > 1 ? `, each in front of its own instance of every service (REDWIRE_INSTANCES=${s.instances}: gateway i → user i, auth i; one user worker each)` : ''}${s.l1 ? ', the user services’ L1 on' : ''}; ${s.topology === 'cluster' ? '' : `freezes ${s.freezeMs / 1000} s, restarts after ${s.downMs / 1000} s down, `}` +
     `${s.recoveryMs / 1000} s observed after each fault · ` +
     `${Math.round(r.wallSeconds)} s wall${r.gitCommit ? ` · commit ${r.gitCommit.slice(0, 10)}` : ''}`
   );
@@ -49,7 +49,10 @@ export function invariantsTable(r: ChaosReport): Table {
       [
         '0 stale reads',
         verdict(i.staleReads.stale === 0),
-        `${int(i.staleReads.stale)} stale of ${int(i.staleReads.checked)} reads that started after an acknowledged write of the same profile`,
+        `${int(i.staleReads.stale)} stale of ${int(i.staleReads.checked)} reads that started after an acknowledged write of the same profile` +
+          (i.staleReads.l1TtlMs === undefined
+            ? ''
+            : ` (L1 on: stale = older than the newest write acknowledged ${i.staleReads.l1TtlMs} ms before the read began; ${int(i.staleReads.insideL1Bound ?? 0)} reads were older than the newest acknowledged write but inside that bound)`),
       ],
       [
         '0 lost invalidations',
