@@ -23,8 +23,8 @@ export interface SessionHttpOptions<Req extends IncomingMessage = IncomingMessag
 }
 
 // Kept on the request under a symbol no other module can name (only sessionOf reads it), not in a WeakMap:
-// a WeakMap entry per request made the garbage collector's work per request about 1 µs more (every
-// request object became an ephemeron key), which was most of what the middleware cost over validate().
+// a WeakMap entry per request (every request an ephemeron key) cost about 2 µs of garbage collection per
+// request, nearly all of what the middleware added to validate() (README, "What a validation costs").
 const SESSION = Symbol('@redwire/sessions session');
 
 interface WithSession {
