@@ -12,17 +12,19 @@ export class DeadlineExceededError extends Error {
  * poll phase and wins, so a busy event loop (late timer) is not mistaken for a slow Redis. The work itself
  * is not cancelled; its own failure later is swallowed here rather than left unhandled.
  */
-export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => setImmediate(() => reject(new DeadlineExceededError(ms))), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    promise.catch(() => {});
-  }
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // One promise and one timer: no async frame, Promise.race or finally, since request paths call it per call.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => setImmediate(() => reject(new DeadlineExceededError(ms))), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -22,11 +22,18 @@ export interface SessionHttpOptions<Req extends IncomingMessage = IncomingMessag
   readonly onRefused?: (req: Req, res: ServerResponse, refusal: SessionRefusal) => void;
 }
 
-const sessions = new WeakMap<IncomingMessage, ValidSession>();
+// Kept on the request under a symbol no other module can name (only sessionOf reads it), not in a WeakMap:
+// a WeakMap entry per request (every request an ephemeron key) cost about 2 µs of garbage collection per
+// request, nearly all of what the middleware added to validate() (README, "What a validation costs").
+const SESSION = Symbol('@redwire/sessions session');
+
+interface WithSession {
+  [SESSION]?: ValidSession;
+}
 
 /** The session the middleware validated for `req`, or undefined (anonymous, or not checked). */
 export function sessionOf(req: IncomingMessage): ValidSession | undefined {
-  return sessions.get(req);
+  return (req as WithSession)[SESSION];
 }
 
 /**
@@ -73,6 +80,39 @@ function checked<Req extends IncomingMessage>(options: SessionHttpOptions<Req>) 
 }
 
 /**
+ * The check both middlewares share: true or false when it is decided without Redis (no token), else a
+ * promise of it. Written with `then` rather than async/await, and not wrapped in another async function by
+ * the Express middleware: it runs on every request, and each layer is one more promise and microtask.
+ */
+function sessionCheck<Req extends IncomingMessage>(
+  reader: Pick<SessionReader, 'validate'>,
+  options: SessionHttpOptions<Req>,
+): (req: Req, res: ServerResponse) => boolean | Promise<boolean> {
+  const o = checked(options);
+  const refuse = (req: Req, res: ServerResponse, refusal: SessionRefusal) => {
+    o.onRefused(req, res, refusal);
+    return false;
+  };
+  return (req, res) => {
+    const found = tokenFromHeaders(req.headers, o.cookieName);
+    if (!found) return o.required ? refuse(req, res, { status: 401, reason: 'missing' }) : true;
+    return reader.validate(found.token).then(
+      (result) => {
+        if (result.valid) {
+          (req as WithSession)[SESSION] = result.session;
+          return true;
+        }
+        return o.required ? refuse(req, res, { status: 401, reason: result.reason }) : true;
+      },
+      (cause: unknown) => {
+        if (!isRedisUnavailableError(cause)) throw cause;
+        return refuse(req, res, { status: 503, reason: 'unavailable', cause });
+      },
+    );
+  };
+}
+
+/**
  * Session checking for a plain `node:http` handler: validates the request's token (bearer first, then the
  * cookie), remembers the session for {@link sessionOf}, answers a refusal (through `onRefused`) and
  * resolves to whether the handler should go on. Rejects only when the reader fails for another reason
@@ -89,27 +129,8 @@ export function httpSession<Req extends IncomingMessage = IncomingMessage>(
   reader: Pick<SessionReader, 'validate'>,
   options: SessionHttpOptions<Req> = {},
 ): (req: Req, res: ServerResponse) => Promise<boolean> {
-  const o = checked(options);
-  const refuse = (req: Req, res: ServerResponse, refusal: SessionRefusal) => {
-    o.onRefused(req, res, refusal);
-    return false;
-  };
-  return async (req, res) => {
-    const found = tokenFromHeaders(req.headers, o.cookieName);
-    if (!found) return o.required ? refuse(req, res, { status: 401, reason: 'missing' }) : true;
-    let result: Awaited<ReturnType<SessionReader['validate']>>;
-    try {
-      result = await reader.validate(found.token);
-    } catch (cause) {
-      if (!isRedisUnavailableError(cause)) throw cause;
-      return refuse(req, res, { status: 503, reason: 'unavailable', cause });
-    }
-    if (result.valid) {
-      sessions.set(req, result.session);
-      return true;
-    }
-    return o.required ? refuse(req, res, { status: 401, reason: result.reason }) : true;
-  };
+  const check = sessionCheck(reader, options);
+  return async (req, res) => check(req, res);
 }
 
 /**
@@ -121,13 +142,20 @@ export function expressSession<Req extends IncomingMessage = IncomingMessage>(
   reader: Pick<SessionReader, 'validate'>,
   options: SessionHttpOptions<Req> = {},
 ): (req: Req, res: ServerResponse, next: (error?: unknown) => void) => void {
-  const guard = httpSession(reader, options);
+  const check = sessionCheck(reader, options);
   return (req, res, next) => {
-    guard(req, res).then(
-      (goOn) => {
-        if (goOn) next();
-      },
-      (error: unknown) => next(error),
-    );
+    let decided: boolean | Promise<boolean>;
+    try {
+      decided = check(req, res);
+    } catch (error) {
+      return next(error);
+    }
+    if (typeof decided === 'boolean') {
+      if (decided) next();
+      return;
+    }
+    decided.then((goOn) => {
+      if (goOn) next();
+    }, next);
   };
 }

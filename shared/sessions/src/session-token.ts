@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 // Sizes in bytes; base64url lengths follow. The tag routes all of a user's keys to one Redis Cluster slot,
 // the member makes the session id unique, the secret is the credential.
@@ -74,5 +74,6 @@ export function splitSessionId(sessionId: string): SessionIdParts | null {
 }
 
 function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // One-shot hash (Node >= 20.12): a third of createHash().update().digest() here, on every validation.
+  return hash('sha256', secret, 'hex');
 }

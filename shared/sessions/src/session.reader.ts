@@ -135,47 +135,17 @@ export class SessionReader {
    * Rejects when Redis cannot answer within the deadline (or the breaker is open): redis-kit's
    * `isRedisUnavailableError` is true for exactly those rejections.
    */
-  async validate(token: string): Promise<ValidationResult> {
-    const parsed = parseToken(token);
-    if (!parsed) return { valid: false, reason: 'malformed' };
-    const { tag, member, sessionId, secretHash } = parsed;
-    const pending = { tag, member, secretHash };
-    const call = () => withDeadline(this.send(pending), this.deadlineMs);
-    const reply = await (this.breaker ? this.breaker.run(call) : call());
-    switch (reply[0]) {
-      case 0:
-        return { valid: false, reason: 'unknown' };
-      case 1:
-        return { valid: false, reason: 'mismatch' };
-      case 2:
-        return { valid: false, reason: 'superseded' };
-      case 3:
-        break;
-      default:
-        throw new Error(`sessions: unexpected validate reply ${String(reply[0])}`);
+  validate(token: string): Promise<ValidationResult> {
+    // Not async/await: this runs on every request, and each await is one more promise and microtask. The
+    // try keeps what an async function promises: a bad argument rejects, it never throws.
+    try {
+      const parsed = parseToken(token);
+      if (!parsed) return Promise.resolve({ valid: false, reason: 'malformed' });
+      const reply = this.breaker ? this.breaker.run(() => this.bounded(parsed)) : this.bounded(parsed);
+      return reply.then((r) => decodeReply(r, parsed.sessionId));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const [, userId, role, tier, ca, la, ax, idle, touched] = reply;
-    if (!isRole(role) || !isTier(tier) || typeof userId !== 'string') {
-      throw new Error('sessions: account state in Redis holds an unknown role or tier');
-    }
-    const lastActive = Number(la);
-    const absolute = Number(ax);
-    const idleExpires = lastActive + Number(idle);
-    return {
-      valid: true,
-      session: {
-        userId,
-        sessionId,
-        role,
-        tier,
-        createdAt: new Date(Number(ca)),
-        lastActiveAt: new Date(lastActive),
-        expiresAt: new Date(Math.min(idleExpires, absolute)),
-        idleExpiresAt: new Date(idleExpires),
-        absoluteExpiresAt: new Date(absolute),
-        touched: touched === 1,
-      },
-    };
   }
 
   /** Stops the breaker's timer. The Redis client is the caller's to close. */
@@ -183,8 +153,12 @@ export class SessionReader {
     this.breaker?.shutdown();
   }
 
-  private async send(pending: PendingValidation): Promise<unknown[]> {
-    return this.batches ? this.batches.submit(pending) : ((await this.run([pending]))[0] as unknown[]);
+  /** One validation's reply, within the deadline (coalesced with the others of this turn). */
+  private bounded(pending: PendingValidation): Promise<unknown[]> {
+    const sent = this.batches
+      ? this.batches.submit(pending)
+      : this.run([pending]).then((replies) => replies[0] as unknown[]);
+    return withDeadline(sent, this.deadlineMs);
   }
 
   /** One validate-N.lua call for `batch`; one reply per session, in order. */
@@ -202,6 +176,44 @@ export class SessionReader {
     }
     return reply as unknown[][];
   }
+}
+
+/** A validate-N.lua reply for one session as the result `validate` resolves to. */
+function decodeReply(reply: unknown[], sessionId: string): ValidationResult {
+  switch (reply[0]) {
+    case 0:
+      return { valid: false, reason: 'unknown' };
+    case 1:
+      return { valid: false, reason: 'mismatch' };
+    case 2:
+      return { valid: false, reason: 'superseded' };
+    case 3:
+      break;
+    default:
+      throw new Error(`sessions: unexpected validate reply ${String(reply[0])}`);
+  }
+  const [, userId, role, tier, ca, la, ax, idle, touched] = reply;
+  if (!isRole(role) || !isTier(tier) || typeof userId !== 'string') {
+    throw new Error('sessions: account state in Redis holds an unknown role or tier');
+  }
+  const lastActive = Number(la);
+  const absolute = Number(ax);
+  const idleExpires = lastActive + Number(idle);
+  return {
+    valid: true,
+    session: {
+      userId,
+      sessionId,
+      role,
+      tier,
+      createdAt: new Date(Number(ca)),
+      lastActiveAt: new Date(lastActive),
+      expiresAt: new Date(Math.min(idleExpires, absolute)),
+      idleExpiresAt: new Date(idleExpires),
+      absoluteExpiresAt: new Date(absolute),
+      touched: touched === 1,
+    },
+  };
 }
 
 function isRole(value: unknown): value is SessionRole {

@@ -67,6 +67,15 @@ describe.each(backends)('session store and reader on %s', (backend) => {
     expect((await reader.validate(token)).valid).toBe(true);
   });
 
+  it('when validate is called with something that is not a string, then it rejects instead of throwing', async () => {
+    const { reader } = sessionsOn(redis);
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = reader.validate(undefined as unknown as string);
+    }).not.toThrow();
+    await expect(returned).rejects.toBeInstanceOf(TypeError);
+  });
+
   it('when Redis is scanned after logins, then it holds no token or secret, only digests', async () => {
     const { store, keyPrefix } = sessionsOn(redis);
     const account = anAccount();

@@ -20,6 +20,9 @@ const MAX_PART_LENGTH = 512;
 // Percent-encode the separator, hash-tag braces, the escape character itself, whitespace and control
 // characters, so a caller-supplied id can neither forge another key's structure nor pick a hash slot.
 const UNSAFE = /[%:{}\s\p{Cc}]/gu;
+// Ids that need no encoding (random tokens, UUIDs, numbers) skip the Unicode-aware replace: keys are built
+// on every request.
+const PLAIN = /^[A-Za-z0-9_.-]+$/;
 
 function checkName(kind: string, value: string): string {
   if (!NAME.test(value)) {
@@ -38,7 +41,7 @@ export function encodeKeyPart(part: KeyPart): string {
   if (text.length > MAX_PART_LENGTH) {
     throw new InvalidKeyError(`key part is ${text.length} characters, above ${MAX_PART_LENGTH}`);
   }
-  return text.replace(UNSAFE, encodeURIComponent);
+  return PLAIN.test(text) ? text : text.replace(UNSAFE, encodeURIComponent);
 }
 
 /**
