@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChaosReport } from '../src/chaos/chaos-report.types';
+import { runChaosCli } from './support/chaos-cli';
 
 // `npm run chaos -- --topology cluster --short --only cluster-failover`: the compiled harness starts the
 // local stack with its state role on a 3 + 3 Redis Cluster, drives the signed-in load through its gateways,
 // forces a CLUSTER FAILOVER and checks the invariants through a Cluster client. The coordinated failover
 // must lose nothing; only its bound (a multiple of the node timeout) is asserted of the timings.
-
-const repoRoot = path.resolve(__dirname, '../..');
-const entry = path.join(repoRoot, 'loadtest/dist/chaos/main.js');
 
 let outDir: string;
 let report: ChaosReport;
@@ -20,27 +16,13 @@ let exitCode: number | null = null;
 
 describe('npm run chaos --topology cluster --short --only cluster-failover', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-chaos-cluster-'));
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of Object.keys(env))
-      if (name.startsWith('REDWIRE_') || name.startsWith('CHAOS_')) delete env[name];
-    await new Promise<void>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        [entry, '--topology', 'cluster', '--short', '--only', 'cluster-failover', '--out', outDir],
-        { cwd: repoRoot, env, timeout: 200_000, maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          output = `${stdout}${stderr}`;
-          exitCode = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          resolve();
-        },
-      );
-      child.stdin?.end();
-    });
-    const file = path.join(outDir, 'chaos-cluster.json');
-    if (!fs.existsSync(file)) throw new Error(`no chaos-cluster.json; the run printed:\n${output}`);
-    report = JSON.parse(fs.readFileSync(file, 'utf8')) as ChaosReport;
+    ({ outDir, report, output, exitCode } = await runChaosCli(
+      ['--topology', 'cluster', '--short', '--only', 'cluster-failover'],
+      {
+        reportFile: 'chaos-cluster.json',
+        timeoutMs: 200_000,
+      },
+    ));
   }, 220_000);
 
   afterAll(() => {

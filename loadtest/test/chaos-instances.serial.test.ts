@@ -1,18 +1,14 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChaosReport } from '../src/chaos/chaos-report.types';
+import { runChaosCli } from './support/chaos-cli';
 
 // `npm run chaos -- --instances 2 --l1 --short --only user-kill,gateway-kill`: the compiled harness starts
 // the local stack with two instances of every service and their L1 on, spreads the signed-in load over both
 // gateways, kills instance 1's user service and then instance 2's gateway, and checks the invariants: the
 // consistency run of REDWIRE_INSTANCES=2 (0 stale reads by the L1's bound, no event, job, session or limit
 // lost across instances).
-
-const repoRoot = path.resolve(__dirname, '../..');
-const entry = path.join(repoRoot, 'loadtest/dist/chaos/main.js');
 
 let outDir: string;
 let report: ChaosReport;
@@ -21,27 +17,13 @@ let exitCode: number | null = null;
 
 describe('npm run chaos --instances 2 --l1 --short --only user-kill,gateway-kill', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-chaos-instances-'));
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of Object.keys(env))
-      if (name.startsWith('REDWIRE_') || name.startsWith('CHAOS_')) delete env[name];
-    await new Promise<void>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        [entry, '--instances', '2', '--l1', '--short', '--only', 'user-kill,gateway-kill', '--out', outDir],
-        { cwd: repoRoot, env, timeout: 200_000, maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          output = `${stdout}${stderr}`;
-          exitCode = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          resolve();
-        },
-      );
-      child.stdin?.end();
-    });
-    const file = path.join(outDir, 'chaos-instances.json');
-    if (!fs.existsSync(file)) throw new Error(`no chaos-instances.json; the run printed:\n${output}`);
-    report = JSON.parse(fs.readFileSync(file, 'utf8')) as ChaosReport;
+    ({ outDir, report, output, exitCode } = await runChaosCli(
+      ['--instances', '2', '--l1', '--short', '--only', 'user-kill,gateway-kill'],
+      {
+        reportFile: 'chaos-instances.json',
+        timeoutMs: 200_000,
+      },
+    ));
   }, 220_000);
 
   afterAll(() => {

@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChaosReport } from '../src/chaos/chaos-report.types';
 import { FAULT_IDS } from '../src/chaos/faults';
+import { runChaosCli } from './support/chaos-cli';
 
 // `npm run chaos -- --short` as CI runs it: the compiled harness starts its own local stack on free ports,
 // injects every fault under load and checks the invariants. Timings are the machine's; only the invariants
 // and the shape of the report are asserted.
-
-const repoRoot = path.resolve(__dirname, '../..');
-const entry = path.join(repoRoot, 'loadtest/dist/chaos/main.js');
 
 let outDir: string;
 let report: ChaosReport;
@@ -20,26 +16,10 @@ let exitCode: number | null = null;
 
 describe('npm run chaos --short', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redwire-chaos-short-'));
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of Object.keys(env)) if (name.startsWith('REDWIRE_')) delete env[name];
-    await new Promise<void>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        [entry, '--short', '--out', outDir],
-        { cwd: repoRoot, env, timeout: 280_000, maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          output = `${stdout}${stderr}`;
-          exitCode = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          resolve();
-        },
-      );
-      child.stdin?.end();
-    });
-    const file = path.join(outDir, 'chaos.json');
-    if (!fs.existsSync(file)) throw new Error(`no chaos.json; the run printed:\n${output}`);
-    report = JSON.parse(fs.readFileSync(file, 'utf8')) as ChaosReport;
+    ({ outDir, report, output, exitCode } = await runChaosCli(['--short'], {
+      reportFile: 'chaos.json',
+      timeoutMs: 280_000,
+    }));
   }, 300_000);
 
   afterAll(() => {
