@@ -36,6 +36,16 @@ function processOf(cluster: StateClusterContext, address: string): string {
   return node.name;
 }
 
+/** A cluster fault's window: it ends when every slot answers again, which is also what is measured. */
+function slotWindow(injectedAt: number, endedAt: number, boundMs: number) {
+  return {
+    injectedAt,
+    endedAt,
+    everySlotAnsweringMs: Math.round(endedAt - injectedAt),
+    everySlotBoundMs: boundMs,
+  };
+}
+
 /**
  * Runs `fault` under a writer into `master`'s slots (session-, stream- and limiter-shaped writes, recording
  * only what the cluster acknowledged) and adds what the writer then found missing to the fault's window.
@@ -96,10 +106,7 @@ const masterKill: Fault = {
       );
       const rejoinedAt = ctx.clock();
       return {
-        injectedAt,
-        endedAt,
-        everySlotAnsweringMs: Math.round(endedAt - injectedAt),
-        everySlotBoundMs: bound,
+        ...slotWindow(injectedAt, endedAt, bound),
         action:
           `SIGKILL ${name} (pid ${pid}, master of the user-events stream's slot on ${victim.address}); every slot ` +
           `answered again ${Math.round(endedAt - injectedAt)} ms later (its replica ${victim.replicas.map((r) => processOf(cluster, r)).join(', ')} promoted ` +
@@ -135,10 +142,7 @@ const failover: Fault = {
       await waitForEverySlot(addresses, bound);
       const endedAt = ctx.clock();
       return {
-        injectedAt,
-        endedAt,
-        everySlotAnsweringMs: Math.round(endedAt - injectedAt),
-        everySlotBoundMs: bound,
+        ...slotWindow(injectedAt, endedAt, bound),
         action:
           `CLUSTER FAILOVER on ${processOf(cluster, replica)} (${replica}), replica of ${processOf(cluster, master.address)} ` +
           `(master of the job queues' slot); every slot answered again ${Math.round(endedAt - injectedAt)} ms later`,
